@@ -1,0 +1,84 @@
+# logalert: build, test and run the log alerting pipeline.
+# `make help` lists the targets; variables can be overridden: make emit ERRORS=20
+
+STACK_NAME ?= logalert
+REGION     ?= $(shell aws configure get region 2>/dev/null)
+ERRORS     ?= 5
+WARNINGS   ?= 2
+INFOS      ?= 10
+STATUS     ?=
+FUZZTIME   ?= 10s
+BENCHTIME  ?= 1s
+PARAMS     ?=
+GO         ?= go
+
+SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
+AWS_REQUIRED = Install the AWS CLI v2 and configure credentials (aws configure)
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## check (and where possible install) what the tests need: Go, moto_server, cfn-lint
+	@command -v $(GO) >/dev/null || { echo "Go 1.24+ is required: https://go.dev/dl/" >&2; exit 1; }
+	@command -v moto_server >/dev/null || { echo "installing moto_server: pip install 'moto[server]'" >&2; python3 -m pip install --quiet 'moto[server]'; }
+	@command -v cfn-lint >/dev/null || { echo "installing cfn-lint: pip install cfn-lint" >&2; python3 -m pip install --quiet cfn-lint; }
+	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH (pip install 'moto[server]' cfn-lint)" >&2; exit 1; }
+
+build: ## build the Lambda binaries (linux/arm64 bootstrap) into bin/, no SAM needed
+	@for fn in processor emitter; do \
+		mkdir -p bin/$$fn && \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/$$fn/bootstrap ./$$fn || exit 1; \
+		echo "bin/$$fn/bootstrap: $$(du -h bin/$$fn/bootstrap | cut -f1)"; \
+	done
+
+sam-build: ## sam build (needs the SAM CLI)
+	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
+	CGO_ENABLED=0 sam build
+
+test: deps lint unit fuzz ## the whole suite: lint, unit + integration tests against moto, short fuzz runs
+
+unit: ## go test ./... (integration tests start their own moto_server)
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt, go vet, go mod tidy, cfn-lint
+	@out=$$(gofmt -l .); [ -z "$$out" ] || { echo "gofmt needed on:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	cfn-lint template.yaml
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeAgreesWithEncodingJSON$$' -fuzztime=$(FUZZTIME) ./internal/awslogs
+	$(GO) test -run='^$$' -fuzz='^FuzzParseMatch$$' -fuzztime=$(FUZZTIME) ./internal/filterpattern
+
+bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to end, pattern matching, binary size
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./tests
+	@$(MAKE) --no-print-directory build
+
+demo: deps ## run the whole pipeline on this machine against moto_server (no AWS account)
+	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides "$(PARAMS)")
+
+events: ## regenerate the sample payloads in events/
+	$(GO) generate ./events
+
+deploy: ## sam build + sam deploy (guided the first time: make deploy GUIDED=1)
+	@command -v sam >/dev/null || { echo "deploy: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
+	CGO_ENABLED=0 sam build
+	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides $(PARAMS))
+
+emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10
+	@command -v sam >/dev/null || { echo "emit: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
+	sam remote invoke EmitterFunction --stack-name $(STACK_NAME) \
+		--event '{"error_count": $(ERRORS), "warn_count": $(WARNINGS), "info_count": $(INFOS)}'
+
+incidents: ## list the deployed stack's incidents (STATUS=OPEN to filter)
+	$(GO) run ./cmd/logalert incidents list --stack $(STACK_NAME) $(if $(STATUS),--status $(STATUS))
+
+delete: ## sam delete, after asking (the incidents table is retained)
+	@command -v sam >/dev/null || { echo "delete: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
+	sam delete --stack-name $(STACK_NAME)
+
+clean: ## remove build output and the demo's files
+	rm -rf bin .aws-sam outbox .demo

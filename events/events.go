@@ -1,0 +1,169 @@
+package events
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/awslogs/awslogstest"
+)
+
+// Names shared by the processor samples.
+const (
+	// Owner is the account id the samples come from.
+	Owner = "123456789012"
+	// LogGroup is the log group of the samples: the emitter's.
+	LogGroup = "/aws/lambda/logalert-emitter"
+	// LogStream is the log stream of the samples.
+	LogStream = "2024/05/01/[$LATEST]5f0c2d4e8a9b4c1d9e7f6a5b4c3d2e1f"
+	// SubscriptionFilter is the subscription filter of the samples.
+	SubscriptionFilter = "logalert-incidents"
+	// StartMillis is the timestamp of the first sample event,
+	// 2024-05-01T12:00:00Z.
+	StartMillis = 1714564800000
+	// BombBytes is what processor-gzip-bomb.json inflates to: twice
+	// awslogs.DefaultLimits.MaxDecompressedBytes.
+	BombBytes = 32 << 20
+)
+
+// File is one generated sample event.
+type File struct {
+	// Name is the file name, relative to the events directory.
+	Name string
+	// Data is the file's contents.
+	Data []byte
+}
+
+// DataMessage returns the payload of processor-data.json: a delivery of 13
+// events, 7 of them error lines in 4 groups (3 "payment declined" lines and
+// 2 "database timeout" lines that differ only in ids and numbers, a FATAL
+// panic and a CRITICAL disk alert) among 5 INFO lines and 1 WARN line.
+func DataMessage() *awslogs.Payload {
+	messages := []string{
+		"START RequestId: 8f2b6c1e-3d4a-4b5c-9e8f-7a6b5c4d3e2f Version: $LATEST",
+		"2024-05-01T12:00:00.120Z\t8f2b6c1e-3d4a-4b5c-9e8f-7a6b5c4d3e2f\tERROR\tpayment declined for order 1001: card issuer returned code 5051",
+		`{"level":"INFO","msg":"request completed","path":"/api/orders/1001","status":402,"latency_ms":87}`,
+		"2024-05-01T12:00:01.480Z\t0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f\tERROR\tpayment declined for order 1002: card issuer returned code 5051",
+		"ERROR database timeout after 3012ms on host 10.0.3.17:5432 (attempt 1/5)",
+		"FATAL panic: runtime error: index out of range [7] with length 3\n\ngoroutine 1 [running]:\nmain.handler(...)",
+		"2024-05-01T12:00:04.002Z\t5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b\tERROR\tpayment declined for order 1003: card issuer returned code 5062",
+		"WARN slow response from inventory service: 1200ms",
+		"ERROR database timeout after 2950ms on host 10.0.4.22:5432 (attempt 2/5)",
+		`CRITICAL disk usage at 97% on /dev/nvme0n1 ("/var/lib/app" has 2 GiB free)`,
+		`{"level":"INFO","msg":"cache refreshed","keys":5120,"took_ms":42}`,
+		"END RequestId: 8f2b6c1e-3d4a-4b5c-9e8f-7a6b5c4d3e2f",
+		"REPORT RequestId: 8f2b6c1e-3d4a-4b5c-9e8f-7a6b5c4d3e2f\tDuration: 5123.45 ms\tBilled Duration: 5124 ms\tMemory Size: 128 MB\tMax Memory Used: 61 MB\t",
+	}
+	return payload(messages)
+}
+
+// payload returns a DATA_MESSAGE of the sample log group with the given
+// messages, one second apart, with deterministic ids.
+func payload(messages []string) *awslogs.Payload {
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := &awslogs.Payload{
+		MessageType:         awslogs.MessageTypeData,
+		Owner:               Owner,
+		LogGroup:            LogGroup,
+		LogStream:           LogStream,
+		SubscriptionFilters: []string{SubscriptionFilter},
+	}
+	for i, m := range messages {
+		p.LogEvents = append(p.LogEvents, awslogs.LogEvent{
+			ID:        awslogstest.EventID(rng),
+			Timestamp: StartMillis + int64(i)*1000,
+			Message:   m,
+		})
+	}
+	return p
+}
+
+// Files returns every sample event, in the order README.md lists them. The
+// result depends on nothing but the code, so the files can be checked
+// against it.
+func Files() ([]File, error) {
+	data, err := awslogs.Encode(DataMessage())
+	if err != nil {
+		return nil, fmt.Errorf("encode data sample: %w", err)
+	}
+	control, err := awslogs.Encode(&awslogs.Payload{
+		MessageType: awslogs.MessageTypeControl,
+		Owner:       "CloudwatchLogs",
+		LogEvents: []awslogs.LogEvent{{
+			Timestamp: StartMillis,
+			Message:   "CWL CONTROL MESSAGE: Checking health of destination Lambda function.",
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode control sample: %w", err)
+	}
+	zip, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode data sample: %w", err)
+	}
+	withoutLogGroup, err := json.Marshal(struct {
+		MessageType         string            `json:"messageType"`
+		Owner               string            `json:"owner"`
+		LogStream           string            `json:"logStream"`
+		SubscriptionFilters []string          `json:"subscriptionFilters"`
+		LogEvents           []json.RawMessage `json:"logEvents"`
+	}{
+		awslogs.MessageTypeData, Owner, LogStream, []string{SubscriptionFilter},
+		[]json.RawMessage{json.RawMessage(`{"id":"1","timestamp":1714564800000,"message":"ERROR no log group"}`)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode missing-loggroup sample: %w", err)
+	}
+	oversize := DataMessage()
+	oversize.LogEvents = oversize.LogEvents[:1]
+	oversize.LogEvents[0].Message = "ERROR " + strings.Repeat("stack frame ", (300<<10)/12)
+	oversizeData, err := awslogs.Encode(oversize)
+	if err != nil {
+		return nil, fmt.Errorf("encode oversize sample: %w", err)
+	}
+
+	processor := []struct {
+		name, data string
+	}{
+		{"processor-data.json", data},
+		{"processor-control.json", control},
+		{"processor-bad-base64.json", "H4sIAAAAAAAA/%%%this is not base64%%%"},
+		{"processor-bad-gzip.json", base64.StdEncoding.EncodeToString([]byte(`{"messageType":"DATA_MESSAGE","note":"JSON that was never gzipped"}`))},
+		{"processor-truncated-gzip.json", base64.StdEncoding.EncodeToString(zip[:len(zip)/2])},
+		{"processor-bad-json.json", awslogstest.Compress([]byte(`{"messageType":"DATA_MESSAGE","owner":"` + Owner + `","logGroup":"` + LogGroup + `","logEvents":[{"id":"1","timestamp":1714564800000,"message":"ERROR the document ends here`))},
+		{"processor-missing-loggroup.json", awslogstest.Compress(withoutLogGroup)},
+		{"processor-oversize-message.json", oversizeData},
+		{"processor-gzip-bomb.json", awslogstest.Bomb(BombBytes)},
+	}
+	var files []File
+	for _, p := range processor {
+		b, err := lambdaEvent(p.data)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", p.name, err)
+		}
+		files = append(files, File{Name: p.name, Data: b})
+	}
+	files = append(files,
+		File{Name: "emitter-default.json", Data: []byte("{}\n")},
+		File{Name: "emitter-errors.json", Data: []byte(`{"error_count": 5, "warn_count": 2, "info_count": 10}` + "\n")},
+	)
+	return files, nil
+}
+
+// lambdaEvent returns the CloudWatch Logs Lambda event carrying data,
+// indented, with a final newline.
+func lambdaEvent(data string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(lambdaevents.CloudwatchLogsEvent{AWSLogs: lambdaevents.CloudwatchLogsRawData{Data: data}}); err != nil {
+		return nil, fmt.Errorf("encode lambda event: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,166 @@
+package awslogs
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// minInflateBuffer is the smallest buffer Decoder inflates into when the
+// gzip trailer gives no better size hint.
+const minInflateBuffer = 64 << 10
+
+// maxDeflateRatio bounds how far deflate can expand its input: a match
+// copies at most 258 bytes and costs at least two bits, so no stream
+// inflates to more than about 1032 times its size. It caps the size hint a
+// lying trailer can ask for.
+const maxDeflateRatio = 1032
+
+// Decoder decodes subscription payloads, keeping its buffers and gzip state
+// from one call to the next so that a warm Decoder allocates almost nothing
+// besides the returned strings. The zero Decoder is ready to use with
+// DefaultLimits. A Decoder is not safe for concurrent use; use one per
+// goroutine, or the package-level Decode, which pools them.
+type Decoder struct {
+	// Limits bounds each Decode; zero fields mean DefaultLimits.
+	Limits Limits
+
+	enc []byte // copy of the base64 text
+	zip []byte // gzip stream
+	raw []byte // inflated JSON document
+	br  bytes.Reader
+	zr  *gzip.Reader
+	p   parser
+}
+
+// NewDecoder returns a Decoder that enforces lim.
+func NewDecoder(lim Limits) *Decoder {
+	return &Decoder{Limits: lim}
+}
+
+// Decode decodes and validates one awslogs.data string into p, as the
+// package-level Decode does. It overwrites every field of *p and reuses the
+// backing arrays of p.LogEvents and p.SubscriptionFilters, so a caller that
+// keeps those slices across calls must pass a fresh Payload. On error the
+// contents of *p are unspecified. The strings it stores in p never alias
+// the Decoder's buffers and stay valid after later calls.
+func (d *Decoder) Decode(data string, p *Payload) error {
+	lim := d.Limits.orDefault()
+	if err := d.inflate(data, lim); err != nil {
+		return err
+	}
+	if err := d.p.parse(d.raw, lim); err != nil {
+		return err
+	}
+	d.p.fill(p)
+	return validate(p, lim)
+}
+
+// inflate base64-decodes data into d.zip and inflates it into d.raw, never
+// letting d.raw grow past lim.MaxDecompressedBytes bytes.
+func (d *Decoder) inflate(data string, lim Limits) error {
+	if len(data) > lim.MaxEncodedBytes {
+		return fmt.Errorf("%w: base64: %d bytes, over %d (MaxEncodedBytes)", ErrTooLarge, len(data), lim.MaxEncodedBytes)
+	}
+	if len(data) == 0 {
+		return fmt.Errorf("%w: base64: empty data", ErrMalformed)
+	}
+	d.enc = append(d.enc[:0], data...)
+	if n := base64.StdEncoding.DecodedLen(len(d.enc)); cap(d.zip) < n {
+		d.zip = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(d.zip[:cap(d.zip)], d.enc)
+	if err != nil {
+		return fmt.Errorf("%w: base64: %w", ErrMalformed, err)
+	}
+	zip := d.zip[:n]
+
+	d.br.Reset(zip)
+	if d.zr == nil {
+		d.zr, err = gzip.NewReader(&d.br)
+	} else {
+		err = d.zr.Reset(&d.br)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: gzip header: %w", ErrMalformed, noEOF(err))
+	}
+
+	// The trailer's ISIZE (the last member's size mod 2^32) sizes the
+	// buffer in one go for honest streams. It is only a hint: the bound is
+	// the buffer, which never grows past the limit, and one byte more than
+	// the limit is a bomb.
+	limit := lim.MaxDecompressedBytes
+	want := minInflateBuffer
+	if len(zip) >= 18 {
+		want = max(want, int(binary.LittleEndian.Uint32(zip[len(zip)-4:]))+1)
+	}
+	want = min(want, limit, maxDeflateRatio*len(zip)+minInflateBuffer)
+	buf := d.raw[:0]
+	if cap(buf) < want {
+		buf = make([]byte, 0, want)
+	}
+	end := min(cap(buf), limit) // never inflate past end
+	for {
+		if len(buf) == end {
+			if end == limit {
+				done, err := d.atEOF()
+				d.raw = buf
+				if err != nil || done {
+					return err
+				}
+				return fmt.Errorf("%w: gzip: inflates past %d bytes (MaxDecompressedBytes)", ErrTooLarge, limit)
+			}
+			// Quadruple, so that a stream without a usable size hint
+			// allocates at most 4/3 of the limit in all.
+			if end > limit/4 {
+				end = limit
+			} else {
+				end *= 4
+			}
+			if end > cap(buf) {
+				grown := make([]byte, len(buf), end)
+				copy(grown, buf)
+				buf = grown
+			}
+		}
+		n, err := d.zr.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			d.raw = buf
+			return nil
+		}
+		if err != nil {
+			d.raw = buf[:0]
+			return fmt.Errorf("%w: gzip: %w", ErrMalformed, noEOF(err))
+		}
+	}
+}
+
+// atEOF reports whether the gzip stream has ended, reading at most one
+// more byte of it.
+func (d *Decoder) atEOF() (bool, error) {
+	var probe [1]byte
+	n, err := d.zr.Read(probe[:])
+	switch {
+	case n > 0:
+		return false, nil
+	case err == io.EOF:
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("%w: gzip: %w", ErrMalformed, noEOF(err))
+	}
+	return false, nil
+}
+
+// noEOF turns a premature io.EOF into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

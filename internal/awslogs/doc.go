@@ -1,0 +1,59 @@
+// Package awslogs decodes and encodes CloudWatch Logs subscription payloads:
+// the awslogs.data string a Lambda function receives when a subscription
+// filter delivers log events to it.
+//
+// The data string is base64 (standard alphabet, padded) of a gzip stream of
+// one JSON document:
+//
+//	{
+//	  "messageType": "DATA_MESSAGE",
+//	  "owner": "123456789012",
+//	  "logGroup": "/aws/lambda/checkout",
+//	  "logStream": "2024/05/01/[$LATEST]0123456789abcdef0123456789abcdef",
+//	  "subscriptionFilters": ["logalert-errors"],
+//	  "logEvents": [
+//	    {"id": "3862…", "timestamp": 1714521600000, "message": "ERROR payment declined"}
+//	  ]
+//	}
+//
+// CloudWatch Logs also sends CONTROL_MESSAGE documents (to check that the
+// destination is reachable; their logGroup and logStream are empty), and
+// deliveries from account-level subscription policies may carry a
+// "policyLevel" field. Decode accepts both; callers normally acknowledge a
+// control message and record nothing.
+//
+// # Bounded decoding
+//
+// Decode never trusts its input. Every stage runs under a Limits value:
+// the encoded length is checked before decoding, the gzip stream is inflated
+// into a buffer that can never grow past MaxDecompressedBytes (a
+// decompression bomb stops there, in bounded memory), the number of events
+// is checked while parsing and every message is checked after unescaping.
+// Each error wraps ErrMalformed or ErrTooLarge and names the stage and the
+// reason, for example
+//
+//	awslogs: malformed payload: gzip: unexpected EOF
+//	awslogs: payload over limit: gzip: inflates past 16777216 bytes (MaxDecompressedBytes)
+//	awslogs: malformed payload: logEvents[3]: missing field "timestamp"
+//
+// # The JSON parser
+//
+// The JSON document is parsed by a hand-written parser specialised for this
+// one shape, because encoding/json is several times slower than inflating
+// the gzip stream. The parser accepts and rejects exactly what
+// json.Unmarshal into the equivalent struct accepts and rejects, and yields
+// the same values, including the quirks of encoding/json: object keys match
+// field names case-insensitively (with Unicode simple folding), the last of
+// duplicate keys wins, null leaves a string or number untouched and empties
+// an array, a timestamp must be an integer that fits int64, escapes
+// (including \uXXXX surrogate pairs) are decoded and invalid UTF-8 is
+// replaced by U+FFFD. FuzzDecodeAgreesWithEncodingJSON checks this.
+//
+// # Ownership
+//
+// The strings in a decoded Payload never share memory with a Decoder's
+// buffers: all the strings of one Payload are substrings of a single string
+// allocated for it, so they stay valid and unchanged after later decodes and
+// may be kept for as long as needed (keeping any one of them keeps that
+// whole string alive).
+package awslogs

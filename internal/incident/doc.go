@@ -1,0 +1,38 @@
+// Package incident turns matching log events into incidents: it grades
+// severity, fingerprints messages, redacts secrets and groups the events of
+// one delivery so that each incident is written once per delivery.
+//
+// # Fingerprints
+//
+// Two events belong to the same incident when they come from the same log
+// group and their messages differ only in variable parts. Normalize rewrites
+// a message into its template, replacing every variable part with a
+// placeholder:
+//
+//	<num>   numbers (integers, decimals, signed)
+//	<ip>    IPv4 addresses
+//	<uuid>  UUIDs
+//	<hex>   hex ids (8 or more hex digits)
+//	<ts>    timestamps and dates (tokens of digits joined by - : . T Z)
+//	<id>    any other token that contains a digit (user42, req-7f3a)
+//	"<*>"   quoted values ('...' or "..."), outside JSON messages
+//	<redacted>  the value after a secret key (password=, token: ...),
+//	        bearer tokens, AWS access key ids and JWTs
+//
+// A message that is a JSON object keeps its structure: keys stay, and string
+// values are normalised token by token instead of replaced whole, so that
+// {"msg":"db timeout"} and {"msg":"disk full"} stay apart.
+//
+// Normalize reads at most MaxTemplateInput bytes of a message, so memory
+// and time stay bounded on oversize lines; two messages that agree on that
+// prefix form one incident. The fingerprint is a hash of the template and the
+// incident ID a hash of log group and fingerprint, so the same error in two
+// log groups is two incidents.
+//
+// # Redaction
+//
+// Redact removes secrets (AWS access key ids, bearer tokens, JWTs,
+// password=/secret=/token=-style pairs in key=value, key: value and JSON
+// form, credentials in URLs) from the sample message before anything is
+// stored or published; Truncate bounds it to a valid UTF-8 prefix.
+package incident

@@ -1,0 +1,136 @@
+package incident
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/logalert/logalert/internal/awslogs"
+)
+
+// Matcher decides whether a log message belongs to an incident;
+// *filterpattern.Pattern implements it.
+type Matcher interface {
+	Match(message string) bool
+}
+
+// Delta is what one delivery adds to one incident: the matching events of a
+// log group that share a fingerprint.
+type Delta struct {
+	ID          string // incident id: hash of log group and fingerprint
+	LogGroup    string
+	LogStream   string // the stream of the latest event
+	Fingerprint string // hash of Template
+	Template    string // the normalised message, redacted and bounded
+	Severity    Severity
+	Count       int64 // matching events, exact
+	FirstSeen   time.Time
+	LastSeen    time.Time
+	Sample      string // the latest event's message, redacted and bounded
+}
+
+// Grouping is the result of grouping one delivery.
+type Grouping struct {
+	Deltas  []Delta // one per incident, sorted by ID
+	Events  int     // events in the delivery
+	Matched int     // events that matched
+}
+
+// Group matches every event of p and groups the matching ones by
+// fingerprint. The work per event is one match and, for matching events, one
+// normalisation into a reused buffer and one map lookup; hashing, severity
+// and redaction run once per incident.
+func Group(p *awslogs.Payload, m Matcher) Grouping {
+	type acc struct {
+		template    string
+		count       int64
+		first, last int64 // event timestamps, ms
+		latest      int   // index of the latest event
+	}
+	var (
+		byTemplate = make(map[string]int)
+		accs       []acc
+		buf        = make([]byte, 0, 512)
+		matched    int
+	)
+	for i := range p.LogEvents {
+		ev := &p.LogEvents[i]
+		if !m.Match(ev.Message) {
+			continue
+		}
+		matched++
+		buf = appendTemplate(buf[:0], ev.Message)
+		k, ok := byTemplate[string(buf)]
+		if !ok {
+			k = len(accs)
+			t := string(buf)
+			byTemplate[t] = k
+			accs = append(accs, acc{template: t, first: ev.Timestamp, last: ev.Timestamp, latest: i})
+		}
+		a := &accs[k]
+		a.count++
+		a.first = min(a.first, ev.Timestamp)
+		if ev.Timestamp >= a.last {
+			a.last, a.latest = ev.Timestamp, i
+		}
+	}
+	deltas := make([]Delta, 0, len(accs))
+	for _, a := range accs {
+		fp := Fingerprint(a.template)
+		deltas = append(deltas, Delta{
+			ID:          ID(p.LogGroup, fp),
+			LogGroup:    p.LogGroup,
+			LogStream:   p.LogStream,
+			Fingerprint: fp,
+			Template:    Truncate(Redact(a.template), MaxSampleBytes),
+			Severity:    SeverityOf(a.template),
+			Count:       a.count,
+			FirstSeen:   time.UnixMilli(a.first).UTC(),
+			LastSeen:    time.UnixMilli(a.last).UTC(),
+			Sample:      Sample(p.LogEvents[a.latest].Message),
+		})
+	}
+	slices.SortFunc(deltas, func(a, b Delta) int { return strings.Compare(a.ID, b.ID) })
+	return Grouping{Deltas: deltas, Events: len(p.LogEvents), Matched: matched}
+}
+
+// Fingerprint returns the hash that names a template: 16 hex digits.
+func Fingerprint(template string) string {
+	sum := sha256.Sum256([]byte(template))
+	return hex.EncodeToString(sum[:8])
+}
+
+// ID returns the incident id for a fingerprint in a log group.
+func ID(logGroup, fingerprint string) string {
+	h := sha256.New()
+	h.Write([]byte(logGroup))
+	h.Write([]byte{0})
+	h.Write([]byte(fingerprint))
+	return "inc-" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// DeliveryID names one subscription delivery: a hash of its origin and of
+// every event id in it. CloudWatch Logs redelivers a payload unchanged, so a
+// redelivery has the same DeliveryID and the store can recognise it.
+func DeliveryID(p *awslogs.Payload) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(p.Owner)
+	field(p.LogGroup)
+	field(p.LogStream)
+	for _, f := range p.SubscriptionFilters {
+		field(f)
+	}
+	for i := range p.LogEvents {
+		field(p.LogEvents[i].ID)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

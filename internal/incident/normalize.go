@@ -1,0 +1,337 @@
+package incident
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxTemplateInput is how many bytes of a message Normalize reads.
+const MaxTemplateInput = 4096
+
+// Normalize returns the template of a message: the message with its
+// variable parts replaced by placeholders (see the package documentation).
+func Normalize(message string) string {
+	return string(appendTemplate(nil, message))
+}
+
+// appendTemplate appends the template of message to dst. It allocates only
+// when dst must grow, so the grouping loop can reuse one buffer.
+func appendTemplate(dst []byte, message string) []byte {
+	msg := truncateUTF8(message, MaxTemplateInput)
+	json := isJSONObject(msg)
+	var (
+		secretKey bool // the last word was a secret key such as "password"
+		pending   bool // a secret key and its separator were seen: redact the next value
+	)
+	for i := 0; i < len(msg); {
+		c := msg[i]
+		switch {
+		case pending && c != ' ' && c != '\t' && c != '"' && c != '\'':
+			j := i
+			for j < len(msg) && !isValueEnd(msg[j]) {
+				j++
+			}
+			if isBearer(msg[i:j]) { // "Authorization: Bearer <token>"
+				dst = append(dst, msg[i:j]...)
+			} else {
+				dst = append(dst, "<redacted>"...)
+				pending = false
+			}
+			secretKey = false
+			i = j
+		case c == '"' || (c == '\'' && !json && (i == 0 || !isAlnum(msg[i-1]))):
+			end := closingQuote(msg, i)
+			if end < 0 {
+				dst = append(dst, c)
+				i++
+				continue
+			}
+			content := msg[i+1 : end]
+			switch {
+			case pending:
+				dst = append(dst, c)
+				dst = append(dst, "<redacted>"...)
+				dst = append(dst, c)
+				pending, secretKey = false, false
+			case json && isKeyAt(msg, end+1):
+				dst = append(dst, msg[i:end+1]...)
+				secretKey = isSecretKey(content)
+			case json:
+				dst = append(dst, c)
+				dst = appendTemplate(dst, content)
+				dst = append(dst, c)
+				secretKey = false
+			default:
+				dst = append(dst, c)
+				dst = append(dst, "<*>"...)
+				dst = append(dst, c)
+				secretKey = false
+			}
+			i = end + 1
+		case isAlnum(c) || c == '_' || c == '-':
+			j := tokenEnd(msg, i)
+			tok := msg[i:j]
+			// Trailing dots and dashes are punctuation, not part of the value.
+			trimmed := strings.TrimRight(tok, ".-")
+			switch {
+			case isBearer(trimmed):
+				dst = append(dst, trimmed...)
+				pending = true
+			default:
+				dst = appendToken(dst, trimmed)
+			}
+			dst = append(dst, tok[len(trimmed):]...)
+			secretKey = isSecretKey(trimmed)
+			i = j
+		default:
+			dst = append(dst, c)
+			if (c == '=' || c == ':') && secretKey {
+				pending = true
+			} else if c != ' ' && c != '\t' && c != '"' && c != '\'' {
+				secretKey = false
+			}
+			i++
+		}
+	}
+	return dst
+}
+
+// appendToken appends tok or the placeholder that stands for it.
+func appendToken(dst []byte, tok string) []byte {
+	switch {
+	case isAccessKeyID(tok) || isJWT(tok):
+		return append(dst, "<redacted>"...)
+	case !hasDigit(tok):
+		if len(tok) >= 16 && isHex(tok) {
+			return append(dst, "<hex>"...)
+		}
+		return append(dst, tok...)
+	case isNumber(tok):
+		return append(dst, "<num>"...)
+	case isIPv4(tok):
+		return append(dst, "<ip>"...)
+	case isUUID(tok):
+		return append(dst, "<uuid>"...)
+	case isTimestamp(tok):
+		return append(dst, "<ts>"...)
+	case len(tok) >= 8 && isHex(strings.TrimPrefix(tok, "0x")), strings.HasPrefix(tok, "0x") && isHex(tok[2:]):
+		return append(dst, "<hex>"...)
+	default:
+		return append(dst, "<id>"...)
+	}
+}
+
+// tokenEnd returns the end of the token starting at i: letters, digits and
+// _ . - and, once the token holds a digit, : between alphanumerics (times,
+// IPv4 ports, IPv6).
+func tokenEnd(s string, i int) int {
+	digit := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digit = true
+		case isAlnum(c) || c == '_' || c == '.' || c == '-':
+		case c == ':' && digit && i+1 < len(s) && isAlnum(s[i+1]):
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// closingQuote returns the index of the quote that closes the one at i,
+// skipping backslash escapes, or -1.
+func closingQuote(s string, i int) int {
+	q := s[i]
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case q:
+			return j
+		}
+	}
+	return -1
+}
+
+// isKeyAt reports whether a JSON key/value colon follows position i.
+func isKeyAt(s string, i int) bool {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		case ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func isJSONObject(s string) bool {
+	s = strings.TrimLeft(s, " \t\r\n")
+	return len(s) > 0 && s[0] == '{'
+}
+
+// secretKeySuffixes are the key names, matched as lower-case suffixes
+// (db_password, x-auth-token, githubToken), whose values are secrets.
+var secretKeySuffixes = []string{
+	"password", "passwd", "pwd", "secret", "token", "apikey", "api_key",
+	"api-key", "authorization", "credentials", "private_key", "secret_key",
+}
+
+func isSecretKey(word string) bool {
+	if len(word) < 3 || len(word) > 64 {
+		return false
+	}
+	for _, suf := range secretKeySuffixes {
+		if len(word) >= len(suf) && strings.EqualFold(word[len(word)-len(suf):], suf) {
+			return true
+		}
+	}
+	return false
+}
+
+func isBearer(tok string) bool { return strings.EqualFold(tok, "bearer") }
+
+// isValueEnd reports whether c ends an unquoted secret value.
+func isValueEnd(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', ',', ';', '&', '"', '\'', '}', ')', ']':
+		return true
+	}
+	return false
+}
+
+// accessKeyPrefixes are the prefixes of AWS access key ids (AKIA long-term,
+// ASIA temporary, and the other unique-id kinds).
+var accessKeyPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA"}
+
+func isAccessKeyID(tok string) bool {
+	if len(tok) != 20 {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; !isDigit(c) && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	for _, p := range accessKeyPrefixes {
+		if strings.HasPrefix(tok, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isJWT reports whether tok looks like a JSON Web Token: three base64url
+// parts, the first starting with eyJ ('{"' encoded).
+func isJWT(tok string) bool {
+	return strings.HasPrefix(tok, "eyJ") && strings.Count(tok, ".") == 2
+}
+
+func isNumber(tok string) bool {
+	tok = strings.TrimPrefix(tok, "-")
+	dot := false
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case isDigit(c):
+		case c == '.' && !dot && i > 0 && i < len(tok)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return tok != ""
+}
+
+// isIPv4 accepts a dotted quad with an optional :port.
+func isIPv4(tok string) bool {
+	if host, port, ok := strings.Cut(tok, ":"); ok {
+		if !isNumber(port) {
+			return false
+		}
+		tok = host
+	}
+	parts := 0
+	for _, p := range strings.Split(tok, ".") {
+		if len(p) == 0 || len(p) > 3 || !isNumber(p) {
+			return false
+		}
+		parts++
+	}
+	return parts == 4
+}
+
+func isUUID(tok string) bool {
+	if len(tok) != 36 {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if tok[i] != '-' {
+				return false
+			}
+		default:
+			if !isHexDigit(tok[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isTimestamp accepts dates and times: digits joined by - : . and the
+// ISO 8601 letters T and Z, with at least one - or :.
+func isTimestamp(tok string) bool {
+	if !isDigit(tok[0]) || !strings.ContainsAny(tok, "-:") {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case isDigit(c), c == '-', c == ':', c == '.', c == 'T', c == 'Z':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isHexDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
+func isAlnum(c byte) bool    { return isDigit(c) || isLetter(c) }
+func isHexDigit(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
+
+// truncateUTF8 returns the longest prefix of s of at most n bytes that does
+// not split a UTF-8 sequence.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,76 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/awslogs/awslogstest"
+	"github.com/logalert/logalert/internal/filterpattern"
+	"github.com/logalert/logalert/internal/incident"
+	"github.com/logalert/logalert/internal/pipeline"
+)
+
+// realisticData is the reference batch: 10,000 events, about 2 MB
+// of JSON, half of them errors in 20 fingerprints, encoded as CloudWatch
+// Logs delivers it. It returns the data string and the decompressed size.
+func realisticData(tb testing.TB) (string, int) {
+	tb.Helper()
+	data, err := awslogs.Encode(awslogstest.RealisticBatch(10_000, 0.5, 20, 1))
+	require.NoError(tb, err)
+	raw, err := base64.StdEncoding.DecodeString(data)
+	require.NoError(tb, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	require.NoError(tb, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(tb, err)
+	return data, len(plain)
+}
+
+// BenchmarkDecodeMatchGroup measures the processor's CPU path — decode,
+// match every event against the default pattern, group the matches — in
+// MB/s of decompressed JSON, beside raw gunzip of the same bytes with
+// klauspost/compress, and reports their ratio (target: at least 0.5).
+func BenchmarkDecodeMatchGroup(b *testing.B) {
+	data, size := realisticData(b)
+	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
+	require.NoError(b, err)
+	raw, err := base64.StdEncoding.DecodeString(data)
+	require.NoError(b, err)
+
+	gunzip := testing.Benchmark(func(b *testing.B) {
+		b.SetBytes(int64(size))
+		zr, _ := gzip.NewReader(bytes.NewReader(raw))
+		for b.Loop() {
+			_ = zr.Reset(bytes.NewReader(raw))
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	full := testing.Benchmark(func(b *testing.B) {
+		b.SetBytes(int64(size))
+		for b.Loop() {
+			p, err := awslogs.Decode(data, awslogs.DefaultLimits)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if g := incident.Group(p, pattern); len(g.Deltas) != 20 {
+				b.Fatalf("%d incidents, want 20", len(g.Deltas))
+			}
+		}
+	})
+	mbps := func(r testing.BenchmarkResult) float64 {
+		return float64(size) * float64(r.N) / r.T.Seconds() / 1e6
+	}
+	b.ReportMetric(mbps(full), "pipeline-MB/s")
+	b.ReportMetric(mbps(gunzip), "gunzip-MB/s")
+	b.ReportMetric(mbps(full)/mbps(gunzip), "ratio")
+	b.ReportMetric(float64(full.AllocsPerOp()), "allocs/batch")
+	b.ReportMetric(0, "ns/op") // the figures above are the result
+}

@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/filterpattern"
+)
+
+// DefaultPattern is the incident pattern when INCIDENT_PATTERN is unset; it
+// equals the template's ErrorPattern default (a test keeps them equal).
+const DefaultPattern = "?ERROR ?FATAL ?CRITICAL"
+
+// Config is the processor's environment, parsed and validated once.
+type Config struct {
+	Table     string                 // INCIDENTS_TABLE
+	TopicARN  string                 // ALERTS_TOPIC_ARN; no alerts when empty
+	Pattern   *filterpattern.Pattern // INCIDENT_PATTERN, compiled
+	Namespace string                 // METRICS_NAMESPACE; no EMF when empty
+	Limits    awslogs.Limits         // MAX_DECOMPRESSED_BYTES over awslogs.DefaultLimits
+}
+
+// LoadConfig reads the environment through getenv (see the processor
+// command's documentation) and reports every problem at once.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		Table:     getenv("INCIDENTS_TABLE"),
+		TopicARN:  getenv("ALERTS_TOPIC_ARN"),
+		Namespace: getenv("METRICS_NAMESPACE"),
+		Limits:    awslogs.DefaultLimits,
+	}
+	var errs []error
+	if c.Table == "" {
+		errs = append(errs, errors.New("INCIDENTS_TABLE is required"))
+	}
+	pattern := getenv("INCIDENT_PATTERN")
+	if pattern == "" {
+		pattern = DefaultPattern
+	}
+	p, err := filterpattern.Parse(pattern)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("INCIDENT_PATTERN %q: %w", pattern, err))
+	}
+	c.Pattern = p
+	if v := getenv("MAX_DECOMPRESSED_BYTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("MAX_DECOMPRESSED_BYTES %q: want a positive number of bytes", v))
+		}
+		c.Limits.MaxDecompressedBytes = n
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("processor config: %w", err)
+	}
+	return c, nil
+}

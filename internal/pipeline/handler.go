@@ -1,0 +1,192 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/emf"
+	"github.com/logalert/logalert/internal/incident"
+	"github.com/logalert/logalert/internal/notify"
+	"github.com/logalert/logalert/internal/store"
+)
+
+// recorder is the part of *store.Store the handler uses.
+type recorder interface {
+	Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (store.Result, error)
+	ClearAlerts(ctx context.Context, alerts []store.Alert) error
+}
+
+// publisher announces an incident; *notify.Notifier implements it.
+type publisher interface {
+	Publish(ctx context.Context, in incident.Incident, change incident.Change) error
+}
+
+// Processor processes subscription deliveries. Build it once per cold
+// start; Handle is safe for concurrent use.
+type Processor struct {
+	limits    awslogs.Limits
+	match     incident.Matcher
+	store     recorder
+	alerts    publisher // nil without ALERTS_TOPIC_ARN
+	metrics   io.Writer // EMF records; nil without METRICS_NAMESPACE
+	namespace string
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// FromEnv builds a Processor from the environment (see LoadConfig) and the
+// SDK's default configuration chain, writing EMF records to stdout.
+func FromEnv(ctx context.Context, getenv func(string) string) (*Processor, error) {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	aws, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, aws, WithMetrics(os.Stdout)), nil
+}
+
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithMetrics sends EMF records to w (when the Config has a Namespace).
+func WithMetrics(w io.Writer) Option { return func(p *Processor) { p.metrics = w } }
+
+// WithLogger logs to l instead of slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l } }
+
+// WithClock sets the clock of metrics and stored timestamps.
+func WithClock(now func() time.Time) Option { return func(p *Processor) { p.now = now } }
+
+// New builds a Processor from a validated Config and an SDK configuration.
+func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
+	p := &Processor{
+		limits:    cfg.Limits,
+		match:     cfg.Pattern,
+		namespace: cfg.Namespace,
+		log:       slog.Default(),
+		now:       time.Now,
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	p.store = store.New(dynamodb.NewFromConfig(aws), cfg.Table, store.WithClock(p.now))
+	if cfg.TopicARN != "" {
+		p.alerts = notify.New(sns.NewFromConfig(aws), cfg.TopicARN, aws.Region)
+	}
+	if cfg.Namespace == "" {
+		p.metrics = nil
+	}
+	return p
+}
+
+// counts are what one invocation did, for its log line and metrics.
+type counts struct {
+	events, matched, incidents, opened, reopened, duplicates, alerts int
+	decompressed                                                     int
+	badPayload                                                       bool
+}
+
+// Handle processes one delivery and logs its outcome once: the counts on
+// success, the reason on failure. A returned error makes Lambda retry and
+// finally send the event to the dead-letter queue.
+func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) error {
+	c, err := h.process(ctx, ev)
+	h.emitMetrics(ctx, c)
+	if err != nil {
+		h.log.ErrorContext(ctx, "delivery failed", "err", err, "bad_payload", c.badPayload,
+			"encoded_bytes", len(ev.AWSLogs.Data), "events", c.events, "incidents", c.incidents)
+		return err
+	}
+	h.log.InfoContext(ctx, "delivery processed", "events", c.events, "matched", c.matched,
+		"incidents", c.incidents, "opened", c.opened, "reopened", c.reopened,
+		"duplicates", c.duplicates, "alerts", c.alerts)
+	return nil
+}
+
+// process reads as the data flow: decode, match and group, record, alert.
+func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) (counts, error) {
+	var c counts
+	p, err := awslogs.Decode(ev.AWSLogs.Data, h.limits)
+	if err != nil {
+		c.badPayload = true
+		return c, fmt.Errorf("decode awslogs: %w", err)
+	}
+	c.events = len(p.LogEvents)
+	if p.MessageType == awslogs.MessageTypeControl {
+		h.log.InfoContext(ctx, "control message ignored", "log_group", p.LogGroup)
+		return c, nil
+	}
+	g := incident.Group(p, h.match)
+	c.matched, c.incidents = g.Matched, len(g.Deltas)
+	res, err := h.store.Record(ctx, incident.DeliveryID(p), g.Deltas, h.alerts != nil)
+	c.opened, c.reopened, c.duplicates = res.Opened, res.Reopened, res.Duplicates
+	if err != nil {
+		return c, fmt.Errorf("record %d incidents of %s: %w", len(g.Deltas), p.LogGroup, err)
+	}
+	c.alerts, err = h.announce(ctx, res.Alerts)
+	return c, err
+}
+
+// announce publishes every alert, then clears the published ones. Alerts
+// that failed stay pending in the store, and the error makes the delivery
+// come back for them.
+func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, error) {
+	if h.alerts == nil || len(alerts) == 0 {
+		return 0, nil
+	}
+	var (
+		sent []store.Alert
+		errs []error
+	)
+	for _, a := range alerts {
+		if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sent = append(sent, a)
+	}
+	if err := h.store.ClearAlerts(ctx, sent); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return len(sent), fmt.Errorf("announce %d of %d incidents: %w", len(alerts)-len(sent), len(alerts), err)
+	}
+	return len(sent), nil
+}
+
+// emitMetrics writes the invocation's EMF record, if metrics are on.
+func (h *Processor) emitMetrics(ctx context.Context, c counts) {
+	if h.metrics == nil {
+		return
+	}
+	bad := 0.0
+	if c.badPayload {
+		bad = 1
+	}
+	err := emf.Write(h.metrics, h.namespace, h.now(), nil, []emf.Metric{
+		{Name: "EventsProcessed", Unit: "Count", Value: float64(c.events)},
+		{Name: "EventsMatched", Unit: "Count", Value: float64(c.matched)},
+		{Name: "IncidentsOpened", Unit: "Count", Value: float64(c.opened)},
+		{Name: "IncidentsReopened", Unit: "Count", Value: float64(c.reopened)},
+		{Name: "BadPayloads", Unit: "Count", Value: bad},
+		{Name: "DecompressedBytes", Unit: "Bytes", Value: float64(c.decompressed)},
+	})
+	if err != nil {
+		h.log.WarnContext(ctx, "metrics not written", "err", err)
+	}
+}

@@ -1,0 +1,455 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/logalert/logalert/internal/samtemplate"
+)
+
+// LogsAPI is the subset of *cloudwatchlogs.Client that Apply calls.
+type LogsAPI interface {
+	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
+	PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+}
+
+// TopicAPI is the subset of *sns.Client that Apply calls.
+type TopicAPI interface {
+	CreateTopic(ctx context.Context, in *sns.CreateTopicInput, optFns ...func(*sns.Options)) (*sns.CreateTopicOutput, error)
+	Subscribe(ctx context.Context, in *sns.SubscribeInput, optFns ...func(*sns.Options)) (*sns.SubscribeOutput, error)
+}
+
+// QueueAPI is the subset of *sqs.Client that Apply calls.
+type QueueAPI interface {
+	CreateQueue(ctx context.Context, in *sqs.CreateQueueInput, optFns ...func(*sqs.Options)) (*sqs.CreateQueueOutput, error)
+	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
+	SetQueueAttributes(ctx context.Context, in *sqs.SetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.SetQueueAttributesOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// Clients are the service clients Apply uses, and the account it acts in.
+type Clients struct {
+	DynamoDB TableAPI
+	Logs     LogsAPI
+	SNS      TopicAPI
+	SQS      QueueAPI
+
+	// Region and AccountID fill AWS::Region and AWS::AccountId and the ARNs
+	// Apply builds; empty means us-east-1 and moto's 123456789012.
+	Region    string
+	AccountID string
+}
+
+// NewClients returns Clients for cfg (region from cfg, moto's account id).
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg),
+		Logs:     cloudwatchlogs.NewFromConfig(cfg),
+		SNS:      sns.NewFromConfig(cfg),
+		SQS:      sqs.NewFromConfig(cfg),
+		Region:   cfg.Region,
+	}
+}
+
+// Stack is what Apply set up, keyed by logical id.
+type Stack struct {
+	Name      string
+	Region    string // AWS::Region of the stack
+	AccountID string // AWS::AccountId of the stack
+	// PhysicalIDs holds what Ref returns for every resource whose condition
+	// holds: table and log group names, the topic ARN, the queue URL, and for
+	// the resources Apply does not create (functions, alarms, ...) the name
+	// CloudFormation would be given or stackName-LogicalID.
+	PhysicalIDs map[string]string
+	// Attributes holds the Fn::GetAtt values of the created resources (Arn,
+	// QueueName, TopicName, ...).
+	Attributes map[string]map[string]string
+	// Outputs are the template's Outputs evaluated against this stack.
+	Outputs map[string]string
+	// Created lists the logical ids Apply created (or found), in order.
+	Created []string
+	// NotCreated lists the active resources of types Apply does not create.
+	NotCreated []string
+	// Skipped says which settings of created resources the endpoint could
+	// not take, e.g. "AppLogGroup.KmsKeyId: no KMS key is created locally".
+	Skipped []string
+}
+
+// Env returns the samtemplate.Env that resolves the template against s, for
+// example a function's Environment for the local twin.
+func (s *Stack) Env() *samtemplate.Env {
+	return &samtemplate.Env{
+		StackName:   s.Name,
+		Region:      s.Region,
+		AccountID:   s.AccountID,
+		PhysicalIDs: s.PhysicalIDs,
+		GetAtt:      s.getAtt,
+	}
+}
+
+func (s *Stack) getAtt(logicalID, attr string) (any, error) {
+	if v, ok := s.Attributes[logicalID][attr]; ok {
+		return v, nil
+	}
+	if _, ok := s.PhysicalIDs[logicalID]; !ok {
+		return nil, fmt.Errorf("resource %s is not set up yet", logicalID)
+	}
+	return nil, fmt.Errorf("attribute %s of %s is not known locally", attr, logicalID)
+}
+
+// nameProperty is the property that names a resource of each type.
+var nameProperty = map[string]string{
+	"AWS::DynamoDB::Table":       "TableName",
+	"AWS::Logs::LogGroup":        "LogGroupName",
+	"AWS::SNS::Topic":            "TopicName",
+	"AWS::SQS::Queue":            "QueueName",
+	"AWS::CloudWatch::Alarm":     "AlarmName",
+	"AWS::CloudWatch::Dashboard": "DashboardName",
+	"AWS::Serverless::Function":  "FunctionName",
+	"AWS::Lambda::Function":      "FunctionName",
+	"AWS::IAM::Role":             "RoleName",
+	"AWS::KMS::Alias":            "AliasName",
+}
+
+// Apply creates in the clients' endpoint every active resource of t that a
+// local run needs (AWS::DynamoDB::Table, AWS::Logs::LogGroup,
+// AWS::SNS::Topic, AWS::SNS::Subscription, AWS::SQS::Queue), in reference
+// order, each from its own resolved properties, and records stand-in ids and
+// ARNs for the other resources so that references and Outputs resolve.
+// Resources that exist already are kept, so Apply can run again. Parameters
+// are the template's effective values (see samtemplate.SetParameters).
+func Apply(ctx context.Context, c Clients, t *samtemplate.Template, stackName string) (*Stack, error) {
+	if stackName == "" {
+		return nil, errors.New("apply: empty stack name")
+	}
+	s := &Stack{
+		Name:        stackName,
+		Region:      c.region(),
+		AccountID:   c.account(),
+		PhysicalIDs: map[string]string{},
+		Attributes:  map[string]map[string]string{},
+	}
+	env := s.Env()
+	order, err := t.Order()
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	for _, id := range order {
+		active, err := t.Active(id, env)
+		if err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+		if !active {
+			continue
+		}
+		if err := s.apply(ctx, c, t, id, env); err != nil {
+			return nil, fmt.Errorf("apply %s: %w", id, err)
+		}
+	}
+	if s.Outputs, err = t.EvalOutputs(env); err != nil {
+		return nil, fmt.Errorf("apply: outputs: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Stack) apply(ctx context.Context, c Clients, t *samtemplate.Template, id string, env *samtemplate.Env) error {
+	r := t.Resources[id]
+	name, err := s.physicalName(t, r, env)
+	if err != nil {
+		return err
+	}
+	attrs := map[string]string{}
+	switch r.Type {
+	case "AWS::DynamoDB::Table":
+		if c.DynamoDB == nil {
+			return errors.New("no DynamoDB client")
+		}
+		arn, skipped, err := createTable(ctx, c.DynamoDB, t, id, name, env)
+		if err != nil {
+			return err
+		}
+		for _, k := range skipped {
+			s.Skipped = append(s.Skipped, id+"."+k+": not supported by the endpoint")
+		}
+		s.PhysicalIDs[id], attrs["Arn"] = name, arn
+	case "AWS::Logs::LogGroup":
+		if err := s.logGroup(ctx, c, t, id, name, env); err != nil {
+			return err
+		}
+		s.PhysicalIDs[id] = name
+		attrs["Arn"] = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", cmp(env.Partition, "aws"), c.region(), c.account(), name)
+	case "AWS::SNS::Topic":
+		arn, err := s.topic(ctx, c, t, id, name, env)
+		if err != nil {
+			return err
+		}
+		s.PhysicalIDs[id], attrs["TopicArn"], attrs["TopicName"] = arn, arn, name
+	case "AWS::SNS::Subscription":
+		arn, err := s.subscription(ctx, c, t, id, env)
+		if err != nil {
+			return err
+		}
+		s.PhysicalIDs[id], attrs["Arn"] = arn, arn
+	case "AWS::SQS::Queue":
+		url, arn, err := s.queue(ctx, c, t, id, name, env)
+		if err != nil {
+			return err
+		}
+		s.PhysicalIDs[id], attrs["QueueUrl"], attrs["Arn"], attrs["QueueName"] = url, url, arn, name
+	default:
+		s.PhysicalIDs[id] = name
+		s.Attributes[id] = standIn(r.Type, name, c, env)
+		s.NotCreated = append(s.NotCreated, id)
+		return nil
+	}
+	s.Attributes[id] = attrs
+	s.Created = append(s.Created, id)
+	return nil
+}
+
+func (c Clients) region() string  { return cmp(c.Region, "us-east-1") }
+func (c Clients) account() string { return cmp(c.AccountID, "123456789012") }
+
+func cmp(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// physicalName is the resource's name property when it has one, else
+// stackName-LogicalID (CloudFormation adds a random suffix; locally the
+// name stays stable so re-runs find the same resources).
+func (s *Stack) physicalName(t *samtemplate.Template, r *samtemplate.Resource, env *samtemplate.Env) (string, error) {
+	if prop, ok := nameProperty[r.Type]; ok {
+		if raw, ok := r.Properties[prop]; ok {
+			v, err := t.Eval(raw, env)
+			if err != nil {
+				return "", fmt.Errorf("Properties.%s: %w", prop, err)
+			}
+			name, err := samtemplate.String(v)
+			if err != nil {
+				return "", fmt.Errorf("Properties.%s: %w", prop, err)
+			}
+			return name, nil
+		}
+	}
+	name := s.Name + "-" + r.LogicalID
+	if r.Type == "AWS::SQS::Queue" {
+		if fifo, _ := samtemplate.Bool(r.Properties["FifoQueue"]); fifo {
+			name += ".fifo"
+		}
+	}
+	return name, nil
+}
+
+// standIn returns the attributes a resource Apply does not create would
+// have, so that Fn::GetAtt on it resolves.
+func standIn(typ, name string, c Clients, env *samtemplate.Env) map[string]string {
+	p, region, account := cmp(env.Partition, "aws"), c.region(), c.account()
+	switch typ {
+	case "AWS::KMS::Key":
+		return map[string]string{"Arn": fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, name), "KeyId": name}
+	case "AWS::Serverless::Function", "AWS::Lambda::Function":
+		return map[string]string{"Arn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", p, region, account, name)}
+	case "AWS::IAM::Role":
+		return map[string]string{"Arn": fmt.Sprintf("arn:%s:iam::%s:role/%s", p, account, name), "RoleId": name}
+	case "AWS::CloudWatch::Alarm":
+		return map[string]string{"Arn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", p, region, account, name)}
+	}
+	return map[string]string{}
+}
+
+func (s *Stack) logGroup(ctx context.Context, c Clients, t *samtemplate.Template, id, name string, env *samtemplate.Env) error {
+	if c.Logs == nil {
+		return errors.New("no CloudWatch Logs client")
+	}
+	props, err := resolve(t, id, "AWS::Logs::LogGroup", env)
+	if err != nil {
+		return err
+	}
+	in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name}
+	if _, ok := props["KmsKeyId"]; ok {
+		s.Skipped = append(s.Skipped, id+".KmsKeyId: no KMS key is created locally")
+	}
+	if class := str(props, "LogGroupClass"); class != "" {
+		in.LogGroupClass = logstypes.LogGroupClass(class)
+	}
+	if tags := list(props, "Tags"); len(tags) > 0 {
+		in.Tags = map[string]string{}
+		for _, tag := range tags {
+			m, _ := tag.(map[string]any)
+			in.Tags[str(m, "Key")] = str(m, "Value")
+		}
+	}
+	_, err = c.Logs.CreateLogGroup(ctx, in)
+	var exists *logstypes.ResourceAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("create log group %s: %w", name, err)
+	}
+	if v, ok := props["RetentionInDays"]; ok {
+		days, err := samtemplate.Int(v)
+		if err != nil {
+			return fmt.Errorf("resource %s: Properties.RetentionInDays: %w", id, err)
+		}
+		d := int32(days)
+		if _, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &d}); err != nil {
+			return fmt.Errorf("retention of log group %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// topicAttributes maps AWS::SNS::Topic properties to CreateTopic attributes.
+var topicAttributes = []string{"DisplayName", "FifoTopic", "ContentBasedDeduplication", "TracingConfig", "SignatureVersion"}
+
+func (s *Stack) topic(ctx context.Context, c Clients, t *samtemplate.Template, id, name string, env *samtemplate.Env) (string, error) {
+	if c.SNS == nil {
+		return "", errors.New("no SNS client")
+	}
+	props, err := resolve(t, id, "AWS::SNS::Topic", env)
+	if err != nil {
+		return "", err
+	}
+	attrs := map[string]string{}
+	for _, k := range topicAttributes {
+		if v, ok := props[k]; ok {
+			if attrs[k], err = samtemplate.String(v); err != nil {
+				return "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
+			}
+		}
+	}
+	if _, ok := props["KmsMasterKeyId"]; ok {
+		s.Skipped = append(s.Skipped, id+".KmsMasterKeyId: no KMS key is created locally")
+	}
+	out, err := c.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: &name, Attributes: attrs})
+	if err != nil {
+		return "", fmt.Errorf("create topic %s: %w", name, err)
+	}
+	arn := aws.ToString(out.TopicArn)
+	for i, sub := range list(props, "Subscription") {
+		m, _ := sub.(map[string]any)
+		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{
+			TopicArn: &arn, Protocol: aws.String(str(m, "Protocol")), Endpoint: aws.String(str(m, "Endpoint")),
+		}); err != nil {
+			return "", fmt.Errorf("topic %s: Properties.Subscription[%d]: %w", name, i, err)
+		}
+	}
+	return arn, nil
+}
+
+func (s *Stack) subscription(ctx context.Context, c Clients, t *samtemplate.Template, id string, env *samtemplate.Env) (string, error) {
+	if c.SNS == nil {
+		return "", errors.New("no SNS client")
+	}
+	props, err := resolve(t, id, "AWS::SNS::Subscription", env)
+	if err != nil {
+		return "", err
+	}
+	in := &sns.SubscribeInput{
+		TopicArn:              aws.String(str(props, "TopicArn")),
+		Protocol:              aws.String(str(props, "Protocol")),
+		Endpoint:              aws.String(str(props, "Endpoint")),
+		ReturnSubscriptionArn: true,
+	}
+	if *in.TopicArn == "" || *in.Protocol == "" {
+		return "", fmt.Errorf("resource %s: Properties: want TopicArn and Protocol", id)
+	}
+	attrs := map[string]string{}
+	for _, k := range []string{"FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy"} {
+		v, ok := props[k]
+		if !ok {
+			continue
+		}
+		if attrs[k], err = attribute(v); err != nil {
+			return "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
+		}
+	}
+	if len(attrs) > 0 {
+		in.Attributes = attrs
+	}
+	out, err := c.SNS.Subscribe(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("subscribe %s to %s: %w", *in.Endpoint, *in.TopicArn, err)
+	}
+	return aws.ToString(out.SubscriptionArn), nil
+}
+
+// queueAttributes are the AWS::SQS::Queue properties that are queue
+// attributes of the same name.
+var queueAttributes = []string{
+	"DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
+	"VisibilityTimeout", "SqsManagedSseEnabled", "FifoQueue", "ContentBasedDeduplication",
+	"DeduplicationScope", "FifoThroughputLimit", "RedrivePolicy", "RedriveAllowPolicy",
+}
+
+func (s *Stack) queue(ctx context.Context, c Clients, t *samtemplate.Template, id, name string, env *samtemplate.Env) (url, arn string, err error) {
+	if c.SQS == nil {
+		return "", "", errors.New("no SQS client")
+	}
+	props, err := resolve(t, id, "AWS::SQS::Queue", env)
+	if err != nil {
+		return "", "", err
+	}
+	attrs := map[string]string{}
+	for _, k := range queueAttributes {
+		if v, ok := props[k]; ok {
+			if attrs[k], err = attribute(v); err != nil {
+				return "", "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
+			}
+		}
+	}
+	for _, k := range []string{"KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds"} {
+		if _, ok := props[k]; ok {
+			s.Skipped = append(s.Skipped, id+"."+k+": no KMS key is created locally")
+		}
+	}
+	out, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
+	var exists *sqstypes.QueueNameExists
+	switch {
+	case err == nil:
+		url = aws.ToString(out.QueueUrl)
+	case errors.As(err, &exists) || strings.Contains(err.Error(), "QueueAlreadyExists"):
+		// Same name, other attributes: bring the existing queue in line.
+		got, err := c.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: &name})
+		if err != nil {
+			return "", "", fmt.Errorf("find queue %s: %w", name, err)
+		}
+		url = aws.ToString(got.QueueUrl)
+		delete(attrs, "FifoQueue") // fixed at creation
+		if _, err := c.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &url, Attributes: attrs}); err != nil {
+			return "", "", fmt.Errorf("update queue %s: %w", name, err)
+		}
+	default:
+		return "", "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	got, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("queue %s attributes: %w", name, err)
+	}
+	return url, got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+}
+
+// attribute formats a property as an attribute value: scalars as strings,
+// mappings and lists (policies) as JSON.
+func attribute(v any) (string, error) {
+	switch v.(type) {
+	case map[string]any, []any:
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	return samtemplate.String(v)
+}

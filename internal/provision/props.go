@@ -1,0 +1,63 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/logalert/logalert/internal/samtemplate"
+)
+
+// resolve checks the resource's type and returns its evaluated properties.
+func resolve(t *samtemplate.Template, logicalID, typ string, env *samtemplate.Env) (map[string]any, error) {
+	r, err := t.Resource(logicalID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != typ {
+		return nil, fmt.Errorf("resource %s: type %s, want %s", logicalID, r.Type, typ)
+	}
+	return t.ResolveProperties(logicalID, env)
+}
+
+func list(m map[string]any, key string) []any {
+	l, _ := m[key].([]any)
+	return l
+}
+
+// str returns m[key] as a string ("" when absent; numbers are formatted).
+func str(m map[string]any, key string) string {
+	s, _ := samtemplate.String(m[key])
+	return s
+}
+
+func optBool(m map[string]any, key string, def bool) (bool, error) {
+	v, ok := m[key]
+	if !ok {
+		return def, nil
+	}
+	return samtemplate.Bool(v)
+}
+
+// unsupported reports an error that says the endpoint does not implement
+// the operation (moto and other emulators answer so for APIs they lack).
+func unsupported(err error) bool {
+	if err == nil {
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NotImplemented", "NotImplementedError", "UnknownOperationException", "InvalidAction", "UnsupportedOperation":
+			return true
+		}
+	}
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &resp) {
+		return resp.HTTPStatusCode() == http.StatusNotImplemented
+	}
+	return false
+}

@@ -1,0 +1,24 @@
+// Package samtemplate reads an AWS SAM / CloudFormation template the way
+// CloudFormation would, without calling AWS, so the local twin and the tests
+// can take their settings from the same template.yaml that `sam deploy`
+// ships.
+//
+// Load (or Parse) decodes the YAML with the short-form intrinsic tags (!Ref,
+// !Sub, !GetAtt, !If, !Join, ...) turned into their long form ({"Ref": x},
+// {"Fn::Sub": ...}), so every value in a Template is plain Go data:
+// map[string]any, []any, string, int, float64, bool or nil.
+//
+// Parameters take their Default unless SetParameters overrides them; overrides
+// come in the `sam deploy --parameter-overrides` syntax that ParseOverrides
+// reads. Eval resolves intrinsic functions against an Env that supplies the
+// pseudo parameters (AWS::StackName, AWS::Region, ...), the physical ids of
+// resources (what Ref returns) and their attributes (what Fn::GetAtt
+// returns). Conditions are evaluated on demand with the same Env.
+//
+// Errors name where they happened, e.g.
+//
+//	resource IncidentsTable: Properties.KeySchema[0].AttributeName: Ref Nope: no parameter, pseudo parameter or resource named "Nope"
+//
+// The package imports no AWS SDK: package provision turns resolved
+// properties into API calls.
+package samtemplate

@@ -1,0 +1,65 @@
+// Package store keeps incidents in DynamoDB and applies each subscription
+// delivery to them exactly once.
+//
+// # Table layout
+//
+// One table, hash key pk (S). An incident item has pk = incident_id and the
+// attributes of incident.Incident (see the attr constants); the by-status
+// global secondary index (status, last_seen) lists incidents by status, most
+// recent first. Idempotency markers share the table: pk =
+// "marker#<delivery>#<incident_id>", an expires_at TTL, and never an
+// incident_id attribute, so they never show up as incidents or in the index.
+//
+// # Exactly-once effect
+//
+// CloudWatch Logs and Lambda deliver at least once, so Record must make a
+// redelivered payload change nothing. For each chunk of up to 49 incidents
+// of a delivery, Record:
+//
+//  1. reads the incidents and their markers in one consistent BatchGetItem;
+//  2. skips every incident whose marker exists: that delivery was already
+//     applied to it;
+//  3. computes each remaining incident's new state (incident.Apply) and
+//     writes all of them, with one marker per incident, in one
+//     TransactWriteItems: every incident write is conditioned on the version
+//     it read (or on not existing) and every marker on not existing.
+//
+// The transaction commits all of a chunk or nothing. If anything changed
+// since the read — a concurrent redelivery committed the same markers, or a
+// person acknowledged an incident — DynamoDB cancels it, and Record reads
+// again and retries; the second read sees the markers and skips. So a
+// sequential, concurrent or partial redelivery (one chunk committed, a later
+// one failed and Lambda retried) adds every event once. When Record gives up
+// it returns an error, Lambda retries, and after its retries the payload
+// lands in the dead-letter queue: every event is counted once or is there.
+//
+// A chunk of 20 incidents costs one BatchGetItem and one TransactWriteItems
+// (40 items, of the 100 a transaction may hold).
+//
+// # Alerts
+//
+// When a write opens or reopens an incident its marker carries an alert
+// attribute. The caller publishes the alert and then calls ClearAlerts. If
+// publishing fails, the caller returns an error, the redelivery finds the
+// marker with its alert still set, and Record hands the alert out again: an
+// alert is published at least once, never lost.
+//
+// # Reading and updating
+//
+// Get and Find read one incident consistently. List, Changes, Stats and
+// Watch query the by-status index, one partition per status (all three
+// when the Filter names none), newest last_seen first, following every page:
+// they never scan the table, and markers, which have no status, are never
+// in the index. The index is eventually consistent, so a write can take a
+// moment to show there.
+//
+// Acknowledge and Resolve follow the rule every writer of an incident
+// follows: read it, compute the new state (incident.Acknowledge,
+// incident.Resolve), and write it conditioned on the version read, with the
+// version bumped. If the processor or another person wrote in between, the
+// condition fails and they read again, so no update is ever lost; Record,
+// for its part, conditions on the version and rereads after a person's
+// write. A status change the current status does not allow (acknowledging a
+// RESOLVED incident, resolving one twice) is refused with
+// incident.ErrTransition and writes nothing.
+package store

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/logalert/logalert/internal/incident"
+)
+
+// Attribute names, defined once.
+const (
+	attrPK             = "pk"
+	attrIncidentID     = "incident_id"
+	attrLogGroup       = "log_group"
+	attrLogStream      = "log_stream"
+	attrFingerprint    = "fingerprint"
+	attrTemplate       = "template"
+	attrStatus         = "status"
+	attrSeverity       = "severity"
+	attrOccurrences    = "occurrences"
+	attrFirstSeen      = "first_seen"
+	attrLastSeen       = "last_seen"
+	attrSampleMessage  = "sample_message"
+	attrReopenCount    = "reopen_count"
+	attrCreatedAt      = "created_at"
+	attrUpdatedAt      = "updated_at"
+	attrAcknowledgedBy = "acknowledged_by"
+	attrAcknowledgedAt = "acknowledged_at"
+	attrResolvedBy     = "resolved_by"
+	attrResolvedAt     = "resolved_at"
+	attrVersion        = "version"
+	attrExpiresAt      = "expires_at"
+	attrAlert          = "alert"
+
+	// StatusIndex is the global secondary index (status, last_seen).
+	StatusIndex = "by-status"
+)
+
+// TimeFormat is how times are stored: fixed width, UTC, so that strings
+// sort in time order (the by-status index sorts on last_seen).
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+func markerKey(delivery, incidentID string) string {
+	return "marker#" + delivery + "#" + incidentID
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// incidentItem is the full item of an incident.
+func incidentItem(in incident.Incident) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{
+		attrPK:            str(in.ID),
+		attrIncidentID:    str(in.ID),
+		attrLogGroup:      str(in.LogGroup),
+		attrFingerprint:   str(in.Fingerprint),
+		attrStatus:        str(string(in.Status)),
+		attrSeverity:      str(in.Severity.String()),
+		attrOccurrences:   num(in.Occurrences),
+		attrFirstSeen:     str(formatTime(in.FirstSeen)),
+		attrLastSeen:      str(formatTime(in.LastSeen)),
+		attrReopenCount:   num(in.ReopenCount),
+		attrCreatedAt:     str(formatTime(in.CreatedAt)),
+		attrUpdatedAt:     str(formatTime(in.UpdatedAt)),
+		attrVersion:       num(in.Version),
+		attrSampleMessage: str(in.SampleMessage),
+	}
+	// DynamoDB rejects empty strings in key attributes only, but omitting
+	// empty optional attributes keeps items small and readable.
+	optional := map[string]string{
+		attrLogStream:      in.LogStream,
+		attrTemplate:       in.Template,
+		attrAcknowledgedBy: in.AcknowledgedBy,
+		attrResolvedBy:     in.ResolvedBy,
+	}
+	for k, v := range optional {
+		if v != "" {
+			item[k] = str(v)
+		}
+	}
+	for k, t := range map[string]time.Time{attrAcknowledgedAt: in.AcknowledgedAt, attrResolvedAt: in.ResolvedAt} {
+		if !t.IsZero() {
+			item[k] = str(formatTime(t))
+		}
+	}
+	return item
+}
+
+// decodeIncident reads an incident item; it fails on a missing or
+// malformed required attribute.
+func decodeIncident(item map[string]types.AttributeValue) (incident.Incident, error) {
+	d := decoder{item: item}
+	in := incident.Incident{
+		ID:             d.str(attrIncidentID, true),
+		LogGroup:       d.str(attrLogGroup, true),
+		LogStream:      d.str(attrLogStream, false),
+		Fingerprint:    d.str(attrFingerprint, true),
+		Template:       d.str(attrTemplate, false),
+		Status:         incident.Status(d.str(attrStatus, true)),
+		Severity:       incident.ParseSeverity(d.str(attrSeverity, true)),
+		Occurrences:    d.num(attrOccurrences, true),
+		FirstSeen:      d.time(attrFirstSeen, true),
+		LastSeen:       d.time(attrLastSeen, true),
+		SampleMessage:  d.str(attrSampleMessage, false),
+		ReopenCount:    d.num(attrReopenCount, false),
+		CreatedAt:      d.time(attrCreatedAt, false),
+		UpdatedAt:      d.time(attrUpdatedAt, false),
+		AcknowledgedBy: d.str(attrAcknowledgedBy, false),
+		AcknowledgedAt: d.time(attrAcknowledgedAt, false),
+		ResolvedBy:     d.str(attrResolvedBy, false),
+		ResolvedAt:     d.time(attrResolvedAt, false),
+		Version:        d.num(attrVersion, false),
+	}
+	if d.err != nil {
+		return incident.Incident{}, fmt.Errorf("decode incident item %v: %w", item[attrPK], d.err)
+	}
+	return in, nil
+}
+
+// decoder reads typed attributes and keeps the first error.
+type decoder struct {
+	item map[string]types.AttributeValue
+	err  error
+}
+
+func (d *decoder) fail(name, why string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("attribute %s: %s", name, why)
+	}
+}
+
+func (d *decoder) str(name string, required bool) string {
+	switch v := d.item[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value
+	case nil:
+		if required {
+			d.fail(name, "missing")
+		}
+	default:
+		d.fail(name, "not a string")
+	}
+	return ""
+}
+
+func (d *decoder) num(name string, required bool) int64 {
+	switch v := d.item[name].(type) {
+	case *types.AttributeValueMemberN:
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		if err != nil {
+			d.fail(name, "not an integer")
+		}
+		return n
+	case nil:
+		if required {
+			d.fail(name, "missing")
+		}
+	default:
+		d.fail(name, "not a number")
+	}
+	return 0
+}
+
+func (d *decoder) time(name string, required bool) time.Time {
+	s := d.str(name, required)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		d.fail(name, "not an RFC 3339 time")
+	}
+	return t.UTC()
+}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/logalert/logalert/internal/incident"
+)
+
+// ChunkSize is how many incidents one transaction writes: each takes two
+// of the 100 items a TransactWriteItems may hold, and the chunk's incidents
+// and markers fit the 100 keys of one BatchGetItem.
+const ChunkSize = 49
+
+// dynamoAPI is the subset of *dynamodb.Client that Store calls: Record and
+// ClearAlerts here, the read and update side through queryAPI (query.go).
+type dynamoAPI interface {
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	queryAPI
+}
+
+// ErrContention reports that a chunk's transaction kept being cancelled by
+// concurrent writers until Record gave up; the caller should fail so the
+// delivery is retried.
+var ErrContention = errors.New("store: write contention, retries exhausted")
+
+// Store reads and writes incidents in one DynamoDB table.
+type Store struct {
+	db          dynamoAPI
+	table       string
+	now         func() time.Time
+	markerTTL   time.Duration
+	maxAttempts int
+	pageSize    int32 // Query page size; 0: DynamoDB's (1 MB pages)
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock that stamps created_at/updated_at and marker
+// expiry (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithMarkerTTL sets how long idempotency markers live (default 7 days,
+// well past Lambda's 6-hour maximum event age and CloudWatch Logs' retries).
+func WithMarkerTTL(d time.Duration) Option { return func(s *Store) { s.markerTTL = d } }
+
+// New returns a Store on table, using db (usually a *dynamodb.Client) for
+// every request.
+func New(db dynamoAPI, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table, now: time.Now, markerTTL: 7 * 24 * time.Hour, maxAttempts: 8}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Alert is an incident that a write opened or reopened and that has not
+// been announced yet.
+type Alert struct {
+	Change   incident.Change // Opened or Reopened
+	Incident incident.Incident
+	marker   string
+	expires  int64
+}
+
+// Result counts what Record did.
+type Result struct {
+	Applied    int     // incidents updated by this call
+	Duplicates int     // incidents this delivery had already been applied to
+	Opened     int     // incidents created
+	Reopened   int     // RESOLVED incidents reopened
+	Alerts     []Alert // to publish, then ClearAlerts; includes alerts left unpublished by an earlier attempt
+}
+
+// Record applies the deltas of one delivery exactly once (see the package
+// documentation). With alerts set, the markers of opened and reopened
+// incidents carry a pending alert. It returns ErrContention when retries run
+// out, or the DynamoDB error that stopped it; either way the chunks
+// committed before stay committed and a redelivery skips them.
+func (s *Store) Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (Result, error) {
+	var res Result
+	for start := 0; start < len(deltas); start += ChunkSize {
+		chunk := deltas[start:min(start+ChunkSize, len(deltas))]
+		if err := s.recordChunk(ctx, delivery, chunk, alerts, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incident.Delta, alerts bool, res *Result) error {
+	for attempt := 1; ; attempt++ {
+		current, markers, err := s.load(ctx, delivery, chunk)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		expires := now.Add(s.markerTTL).Unix()
+		var (
+			items   []types.TransactWriteItem
+			pending []Alert
+			dups    int
+			opened  int
+			reopen  int
+		)
+		for _, d := range chunk {
+			key := markerKey(delivery, d.ID)
+			if m, ok := markers[key]; ok {
+				dups++
+				if a, ok := pendingAlert(m, current[d.ID], key); ok {
+					pending = append(pending, a)
+				}
+				continue
+			}
+			var (
+				next   incident.Incident
+				change incident.Change
+				cond   = "attribute_not_exists(#pk)"
+				names  = map[string]string{"#pk": attrPK}
+				values map[string]types.AttributeValue
+			)
+			if prev, ok := current[d.ID]; ok {
+				next, change = prev.Apply(d, now)
+				cond = "#v = :v"
+				names = map[string]string{"#v": attrVersion}
+				values = map[string]types.AttributeValue{":v": num(prev.Version)}
+			} else {
+				next, change = incident.Open(d, now), incident.Opened
+			}
+			marker := map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
+			switch change {
+			case incident.Opened:
+				opened++
+			case incident.Reopened:
+				reopen++
+			}
+			if alerts && change != incident.Updated {
+				marker[attrAlert] = str(change.String())
+				pending = append(pending, Alert{Change: change, Incident: next, marker: key, expires: expires})
+			}
+			items = append(items,
+				types.TransactWriteItem{Put: &types.Put{
+					TableName: &s.table, Item: incidentItem(next),
+					ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+				}},
+				types.TransactWriteItem{Put: &types.Put{
+					TableName: &s.table, Item: marker,
+					ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+				}},
+			)
+		}
+		if len(items) > 0 {
+			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		}
+		if err == nil {
+			res.Applied += len(items) / 2
+			res.Duplicates += dups
+			res.Opened += opened
+			res.Reopened += reopen
+			res.Alerts = append(res.Alerts, pending...)
+			return nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return fmt.Errorf("write %d incidents: %w", len(items)/2, err)
+		}
+		if attempt >= s.maxAttempts {
+			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(items)/2, attempt, ErrContention, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// load reads the chunk's incidents and markers in one consistent
+// BatchGetItem, following UnprocessedKeys.
+func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delta) (map[string]incident.Incident, map[string]map[string]types.AttributeValue, error) {
+	keys := make([]map[string]types.AttributeValue, 0, 2*len(chunk))
+	for _, d := range chunk {
+		keys = append(keys,
+			map[string]types.AttributeValue{attrPK: str(d.ID)},
+			map[string]types.AttributeValue{attrPK: str(markerKey(delivery, d.ID))})
+	}
+	current := make(map[string]incident.Incident, len(chunk))
+	markers := make(map[string]map[string]types.AttributeValue)
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 1; len(req) > 0; attempt++ {
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %d incidents: %w", len(chunk), err)
+		}
+		for _, item := range out.Responses[s.table] {
+			if _, ok := item[attrIncidentID]; !ok {
+				markers[item[attrPK].(*types.AttributeValueMemberS).Value] = item
+				continue
+			}
+			in, err := decodeIncident(item)
+			if err != nil {
+				return nil, nil, err
+			}
+			current[in.ID] = in
+		}
+		req = out.UnprocessedKeys
+		if len(req) > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return current, markers, nil
+}
+
+// pendingAlert returns the alert a marker still carries, if any.
+func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string) (Alert, bool) {
+	v, ok := marker[attrAlert].(*types.AttributeValueMemberS)
+	if !ok || in.ID == "" {
+		return Alert{}, false
+	}
+	change := incident.Opened
+	if v.Value == incident.Reopened.String() {
+		change = incident.Reopened
+	}
+	var expires int64
+	if e, ok := marker[attrExpiresAt].(*types.AttributeValueMemberN); ok {
+		expires, _ = strconv.ParseInt(e.Value, 10, 64) // written by us; a bad value only shortens the marker's life
+	}
+	return Alert{Change: change, Incident: in, marker: key, expires: expires}, true
+}
+
+// ClearAlerts marks alerts as published: it rewrites their markers without
+// the alert attribute, 25 to a BatchWriteItem.
+func (s *Store) ClearAlerts(ctx context.Context, alerts []Alert) error {
+	for start := 0; start < len(alerts); start += 25 {
+		var reqs []types.WriteRequest
+		for _, a := range alerts[start:min(start+25, len(alerts))] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+				attrPK: str(a.marker), attrExpiresAt: num(a.expires),
+			}}})
+		}
+		pending := map[string][]types.WriteRequest{s.table: reqs}
+		for attempt := 1; len(pending) > 0; attempt++ {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("clear %d alerts: %w", len(reqs), err)
+			}
+			pending = out.UnprocessedItems
+			if len(pending) > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// backoff is exponential with full jitter: up to 25 ms, 50 ms, … 1.6 s.
+func backoff(attempt int) time.Duration {
+	ceiling := 25 * time.Millisecond << min(attempt-1, 6)
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

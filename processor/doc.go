@@ -1,0 +1,48 @@
+// Command processor is the Lambda function behind the log group's
+// subscription filter. It decodes each CloudWatch Logs delivery, groups the
+// events that match the incident pattern into incidents, writes them to
+// DynamoDB exactly once, and announces opened and reopened incidents on the
+// SNS alerts topic.
+//
+// # Event
+//
+// A CloudWatch Logs subscription delivery (events.CloudwatchLogsEvent):
+//
+//	{"awslogs": {"data": "<base64 of gzip of the JSON payload>"}}
+//
+// A CONTROL_MESSAGE (sent when the filter is created) is acknowledged and
+// ignored.
+//
+// # Environment
+//
+//	INCIDENTS_TABLE         required: the DynamoDB incidents table
+//	ALERTS_TOPIC_ARN        optional: SNS topic for opened/reopened incidents
+//	INCIDENT_PATTERN        optional: CloudWatch Logs filter pattern selecting
+//	                        the events that form incidents; default
+//	                        "?ERROR ?FATAL ?CRITICAL", the template's
+//	                        ErrorPattern default. An invalid pattern stops
+//	                        the function at start-up with the parse error.
+//	METRICS_NAMESPACE       optional: namespace of the processor's own
+//	                        metrics in Embedded Metric Format; none if empty
+//	MAX_DECOMPRESSED_BYTES  optional: cap on a delivery's decompressed size
+//	                        (default awslogs.DefaultLimits); larger
+//	                        deliveries fail without being inflated further
+//
+// AWS settings come from the SDK's standard chain, so AWS_REGION,
+// AWS_ENDPOINT_URL and credentials point it at any endpoint, moto included.
+//
+// # Failure handling
+//
+// Every failure — a malformed payload, DynamoDB still throttling after the
+// SDK's retries, an alert that could not be published — is logged once as
+// one JSON line with the reason and returned, so Lambda retries the
+// delivery (twice) and then sends it to the dead-letter queue. Redelivery is
+// harmless: see package internal/store for the exactly-once design.
+//
+// # Logs and metrics
+//
+// One JSON log line per invocation with the counts (events, matched,
+// incidents, opened, reopened, duplicates), and, with METRICS_NAMESPACE
+// set, an EMF record with EventsProcessed, EventsMatched, IncidentsOpened,
+// IncidentsReopened, BadPayloads and DecompressedBytes.
+package main
