@@ -9,10 +9,11 @@
 // a message into its template, replacing every variable part with a
 // placeholder:
 //
-//	<num>   numbers (integers, decimals, signed)
+//	<num>   numbers (integers, decimals, signed) and hex ids (8 or more
+//	        hex digits, or 0x...), in one placeholder since a random hex
+//	        id may be all digits or all letters
 //	<ip>    IPv4 addresses
 //	<uuid>  UUIDs
-//	<hex>   hex ids (8 or more hex digits)
 //	<ts>    timestamps and dates (tokens of digits joined by - : . T Z)
 //	<id>    any other token that contains a digit (user42, req-7f3a)
 //	"<*>"   quoted values ('...' or "..."), outside JSON messages

@@ -10,37 +10,55 @@ import (
 const MaxSampleBytes = 2048
 
 // redactions run in order; each keeps the key and replaces the secret.
+// A regexp runs only on messages that contain its trigger (in lower case),
+// which keeps redaction cheap for the common message with no secret.
 var redactions = []struct {
-	re   *regexp.Regexp
-	repl string
+	triggers []string
+	re       *regexp.Regexp
+	repl     string
 }{
 	// Credentials in URLs: scheme://user:secret@host.
-	{regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
+	{[]string{"://"}, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
 	// Quoted values of secret keys: "password": "x", token='x'.
-	{regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(["'])[^"']*["']`), "${1}${2}<redacted>${2}"},
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(["'])[^"']*["']`), "${1}${2}<redacted>${2}"},
 	// Unquoted values of secret keys, a bearer token included:
 	// password=x, Authorization: Bearer x.
-	{regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<]+`), "${1}<redacted>"},
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<]+`), "${1}<redacted>"},
 	// Bearer tokens anywhere else.
-	{regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
 	// JSON Web Tokens.
-	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), "<redacted>"},
+	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), "<redacted>"},
 	// AWS access key ids.
-	{regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b`), "<redacted>"},
+	{[]string{"akia", "asia", "abia", "acca", "agpa", "aida", "aipa", "anpa", "anva", "aroa"},
+		regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b`), "<redacted>"},
 }
 
 // secretKey matches key names whose values are secrets (db_password,
-// x-auth-token, client_secret, ...).
+// x-auth-token, client_secret, ...); secretTriggers are their cores.
 const secretKey = `[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|authorization|credentials|private[_-]?key)`
+
+var secretTriggers = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credentials"}
 
 // Redact returns message with the secrets it recognises replaced by
 // <redacted>: AWS access key ids, bearer tokens, JWTs, credentials in URLs
 // and the values of password=, secret:, "token": and similar pairs.
 func Redact(message string) string {
+	lower := strings.ToLower(message)
 	for _, r := range redactions {
-		message = r.re.ReplaceAllString(message, r.repl)
+		if containsAny(lower, r.triggers) {
+			message = r.re.ReplaceAllString(message, r.repl)
+		}
 	}
 	return message
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Truncate bounds s to at most n bytes without splitting a UTF-8 sequence,

@@ -1,0 +1,63 @@
+package pipeline_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/pipeline"
+	"github.com/logalert/logalert/internal/samtemplate"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantErr   []string
+		wantCheck func(t *testing.T, c pipeline.Config)
+	}{
+		{"defaults", map[string]string{"INCIDENTS_TABLE": "t"}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, "t", c.Table)
+			assert.Empty(t, c.TopicARN)
+			assert.Equal(t, pipeline.DefaultPattern, c.Pattern.String())
+			assert.Equal(t, awslogs.DefaultLimits, c.Limits)
+		}},
+		{"everything set", map[string]string{
+			"INCIDENTS_TABLE": "t", "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a",
+			"INCIDENT_PATTERN": `{ $.level = "ERROR" }`, "METRICS_NAMESPACE": "LogAlert/x/Processor", "MAX_DECOMPRESSED_BYTES": "1048576",
+		}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, "arn:aws:sns:us-east-1:123456789012:a", c.TopicARN)
+			assert.True(t, c.Pattern.Match(`{"level":"ERROR"}`))
+			assert.Equal(t, "LogAlert/x/Processor", c.Namespace)
+			assert.Equal(t, 1<<20, c.Limits.MaxDecompressedBytes)
+		}},
+		{"every problem reported at once", map[string]string{
+			"INCIDENT_PATTERN": "[a, b", "MAX_DECOMPRESSED_BYTES": "lots",
+		}, []string{"INCIDENTS_TABLE is required", `INCIDENT_PATTERN "[a, b": filterpattern: at `, `MAX_DECOMPRESSED_BYTES "lots"`}, nil},
+		{"zero cap", map[string]string{"INCIDENTS_TABLE": "t", "MAX_DECOMPRESSED_BYTES": "0"}, []string{"want a positive number of bytes"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := pipeline.LoadConfig(func(k string) string { return tc.env[k] })
+			if tc.wantErr != nil {
+				require.Error(t, err)
+				for _, w := range tc.wantErr {
+					assert.Contains(t, err.Error(), w)
+				}
+				return
+			}
+			require.NoError(t, err)
+			tc.wantCheck(t, c)
+		})
+	}
+}
+
+func TestDefaultPatternIsTheTemplateDefault(t *testing.T) {
+	tmpl, err := samtemplate.Load("../../template.yaml")
+	require.NoError(t, err)
+	v, err := tmpl.Parameter("ErrorPattern")
+	require.NoError(t, err)
+	assert.Equal(t, pipeline.DefaultPattern, v)
+}
