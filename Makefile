@@ -51,7 +51,9 @@ lint: ## gofmt, go vet, go mod tidy, cfn-lint
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeAgreesWithEncodingJSON$$' -fuzztime=$(FUZZTIME) ./internal/awslogs
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./internal/awslogs
 	$(GO) test -run='^$$' -fuzz='^FuzzParseMatch$$' -fuzztime=$(FUZZTIME) ./internal/filterpattern
+	$(GO) test -run='^$$' -fuzz='^FuzzNormalize$$' -fuzztime=$(FUZZTIME) ./internal/incident
 
 bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to end, pattern matching, binary size
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./tests
