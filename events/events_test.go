@@ -96,6 +96,8 @@ func TestDataSample(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &ev))
 	p, err := awslogs.Decode(ev.AWSLogs.Data, awslogs.DefaultLimits)
 	require.NoError(t, err)
+	assert.Positive(t, p.DecompressedBytes)
+	p.DecompressedBytes = 0
 	assert.Equal(t, events.DataMessage(), p)
 	assert.Equal(t, events.LogGroup, p.LogGroup)
 

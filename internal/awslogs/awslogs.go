@@ -54,6 +54,9 @@ type Payload struct {
 	// PolicyLevel is set on deliveries of account-level subscription
 	// policies (for example "ACCOUNT_LEVEL_POLICY") and empty otherwise.
 	PolicyLevel string
+	// DecompressedBytes is the size of the inflated JSON document, set by
+	// Decode (for metrics); Encode ignores it.
+	DecompressedBytes int
 }
 
 // Limits bounds the resources one Decode may use: its memory stays under

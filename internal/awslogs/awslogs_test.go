@@ -92,8 +92,11 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := awslogs.Decode(encode(t, tc.in), awslogs.DefaultLimits)
+			data := encode(t, tc.in)
+			got, err := awslogs.Decode(data, awslogs.DefaultLimits)
 			require.NoError(t, err)
+			assert.Equal(t, inflatedSize(t, data), got.DecompressedBytes)
+			got.DecompressedBytes = 0
 			assert.Equal(t, tc.in, got)
 		})
 	}
@@ -144,6 +147,8 @@ func TestDecodeDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := awslogs.Decode(awslogstest.Compress([]byte(tc.doc)), awslogs.DefaultLimits)
 			require.NoError(t, err)
+			assert.Equal(t, len(tc.doc), got.DecompressedBytes)
+			got.DecompressedBytes = 0
 			if len(got.SubscriptionFilters) == 0 {
 				got.SubscriptionFilters = []string{}
 			}
@@ -296,6 +301,7 @@ func TestDecoderStringsOutliveLaterDecodes(t *testing.T) {
 	require.NoError(t, d.Decode(encode(t, second), &q))
 	assert.Equal(t, first.LogEvents[0].Message, kept)
 	assert.Equal(t, first.LogGroup, keptGroup)
+	p.DecompressedBytes, q.DecompressedBytes = 0, 0
 	assert.Equal(t, first, &p)
 	assert.Equal(t, second, &q)
 }
@@ -309,6 +315,7 @@ func TestDecoderReusesPayloadSlices(t *testing.T) {
 
 	require.NoError(t, d.Decode(encode(t, samplePayload()), &p))
 	assert.Same(t, backing, &p.LogEvents[0], "Decode reallocated LogEvents although it had room")
+	p.DecompressedBytes = 0
 	assert.Equal(t, samplePayload(), &p)
 
 	allocs := testing.AllocsPerRun(10, func() {
@@ -333,6 +340,7 @@ func TestDecodeConcurrent(t *testing.T) {
 				k := (g + i) % len(data)
 				got, err := awslogs.Decode(data[k], awslogs.DefaultLimits)
 				if assert.NoError(t, err) {
+					got.DecompressedBytes = 0
 					assert.Equal(t, batches[k], got)
 				}
 			}
@@ -353,6 +361,7 @@ func TestLimitsZeroFieldsMeanDefault(t *testing.T) {
 	huge := awslogs.Limits{MaxEncodedBytes: math.MaxInt, MaxDecompressedBytes: math.MaxInt, MaxEvents: math.MaxInt, MaxMessageBytes: math.MaxInt}
 	got, err := awslogs.Decode(encode(t, samplePayload()), huge)
 	require.NoError(t, err)
+	got.DecompressedBytes = 0
 	assert.Equal(t, samplePayload(), got)
 }
 
@@ -452,4 +461,16 @@ func ExampleEncode() {
 	p, err := awslogs.Decode(data, awslogs.DefaultLimits)
 	fmt.Println(p.LogEvents[0].Message, err)
 	// Output: ERROR boom <nil>
+}
+
+// inflatedSize returns the size of the JSON document inside data.
+func inflatedSize(tb testing.TB, data string) int {
+	tb.Helper()
+	raw, err := base64.StdEncoding.DecodeString(data)
+	require.NoError(tb, err)
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	require.NoError(tb, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(tb, err)
+	return len(plain)
 }

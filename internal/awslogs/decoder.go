@@ -58,6 +58,7 @@ func (d *Decoder) Decode(data string, p *Payload) error {
 		return err
 	}
 	d.p.fill(p)
+	p.DecompressedBytes = len(d.raw)
 	return validate(p, lim)
 }
 

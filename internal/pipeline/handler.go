@@ -126,7 +126,7 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 		c.badPayload = true
 		return c, fmt.Errorf("decode awslogs: %w", err)
 	}
-	c.events = len(p.LogEvents)
+	c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
 	if p.MessageType == awslogs.MessageTypeControl {
 		h.log.InfoContext(ctx, "control message ignored", "log_group", p.LogGroup)
 		return c, nil
