@@ -101,14 +101,27 @@ func appendTemplate(dst []byte, message string) []byte {
 // digits (2% of 8-digit ids) or all letters, and one error quoting random
 // ids must stay one incident.
 func appendToken(dst []byte, tok string) []byte {
-	hexID := len(tok) >= 8 && isHex(tok) || len(tok) > 2 && strings.HasPrefix(tok, "0x") && isHex(tok[2:])
+	var all, any byte = 0xff, 0
+	for i := 0; i < len(tok); i++ {
+		c := byteClass[tok[i]]
+		all &= c
+		any |= c
+	}
+	if tok == "" {
+		return dst
+	}
+	hexID := len(tok) >= 8 && all&classHex != 0 || len(tok) > 2 && tok[0] == '0' && tok[1] == 'x' && isHex(tok[2:])
 	switch {
+	case any&classDigit == 0 && !hexID:
+		// A word: the common case. Only secrets are replaced.
+		if isAccessKeyID(tok) || isJWT(tok) {
+			return append(dst, "<redacted>"...)
+		}
+		return append(dst, tok...)
 	case isAccessKeyID(tok) || isJWT(tok):
 		return append(dst, "<redacted>"...)
-	case hexID || hasDigit(tok) && isNumber(tok):
+	case hexID || isNumber(tok):
 		return append(dst, "<num>"...)
-	case !hasDigit(tok):
-		return append(dst, tok...)
 	case isIPv4(tok):
 		return append(dst, "<ip>"...)
 	case isUUID(tok):
@@ -120,14 +133,27 @@ func appendToken(dst []byte, tok string) []byte {
 	}
 }
 
-// trimPunct drops trailing dots and dashes.
-func trimPunct(tok string) string {
-	n := len(tok)
-	for n > 0 && (tok[n-1] == '.' || tok[n-1] == '-') {
-		n--
+// Byte classes, as bit sets in byteClass.
+const (
+	classDigit = 1 << iota // 0-9
+	classHex               // 0-9 a-f A-F
+	classWord              // letters, digits, _ . -: continue a token
+)
+
+var byteClass = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isDigit(b):
+			t[c] = classDigit | classHex | classWord
+		case isHexDigit(b):
+			t[c] = classHex | classWord
+		case isLetter(b), b == '_', b == '.', b == '-':
+			t[c] = classWord
+		}
 	}
-	return tok[:n]
-}
+	return t
+}()
 
 // tokenEnd returns the end of the token starting at i: letters, digits and
 // _ . - and, once the token holds a digit, : between alphanumerics (times,
@@ -135,12 +161,11 @@ func trimPunct(tok string) string {
 func tokenEnd(s string, i int) int {
 	digit := false
 	for ; i < len(s); i++ {
-		c := s[i]
+		c := byteClass[s[i]]
 		switch {
-		case isDigit(c):
-			digit = true
-		case isAlnum(c) || c == '_' || c == '.' || c == '-':
-		case c == ':' && digit && i+1 < len(s) && isAlnum(s[i+1]):
+		case c&classWord != 0:
+			digit = digit || c&classDigit != 0
+		case s[i] == ':' && digit && i+1 < len(s) && isAlnum(s[i+1]):
 		default:
 			return i
 		}
@@ -344,4 +369,13 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// trimPunct drops trailing dots and dashes.
+func trimPunct(tok string) string {
+	n := len(tok)
+	for n > 0 && (tok[n-1] == '.' || tok[n-1] == '-') {
+		n--
+	}
+	return tok[:n]
 }

@@ -51,5 +51,12 @@ func (in Incident) refuse(verb string) error {
 	case in.Status == StatusAcknowledged && in.AcknowledgedBy != "":
 		why += fmt.Sprintf(" (acknowledged by %s at %s)", in.AcknowledgedBy, in.AcknowledgedAt.UTC().Format(time.RFC3339))
 	}
-	return fmt.Errorf("%w: cannot %s incident %s: %s", ErrTransition, verb, in.ID, why)
+	return transitionError(fmt.Sprintf("cannot %s incident %s: %s", verb, in.ID, why))
 }
+
+// transitionError says why a status change was refused; it wraps
+// ErrTransition without repeating its text.
+type transitionError string
+
+func (e transitionError) Error() string { return string(e) }
+func (e transitionError) Unwrap() error { return ErrTransition }

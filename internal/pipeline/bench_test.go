@@ -36,8 +36,9 @@ func realisticData(tb testing.TB) (string, int) {
 // BenchmarkDecodeMatchGroup measures the processor's CPU path — decode,
 // match every event against the default pattern, group the matches — in
 // MB/s of decompressed JSON, beside raw gunzip of the same bytes with
-// klauspost/compress (the best of 20 runs), and reports their ratio
-// (target: at least 0.5).
+// klauspost/compress, and reports their ratio (target: at least 0.5). The
+// ratio compares the fastest pipeline run with the fastest of 20 gunzip
+// runs, so that load from other processes skews neither side.
 func BenchmarkDecodeMatchGroup(b *testing.B) {
 	data, size := realisticData(b)
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
@@ -58,7 +59,9 @@ func BenchmarkDecodeMatchGroup(b *testing.B) {
 
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	fastest := time.Duration(1<<63 - 1)
 	for b.Loop() {
+		start := time.Now()
 		p, err := awslogs.Decode(data, awslogs.DefaultLimits)
 		if err != nil {
 			b.Fatal(err)
@@ -66,9 +69,10 @@ func BenchmarkDecodeMatchGroup(b *testing.B) {
 		if g := incident.Group(p, pattern); len(g.Deltas) != 20 {
 			b.Fatalf("%d incidents, want 20", len(g.Deltas))
 		}
+		fastest = min(fastest, time.Since(start))
 	}
-	perBatch := b.Elapsed() / time.Duration(b.N)
 	mbps := func(d time.Duration) float64 { return float64(size) / d.Seconds() / 1e6 }
 	b.ReportMetric(mbps(gunzip), "gunzip-MB/s")
-	b.ReportMetric(mbps(perBatch)/mbps(gunzip), "ratio")
+	b.ReportMetric(mbps(fastest), "best-MB/s")
+	b.ReportMetric(mbps(fastest)/mbps(gunzip), "ratio")
 }
