@@ -2,9 +2,12 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,4 +287,31 @@ func TestControlMessageIsIgnored(t *testing.T) {
 	assert.Empty(t, e.incidents(t))
 	assert.Contains(t, log.String(), "control message ignored")
 	assert.Zero(t, e.proxy.Count("TransactWriteItems"))
+}
+
+func TestProcessorPublishesEMFMetrics(t *testing.T) {
+	e := newEnv(t)
+	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
+	require.NoError(t, err)
+	var metrics bytes.Buffer
+	cfg := pipeline.Config{Table: e.table, Pattern: pattern, Namespace: "LogAlert/test/Processor", Limits: awslogs.DefaultLimits}
+	p := pipeline.New(cfg, newConfig(t, e.proxy.URL), pipeline.WithMetrics(&metrics),
+		pipeline.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
+
+	require.NoError(t, p.Handle(t.Context(), mixedBatch(t)))
+	require.Error(t, p.Handle(t.Context(), events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: "%%%"}}))
+
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	require.Len(t, lines, 2, "one EMF record per invocation")
+	var ok, bad map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &ok))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &bad))
+	assert.Equal(t, 14.0, ok["EventsProcessed"])
+	assert.Equal(t, 10.0, ok["EventsMatched"])
+	assert.Equal(t, 3.0, ok["IncidentsOpened"])
+	assert.Equal(t, 0.0, ok["BadPayloads"])
+	assert.Greater(t, ok["DecompressedBytes"], 1000.0)
+	assert.Equal(t, 1.0, bad["BadPayloads"])
+	aws := ok["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	assert.Equal(t, "LogAlert/test/Processor", aws["Namespace"])
 }
