@@ -137,6 +137,12 @@ func TestDecodeDocuments(t *testing.T) {
 				LogEvents: []awslogs.LogEvent{{ID: "1", Timestamp: 1, Message: "\"\\/\b\f\n\r\tAé😀 \uFFFD \uFFFDx \uFFFDA \uFFFD\uFFFD( ok"}}},
 		},
 		{
+			name: "white space everywhere JSON allows it (Python's json.dumps style)",
+			doc:  "{ \"messageType\" : \"DATA_MESSAGE\", \"logGroup\": \"g\",\n \"logStream\":\t\"s\", \"logEvents\": [ {\"id\": \"1\", \"timestamp\": 1714521600000, \"message\": \"ERROR x\"} ] }",
+			want: &awslogs.Payload{MessageType: "DATA_MESSAGE", LogGroup: "g", LogStream: "s", SubscriptionFilters: []string{},
+				LogEvents: []awslogs.LogEvent{{ID: "1", Timestamp: 1714521600000, Message: "ERROR x"}}},
+		},
+		{
 			name: "duplicate keys: the last one wins, null changes nothing",
 			doc:  `{"messageType":"DATA_MESSAGE","logGroup":"a","logGroup":"b","logStream":"s","logStream":null,"logEvents":[` + event + `]}`,
 			want: &awslogs.Payload{MessageType: "DATA_MESSAGE", LogGroup: "b", LogStream: "s", SubscriptionFilters: []string{},

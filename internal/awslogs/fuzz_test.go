@@ -28,6 +28,8 @@ var jsonSeeds = []string{
 	`{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/f","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1700000000000,"message":"ERROR boom"}]}`,
 	`{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`,
 	`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["a","b"],"logEvents":[],"policyLevel":"ACCOUNT_LEVEL_POLICY"}`,
+	`{"logGroup": "g", "logEvents": [{"id": "1", "timestamp": 5, "message": "m"}, {"id":"2","timestamp":	6,"message":
+"n"}]}`,
 	" \t\r\n{ \"logGroup\" : \"g\" , \"logEvents\" : [ { \"id\" : \"1\" , \"timestamp\" : 5 , \"message\" : \"m\" } ] } \n",
 	`{}`, `null`, ` null `, `[]`, `"x"`, `1`, `true`, ``, ` `, `{`, `}`, `{"a"}`, `{"a":}`, `{,}`, `{"a":1,}`, `{"a":1 "b":2}`,
 	`{"messageType":null,"logEvents":null,"subscriptionFilters":null}`,

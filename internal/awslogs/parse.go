@@ -339,17 +339,21 @@ func (p *parser) readKey(event bool) (field, error) {
 	}
 	data := p.data
 	if event {
-		// Fast path for the keys as CloudWatch Logs writes them.
+		// Fast path for the keys as CloudWatch Logs writes them (the
+		// value may still follow white space).
 		rest := data[p.pos:]
 		switch {
 		case bytes.HasPrefix(rest, keyID):
 			p.pos += len(keyID)
+			p.skipWS()
 			return fieldID, nil
 		case bytes.HasPrefix(rest, keyTimestamp):
 			p.pos += len(keyTimestamp)
+			p.skipWS()
 			return fieldTimestamp, nil
 		case bytes.HasPrefix(rest, keyMessage):
 			p.pos += len(keyMessage)
+			p.skipWS()
 			return fieldMessage, nil
 		}
 	}
