@@ -60,7 +60,7 @@ bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to en
 	@$(MAKE) --no-print-directory build
 
 demo: deps ## run the whole pipeline on this machine against moto_server (no AWS account)
-	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides "$(PARAMS)")
+	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides '$(PARAMS)')
 
 events: ## regenerate the sample payloads in events/
 	$(GO) generate ./events

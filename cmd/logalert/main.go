@@ -44,6 +44,9 @@ type command struct {
 // commands lists the subcommands.
 var commands = map[string]command{
 	"test-pattern": {"test a CloudWatch Logs filter pattern against log lines", runTestPattern},
+	"incidents":    {"list, show, acknowledge, resolve, count and export incidents", runIncidents},
+	"redrive":      {"feed the deliveries in the dead-letter queue back to the processor", runRedrive},
+	"demo":         {"run the whole pipeline on this machine against moto_server (no AWS account)", runDemo},
 }
 
 // run is the whole CLI: it dispatches args to a subcommand.

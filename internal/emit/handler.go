@@ -17,6 +17,8 @@ type LineWriter interface {
 type Handler struct {
 	Out LineWriter
 	Now func() time.Time
+	// Log receives the "emitted" record; nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Handle writes the lines a request asks for and returns what it wrote.
@@ -28,6 +30,10 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Summary, error) {
 	if err := h.Out.WriteLines(ctx, lines); err != nil {
 		return Summary{}, fmt.Errorf("write %d lines: %w", len(lines), err)
 	}
-	slog.InfoContext(ctx, "emitted", "run_id", sum.RunID, "errors", sum.Errors, "warnings", sum.Warnings, "infos", sum.Infos)
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.InfoContext(ctx, "emitted", "run_id", sum.RunID, "errors", sum.Errors, "warnings", sum.Warnings, "infos", sum.Infos)
 	return sum, nil
 }

@@ -27,6 +27,12 @@ type queryAPI interface {
 // ErrNotFound reports that no incident has the ID (or ID prefix) asked for.
 var ErrNotFound = errors.New("store: incident not found")
 
+// notFound is ErrNotFound for one ID.
+type notFound string
+
+func (e notFound) Error() string { return "no incident " + string(e) }
+func (e notFound) Unwrap() error { return ErrNotFound }
+
 // ErrAmbiguous reports that an ID prefix matches more than one incident.
 var ErrAmbiguous = errors.New("store: incident id prefix matches several incidents")
 
@@ -57,7 +63,7 @@ func (f Filter) statuses() ([]incident.Status, error) {
 // wrapping ErrNotFound when there is none.
 func (s *Store) Get(ctx context.Context, id string) (incident.Incident, error) {
 	if id == "" {
-		return incident.Incident{}, fmt.Errorf("empty incident id: %w", ErrNotFound)
+		return incident.Incident{}, notFound(`""`)
 	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &s.table,
@@ -68,7 +74,7 @@ func (s *Store) Get(ctx context.Context, id string) (incident.Incident, error) {
 		return incident.Incident{}, fmt.Errorf("get incident %s: %w", id, err)
 	}
 	if _, ok := out.Item[attrIncidentID]; !ok { // no item, or a marker
-		return incident.Incident{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+		return incident.Incident{}, notFound(id)
 	}
 	return decodeIncident(out.Item)
 }
@@ -99,7 +105,7 @@ func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error)
 	}
 	switch len(matches) {
 	case 0:
-		return incident.Incident{}, fmt.Errorf("incident %s: %w", ref, ErrNotFound)
+		return incident.Incident{}, notFound(ref)
 	case 1:
 		return s.Get(ctx, matches[0])
 	}
@@ -196,7 +202,7 @@ type Stats struct {
 
 // Stats counts the incidents that f selects (f.Limit aside) by status,
 // severity and log group. Like List it queries the by-status index, reading
-// only the four attributes it counts.
+// only the attributes it counts.
 func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	statuses, err := f.statuses()
 	if err != nil {
@@ -208,7 +214,7 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 		ByLogGroup: map[string]Tally{},
 	}
 	for _, status := range statuses {
-		q := indexQuery{status: status, filter: f, projection: []string{attrStatus, attrSeverity, attrLogGroup, attrOccurrences}}
+		q := indexQuery{status: status, filter: f, projection: []string{attrPK, attrStatus, attrSeverity, attrLogGroup, attrOccurrences}}
 		err := s.queryIndex(ctx, q, func(item map[string]types.AttributeValue) error {
 			d := decoder{item: item}
 			status := incident.Status(d.str(attrStatus, true))

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/store"
+)
+
+// Stack outputs the CLI reads (template.yaml's Outputs).
+const (
+	outputTable    = "IncidentsTableName"
+	outputDLQ      = "DeadLetterQueueUrl"
+	outputFunction = "ProcessorFunctionName"
+	outputTopic    = "AlertsTopicArn"
+)
+
+// tableEnv names the incidents table when neither --table nor --stack does.
+const tableEnv = "LOGALERT_TABLE"
+
+// stackFlags are the flags that locate a deployment's resources.
+type stackFlags struct {
+	table string
+	stack string
+}
+
+func addStackFlags(fs *flag.FlagSet) *stackFlags {
+	f := &stackFlags{}
+	fs.StringVar(&f.table, "table", "", "incidents table `name` (default $"+tableEnv+")")
+	fs.StringVar(&f.stack, "stack", "", "CloudFormation stack `name` whose outputs name the table, queue and function")
+	return f
+}
+
+// check reports flag combinations that cannot work, before any AWS call.
+func (f *stackFlags) check(needTable bool) error {
+	if f.table != "" && f.stack != "" {
+		return usagef("--table and --stack are exclusive: the stack names its table")
+	}
+	if needTable && f.table == "" && f.stack == "" && os.Getenv(tableEnv) == "" {
+		return usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
+	}
+	return nil
+}
+
+// deployment is what the CLI found: the SDK configuration and, with
+// --stack, the stack's outputs and parameters.
+type deployment struct {
+	aws     aws.Config
+	stack   string
+	outputs map[string]string
+	params  map[string]string
+}
+
+// connect loads the SDK configuration (the standard chain: AWS_PROFILE,
+// AWS_REGION, AWS_ENDPOINT_URL for a local endpoint, ...) and, with
+// --stack, describes the stack.
+func (f *stackFlags) connect(ctx context.Context) (*deployment, error) {
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &deployment{aws: cfg, stack: f.stack}
+	if f.stack == "" {
+		return d, nil
+	}
+	out, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &f.stack})
+	if err != nil {
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist") {
+			return nil, fmt.Errorf("stack %s not found in %s (check --stack and AWS_REGION)", f.stack, regionOf(cfg))
+		}
+		return nil, fmt.Errorf("describe stack %s: %w", f.stack, err)
+	}
+	if len(out.Stacks) == 0 {
+		return nil, fmt.Errorf("stack %s not found in %s", f.stack, regionOf(cfg))
+	}
+	d.outputs, d.params = map[string]string{}, map[string]string{}
+	for _, o := range out.Stacks[0].Outputs {
+		d.outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	for _, p := range out.Stacks[0].Parameters {
+		d.params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return d, nil
+}
+
+// output returns the stack output key, or an error naming the flag that
+// replaces it.
+func (d *deployment) output(key, flagName string) (string, error) {
+	if v := d.outputs[key]; v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("stack %s has no %s output: pass --%s", d.stack, key, flagName)
+}
+
+// tableName resolves the incidents table: --table, the stack's output,
+// then $LOGALERT_TABLE (check has made sure one is there).
+func (d *deployment) tableName(f *stackFlags) (string, error) {
+	switch {
+	case f.table != "":
+		return f.table, nil
+	case f.stack != "":
+		return d.output(outputTable, "table")
+	case os.Getenv(tableEnv) != "":
+		return os.Getenv(tableEnv), nil
+	}
+	return "", usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
+}
+
+// openStore connects and returns the incident store.
+func (f *stackFlags) openStore(ctx context.Context) (*store.Store, *deployment, string, error) {
+	if err := f.check(true); err != nil {
+		return nil, nil, "", err
+	}
+	d, err := f.connect(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	table, err := d.tableName(f)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return store.New(dynamodb.NewFromConfig(d.aws), table), d, table, nil
+}
+
+func regionOf(cfg aws.Config) string {
+	if cfg.Region == "" {
+		return "the default region (none set: AWS_REGION)"
+	}
+	return cfg.Region
+}
+
+// explainTable turns "no such table" into advice.
+func explainTable(err error, table string, d *deployment) error {
+	var missing *dbtypes.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return fmt.Errorf("table %s (or its %s index) not found in %s: check --table/--stack/$%s and AWS_REGION: %w",
+			table, store.StatusIndex, regionOf(d.aws), tableEnv, err)
+	}
+	return err
+}

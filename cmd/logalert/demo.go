@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/emit"
+	"github.com/logalert/logalert/internal/local"
+	"github.com/logalert/logalert/internal/motoserver"
+	"github.com/logalert/logalert/internal/samtemplate"
+)
+
+// demoEmail is the subscriber the demo gives the alerts topic when the
+// overrides name none, so that there is an email to read.
+const demoEmail = "alerts@example.com"
+
+// runDemo is `logalert demo`: the whole pipeline on this machine.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return demo(ctx, args, stdout, stderr, os.Getenv)
+}
+
+// demoFlags are the demo's settings.
+type demoFlags struct {
+	template, stack, outbox, output string
+	period                          time.Duration
+	keep, quiet                     bool
+	overrides                       map[string]string
+	emit                            emit.Request
+}
+
+// parseDemoFlags reads and checks the demo's command line.
+func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
+	fs := newFlagSet("demo", "demo [--parameter-overrides \"K=V ...\"] [--period 5s] [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--keep] [--quiet] [-o text|json]", stderr)
+	var (
+		f                       demoFlags
+		overrides               string
+		nErrors, nWarns, nInfos int
+	)
+	fs.StringVar(&f.template, "template", "template.yaml", "SAM `template` the stack is made from")
+	fs.StringVar(&f.stack, "stack", "logalert", "stack `name`, as sam deploy --stack-name")
+	fs.StringVar(&overrides, "parameter-overrides", "", "template parameters, as sam deploy: `\"AlarmEmail=you@example.com ErrorPattern='?ERROR'\"` (AlarmEmail defaults to "+demoEmail+")")
+	fs.DurationVar(&f.period, "period", 5*time.Second, "real `duration` of one alarm period (the template's AlarmPeriodSeconds); 0 runs in real time")
+	fs.IntVar(&nErrors, "errors", emit.DefaultErrors, "error lines the emitter writes")
+	fs.IntVar(&nWarns, "warnings", emit.DefaultWarnings, "warning lines the emitter writes")
+	fs.IntVar(&nInfos, "infos", emit.DefaultInfos, "info lines the emitter writes")
+	fs.StringVar(&f.outbox, "outbox", "outbox", "`directory` for the emails, one .eml file each (with $SMTP_ADDR set they go to that SMTP server instead)")
+	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
+	fs.StringVar(&f.output, "output", "text", "summary `format`: text or json")
+	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return f, err
+	}
+	switch {
+	case len(pos) > 0:
+		return f, usagef("demo takes no arguments, got %q", pos)
+	case f.output != "text" && f.output != "json":
+		return f, usagef("--output must be text or json, not %q", f.output)
+	case f.period < 0:
+		return f, usagef("--period must not be negative")
+	}
+	f.emit = emit.Request{ErrorCount: &nErrors, WarnCount: &nWarns, InfoCount: &nInfos}
+	if _, _, _, err := f.emit.Counts(); err != nil {
+		return f, usagef("%v", err)
+	}
+	if f.overrides, err = samtemplate.ParseOverrides(overrides); err != nil {
+		return f, usagef("%v", err)
+	}
+	if _, ok := f.overrides["AlarmEmail"]; !ok {
+		f.overrides["AlarmEmail"] = demoEmail
+	}
+	return f, nil
+}
+
+// demo is runDemo with the environment as a function.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	f, err := parseDemoFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	progress := io.Writer(stderr)
+	if f.quiet {
+		progress = nil
+	}
+	ep, err := demoEndpoint(ctx, getenv, progress)
+	if err != nil {
+		return err
+	}
+	defer ep.stop()
+
+	cfg := local.Config{
+		Template:  f.template,
+		StackName: f.stack,
+		Overrides: f.overrides,
+		Period:    f.period,
+		Progress:  progress,
+		Mailer:    &local.Outbox{Dir: f.outbox},
+	}
+	if addr := getenv("SMTP_ADDR"); addr != "" {
+		cfg.Mailer = local.SMTP{Addr: addr}
+	}
+	if !f.quiet {
+		// The processor's warnings and errors, as its log group would show them.
+		cfg.FunctionLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
+	}
+	tw, err := local.New(ctx, ep.aws, cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := tw.Emit(ctx, f.emit); err != nil {
+		return err
+	}
+	runErr := tw.Run(ctx)
+	resCtx := ctx
+	if ctx.Err() != nil {
+		// Interrupted: still say what happened so far (moto is up until
+		// this returns).
+		resCtx = context.WithoutCancel(ctx)
+		runErr = fmt.Errorf("demo interrupted before the pipeline settled: %w", runErr)
+	}
+	res, err := tw.Result(resCtx)
+	if err != nil {
+		return errors.Join(runErr, err)
+	}
+	if f.output == "json" {
+		if err := writeJSON(stdout, res); err != nil {
+			return err
+		}
+	} else {
+		if err := res.WriteSummary(stdout); err != nil {
+			return err
+		}
+		if err := writeAlarmMail(stdout, res.Emails); err != nil {
+			return err
+		}
+		writeLookCloser(stdout, res.Deployment, ep, f, getenv("SMTP_ADDR") != "")
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if f.keep && ep.started {
+		fmt.Fprintf(stderr, "moto_server stays up at %s; Ctrl-C to stop it\n", ep.url)
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// endpoint is where the demo runs.
+type endpoint struct {
+	url     string
+	aws     aws.Config
+	started bool   // a moto_server the demo started
+	stop    func() // stops it; a no-op otherwise
+}
+
+// demoEndpoint returns the endpoint the demo runs against: $AWS_ENDPOINT_URL
+// when set, else a moto_server it starts. Against the started server it
+// signs with dummy credentials and never reads the user's AWS profile.
+func demoEndpoint(ctx context.Context, getenv func(string) string, progress io.Writer) (endpoint, error) {
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	if url := getenv("AWS_ENDPOINT_URL"); url != "" {
+		opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+		if getenv("AWS_ACCESS_KEY_ID") == "" && getenv("AWS_PROFILE") == "" {
+			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
+		}
+		cfg, err := awsconfig.Load(ctx, opts...)
+		return endpoint{url: url, aws: cfg, stop: func() {}}, err
+	}
+	if progress != nil {
+		fmt.Fprintln(progress, "starting moto_server (set AWS_ENDPOINT_URL to use a running endpoint)")
+	}
+	srv, err := motoserver.Start(ctx)
+	if err != nil {
+		return endpoint{}, err
+	}
+	cfg, err := awsconfig.Load(ctx,
+		config.WithRegion(region),
+		config.WithBaseEndpoint(srv.URL),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
+	)
+	if err != nil {
+		srv.Stop()
+		return endpoint{}, err
+	}
+	return endpoint{url: srv.URL, aws: cfg, started: true, stop: srv.Stop}, nil
+}
+
+// writeLookCloser prints the commands that inspect what the demo left.
+func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, smtp bool) {
+	var b strings.Builder
+	b.WriteString("\nlook closer")
+	if ep.started && !f.keep {
+		b.WriteString(" (moto_server has stopped: run the demo with --keep to keep it up for these)")
+	}
+	b.WriteString(":\n")
+	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n", ep.url, d.Region)
+	fmt.Fprintf(&b, "  go run ./cmd/logalert incidents list --stack %s    # or: make incidents STACK_NAME=%s\n", d.StackName, d.StackName)
+	fmt.Fprintf(&b, "  go run ./cmd/logalert redrive --stack %s --local --dry-run\n", d.StackName)
+	fmt.Fprintf(&b, "  aws logs tail %s\n", d.LogGroup)
+	if !smtp {
+		dir, err := filepath.Abs(f.outbox)
+		if err != nil {
+			dir = f.outbox
+		}
+		fmt.Fprintf(&b, "  ls %s    # the emails, one .eml each\n", dir)
+	}
+	io.WriteString(w, b.String())
+}
+
+// writeAlarmMail prints the first ALARM email of the outbox as it is, so
+// that the user sees what AWS would have sent; mails sent over SMTP are in
+// the mail catcher instead.
+func writeAlarmMail(w io.Writer, sent []local.SentMail) error {
+	for _, m := range sent {
+		if !strings.HasPrefix(m.Subject, "ALARM: ") || !strings.HasSuffix(m.Where, ".eml") {
+			continue
+		}
+		data, err := os.ReadFile(m.Where)
+		if err != nil {
+			return fmt.Errorf("read the alarm email: %w", err)
+		}
+		fmt.Fprintf(w, "\nthe alarm email (%s):\n\n%s", m.Where, strings.ReplaceAll(string(data), "\r\n", "\n"))
+		return nil
+	}
+	return nil
+}
+
+// dropTime removes the time from log records: the CLI's diagnostics carry
+// none.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}

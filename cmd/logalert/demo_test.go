@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/local"
+)
+
+// demoRuns numbers the demo runs, so that each has a stack of its own.
+var demoRuns atomic.Int64
+
+func TestDemoUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"argument", []string{"now"}, `demo takes no arguments, got ["now"]`},
+		{"output", []string{"-o", "yaml"}, `--output must be text or json, not "yaml"`},
+		{"period", []string{"--period", "-1s"}, "--period must not be negative"},
+		{"count", []string{"--errors", "-1"}, "emit: bad request: counts must not be negative (error_count=-1, warn_count=2, info_count=10)"},
+		{"overrides", []string{"--parameter-overrides", `ErrorPattern="?ERROR`}, "parameter overrides: unterminated \" quote"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCLI(t, append([]string{"demo"}, tc.args...)...)
+			var usage usageError
+			require.ErrorAs(t, err, &usage)
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+	_, stderr, err := runCLI(t, "demo", "-h")
+	assert.True(t, errors.Is(err, flag.ErrHelp))
+	assert.Contains(t, stderr, "usage: logalert demo")
+}
+
+// TestDemoCLI runs `logalert demo` against moto through AWS_ENDPOINT_URL,
+// then finds its stack the way `make incidents` does.
+func TestDemoCLI(t *testing.T) {
+	endpoint := useMoto(t)
+	outbox := filepath.Join(t.TempDir(), "outbox")
+	stack := fmt.Sprintf("cli%d", demoRuns.Add(1)) // fresh for every -count
+	var stdout, stderr bytes.Buffer
+	err := demo(t.Context(), []string{
+		"--template", "../../template.yaml", "--stack", stack, "--period", "1s", "--quiet",
+		"--errors", "3", "--warnings", "0", "--infos", "1", "--outbox", outbox,
+	}, &stdout, &stderr, os.Getenv)
+	require.NoError(t, err)
+	assert.Empty(t, stderr.String(), "--quiet")
+	out := stdout.String()
+	assert.True(t, strings.HasPrefix(out, "logalert demo: stack "+stack+", log group /logalert/"+stack+"/app ("), out)
+	for _, want := range []string{
+		"lines emitted      4 (3 errors, 0 warnings, 1 infos); 4 events stored in 1 PutLogEvents call",
+		"datapoints         4 (sum 3; 3 events matched the metric filter) in 1 PutMetricData call",
+		"alarm              " + stack + "-error-lines: now OK, 3 notifications published",
+		"deliveries         1 payload of the 3 events the subscription matched: 1 processed, 0 dead-lettered (0 failed attempts)",
+		"emails             6",
+		"incidents          3 in " + stack + "-IncidentsTable",
+		"dead-letter queue  0 messages",
+		`Subject: ALARM: "` + stack + `-error-lines" in US East (N. Virginia)`,
+		"look closer:",
+		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+		"  go run ./cmd/logalert incidents list --stack " + stack + "    # or: make incidents STACK_NAME=" + stack,
+		"  ls " + outbox + "    # the emails, one .eml each",
+	} {
+		assert.Contains(t, out, want+"\n")
+	}
+	assert.Contains(t, out, "\n\nYou are receiving this email because your Amazon CloudWatch Alarm \""+stack+"-error-lines\" in the US East (N. Virginia) region has entered the ALARM state, because \"Threshold Crossed: 1 out of the last 1 datapoints [3.0 (",
+		"the summary shows the alarm email")
+	emails, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	require.NoError(t, err)
+	assert.Len(t, emails, 6)
+
+	// The twin recorded the stack, so the commands that take --stack work.
+	list, _, err := runCLI(t, "incidents", "list", "--stack", stack, "-o", "json")
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(list, `"incident_id"`), list)
+
+	// -o json is the Result.
+	stdout.Reset()
+	require.NoError(t, demo(t.Context(), []string{
+		"--template", "../../template.yaml", "--stack", stack + "-json", "--period", "1s", "--quiet",
+		"--errors", "0", "--warnings", "0", "--infos", "1", "--outbox", outbox, "-o", "json",
+	}, &stdout, &stderr, os.Getenv))
+	var res local.Result
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res))
+	assert.Equal(t, 1, res.Emitted.Lines)
+	require.Len(t, res.Alarms, 1)
+	assert.Len(t, res.Alarms[0].Transitions, 1, "INSUFFICIENT_DATA -> OK only")
+}

@@ -1,0 +1,84 @@
+// Command logalert operates a logalert deployment: it inspects and moves
+// incidents, redrives the dead-letter queue, tests filter patterns and runs
+// the whole pipeline locally.
+//
+// Usage:
+//
+//	logalert incidents list    [--status S] [--log-group G] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N]
+//	logalert incidents show    ID
+//	logalert incidents ack     [--by NAME] ID...
+//	logalert incidents resolve [--by NAME] ID...
+//	logalert incidents stats   [--status S] [--log-group G] [--since 24h]
+//	logalert incidents export  [--format json|yaml] [--out FILE] [--s3 s3://bucket/prefix] [list's filters]
+//	logalert redrive           [--queue-url URL] [--function NAME | --local] [--dry-run] [--max N]
+//	logalert test-pattern      PATTERN [FILE]
+//	logalert demo
+//
+// Every incidents subcommand and redrive take -o table|json (table by
+// default; export takes --format) and find the deployment with --stack NAME,
+// which reads the CloudFormation stack's outputs (IncidentsTableName,
+// DeadLetterQueueUrl, ProcessorFunctionName, AlertsTopicArn), or with
+// --table NAME, or $LOGALERT_TABLE. AWS configuration comes from the SDK's
+// standard chain (AWS_PROFILE, AWS_REGION, credentials), and
+// AWS_ENDPOINT_URL points every command at a local endpoint such as
+// moto_server. Results go to stdout, diagnostics to stderr; a command-line
+// mistake exits with status 2, any other failure with 1.
+//
+// # Incidents
+//
+// list queries the table's by-status index (never a scan) and prints the
+// incidents most recently seen first, in a table as wide as the terminal
+// (or --width; 100 columns when stdout is not a terminal), with the
+// template cut to fit; IDs are shortened to "inc-" and 8 hex digits, and
+// every command taking an ID accepts such a unique prefix. --since takes a
+// duration back from now (90m, 24h, 7d) or a time (2026-11-25,
+// 2026-11-25T14:00:00Z). --watch prints the list, then every incident that
+// is opened or changes (new occurrences, acknowledged, resolved), polling
+// every --interval, until Ctrl-C; with -o json it writes one object a line.
+//
+// show prints every field, the latest (redacted) sample message and a link
+// to the Logs Insights query of the log group around the incident.
+//
+// ack moves OPEN incidents to ACKNOWLEDGED, resolve moves OPEN and
+// ACKNOWLEDGED ones to RESOLVED; --by defaults to $USER. Both are
+// conditional writes on the incident's version, so two people acting at
+// once, or a person and the processor, never lose an update. A status
+// change the incident's status does not allow (acknowledging a RESOLVED
+// incident, resolving one twice) fails and names who made the last change;
+// the next occurrence of a resolved incident reopens it.
+//
+// stats counts incidents and occurrences by status, severity and log group.
+//
+// export writes a report (generation time, table, filters, a summary and
+// every incident) as JSON or YAML to --out (stdout by default) and, with
+// --s3, uploads it to s3://bucket/prefix/logalert-report-<UTC time>.<format>.
+// Throttling is retried; a missing bucket and denied access get a message
+// saying what to fix.
+//
+// # Redrive
+//
+// redrive reads the processor's dead-letter queue (--queue-url, or the
+// stack's DeadLetterQueueUrl): each message is Lambda's on-failure record
+// of a delivery, and redrive feeds its original payload back to the
+// processor: by invoking the function synchronously (--function, or the
+// stack's ProcessorFunctionName), or with --local by running the
+// processor's code in this process (table from --table, --stack,
+// $LOGALERT_TABLE or $INCIDENTS_TABLE; ALERTS_TOPIC_ARN and
+// INCIDENT_PATTERN from the environment or the stack). A message is deleted
+// only after the payload was processed; failures and messages that are not
+// such records stay in the queue. Progress goes to stderr (a bar on a
+// terminal, a line per message otherwise), a table and a summary to
+// stdout; the exit status is 1 when a message failed again. --dry-run lists
+// what would be redriven, --max N stops after N messages. Redriving a
+// payload that was already counted changes nothing: the store applies
+// every delivery once.
+//
+// # Permissions
+//
+// incidents needs dynamodb:GetItem, dynamodb:Query and dynamodb:UpdateItem
+// on the table and its index (and cloudformation:DescribeStacks with
+// --stack); export --s3 needs s3:PutObject; redrive needs
+// sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage and
+// sqs:ChangeMessageVisibility on the queue and lambda:InvokeFunction on the
+// function (or, with --local, what the processor's role has).
+package main

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"gopkg.in/yaml.v3"
+)
+
+// report is what export writes.
+type report struct {
+	GeneratedAt string         `json:"generated_at" yaml:"generated_at"`
+	Table       string         `json:"table" yaml:"table"`
+	Region      string         `json:"region,omitempty" yaml:"region,omitempty"`
+	Filter      reportFilter   `json:"filter" yaml:"filter"`
+	Summary     statsView      `json:"summary" yaml:"summary"`
+	Incidents   []incidentView `json:"incidents" yaml:"incidents"`
+}
+
+// reportFilter records the filters a report was made with.
+type reportFilter struct {
+	Status   string `json:"status,omitempty" yaml:"status,omitempty"`
+	LogGroup string `json:"log_group,omitempty" yaml:"log_group,omitempty"`
+	Since    string `json:"since,omitempty" yaml:"since,omitempty"`
+	Limit    int    `json:"limit,omitempty" yaml:"limit,omitempty"`
+}
+
+// s3Location is an s3://bucket/prefix argument.
+type s3Location struct{ bucket, prefix string }
+
+func parseS3(s string) (s3Location, error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if !ok || bucket == "" {
+		return s3Location{}, usagef("--s3 %q: want s3://bucket or s3://bucket/prefix", s)
+	}
+	return s3Location{bucket: bucket, prefix: strings.Trim(prefix, "/")}, nil
+}
+
+// reportKey is where a report made at t goes: prefix/logalert-report-<UTC time>.ext.
+func (l s3Location) reportKey(t time.Time, ext string) string {
+	return path.Join(l.prefix, "logalert-report-"+t.UTC().Format("20060102T150405Z")+"."+ext)
+}
+
+// runExport is `logalert incidents export`.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("incidents export", "incidents export [--format json|yaml] [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N] [--table T | --stack S]", stderr)
+	sf := addStackFlags(fs)
+	ff := addFilterFlags(fs, 0)
+	format := fs.String("format", "json", "report `format`: json or yaml")
+	out := fs.String("out", "-", "write the report to `FILE` (-: stdout)")
+	dest := fs.String("s3", "", "also upload it to `s3://bucket/prefix`/logalert-report-<UTC time>.<format>")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if *format != "json" && *format != "yaml" {
+		return usagef("--format must be json or yaml, not %q", *format)
+	}
+	var loc s3Location
+	if *dest != "" {
+		if loc, err = parseS3(*dest); err != nil {
+			return err
+		}
+	}
+	now := time.Now().UTC()
+	filter, err := ff.filter(now)
+	if err != nil {
+		return err
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	ins, err := st.List(ctx, filter)
+	if err != nil {
+		return explainTable(err, table, d)
+	}
+	rep := report{
+		GeneratedAt: stamp(now), Table: table, Region: d.aws.Region,
+		Filter:    reportFilter{Status: string(filter.Status), LogGroup: filter.LogGroup, Since: stamp(filter.Since), Limit: filter.Limit},
+		Summary:   statsViewOf(statsOf(ins)),
+		Incidents: viewsOf(ins, d.aws.Region),
+	}
+	body, err := encodeReport(rep, *format)
+	if err != nil {
+		return err
+	}
+	if *out == "-" {
+		if _, err := stdout.Write(body); err != nil {
+			return err
+		}
+	} else {
+		if err := os.WriteFile(*out, body, 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		fmt.Fprintf(stderr, "wrote %s: %d incidents\n", *out, len(ins))
+	}
+	if *dest == "" {
+		return nil
+	}
+	client := s3.NewFromConfig(d.aws, func(o *s3.Options) {
+		// A local endpoint (AWS_ENDPOINT_URL) serves buckets by path, not as
+		// bucket.host names.
+		o.UsePathStyle = d.aws.BaseEndpoint != nil
+	})
+	key := loc.reportKey(now, *format)
+	if err := uploadReport(ctx, client, loc.bucket, key, body, *format); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "uploaded s3://%s/%s: %d incidents, %d bytes\n", loc.bucket, key, len(ins), len(body))
+	return nil
+}
+
+func encodeReport(rep report, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	if format == "json" {
+		err := writeJSON(&buf, rep)
+		return buf.Bytes(), err
+	}
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(rep); err != nil {
+		return nil, fmt.Errorf("encode report: %w", err)
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// s3PutAPI is the subset of *s3.Client that uploadReport calls.
+type s3PutAPI interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// uploadReport puts body at bucket/key. Throttling (503 SlowDown) and
+// server errors are retried by the SDK's retryer (internal/awsconfig);
+// what cannot succeed gets a message saying what to fix.
+func uploadReport(ctx context.Context, client s3PutAPI, bucket, key string, body []byte, format string) error {
+	contentType := "application/json"
+	if format == "yaml" {
+		contentType = "application/yaml"
+	}
+	_, err := client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &bucket, Key: &key, Body: bytes.NewReader(body), ContentType: &contentType,
+	})
+	if err == nil {
+		return nil
+	}
+	where := "s3://" + bucket + "/" + key
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchBucket":
+			return fmt.Errorf("upload report to %s: bucket %s does not exist: create it or fix --s3", where, bucket)
+		case "AccessDenied", "AllAccessDisabled":
+			return fmt.Errorf("upload report to %s: access denied: the credentials in use need s3:PutObject on arn:aws:s3:::%s/* (and kms:GenerateDataKey if the bucket encrypts with a KMS key): %w", where, bucket, err)
+		case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
+			return fmt.Errorf("upload report to %s: the bucket is in another region: set AWS_REGION to its region: %w", where, err)
+		}
+	}
+	return fmt.Errorf("upload report to %s: %w", where, err)
+}

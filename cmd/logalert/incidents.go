@@ -1,0 +1,494 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/logalert/logalert/internal/incident"
+	"github.com/logalert/logalert/internal/store"
+)
+
+// incidentCommands are the subcommands of `logalert incidents`.
+var incidentCommands = map[string]command{
+	"list":    {"list incidents, most recently seen first (--watch follows changes)", runList},
+	"show":    {"show every field of an incident, its sample message and a Logs Insights link", runShow},
+	"ack":     {"acknowledge OPEN incidents", runAck},
+	"resolve": {"resolve OPEN or ACKNOWLEDGED incidents", runResolve},
+	"stats":   {"count incidents by status, severity and log group", runStats},
+	"export":  {"write a JSON or YAML report of incidents, locally and optionally to S3", runExport},
+}
+
+// runIncidents is `logalert incidents`: it dispatches to its subcommands.
+func runIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printIncidentsUsage(stderr)
+		if len(args) == 0 {
+			return usagef("incidents: missing subcommand")
+		}
+		return flag.ErrHelp
+	}
+	cmd, ok := incidentCommands[args[0]]
+	if !ok {
+		printIncidentsUsage(stderr)
+		return usagef("incidents: unknown subcommand %q", args[0])
+	}
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func printIncidentsUsage(w io.Writer) {
+	names := make([]string, 0, len(incidentCommands))
+	for n := range incidentCommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: logalert incidents <subcommand> [flags] [args]\n\nsubcommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-8s %s\n", n, incidentCommands[n].summary)
+	}
+	b.WriteString("\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ".\n")
+	b.WriteString("Run 'logalert incidents <subcommand> -h' for its flags.\n")
+	io.WriteString(w, b.String())
+}
+
+// addOutputFlag adds --output/-o.
+func addOutputFlag(fs *flag.FlagSet) *string {
+	o := fs.String("output", "table", "output `format`: table or json")
+	fs.StringVar(o, "o", "table", "shorthand for --output")
+	return o
+}
+
+func checkOutput(o string) error {
+	if o != "table" && o != "json" {
+		return usagef("--output must be table or json, not %q", o)
+	}
+	return nil
+}
+
+// filterFlags are the incident filters of list, stats and export.
+type filterFlags struct {
+	status, logGroup, since string
+	limit                   int
+}
+
+func addFilterFlags(fs *flag.FlagSet, limit int) *filterFlags {
+	f := &filterFlags{}
+	fs.StringVar(&f.status, "status", "", "only incidents with this `status`: open, acknowledged (ack) or resolved")
+	fs.StringVar(&f.logGroup, "log-group", "", "only incidents of this log `group` (exact name)")
+	fs.StringVar(&f.since, "since", "", "only incidents last seen since `when`: a duration (90m, 24h, 7d) or a time (2026-11-25, RFC 3339)")
+	if limit >= 0 {
+		fs.IntVar(&f.limit, "limit", limit, "show at most `N` incidents, the most recently seen (0: all)")
+	}
+	return f
+}
+
+func (f *filterFlags) filter(now time.Time) (store.Filter, error) {
+	out := store.Filter{LogGroup: f.logGroup, Limit: f.limit}
+	if f.limit < 0 {
+		return out, usagef("--limit must be 0 or more")
+	}
+	if f.status != "" {
+		s, err := parseStatus(f.status)
+		if err != nil {
+			return out, err
+		}
+		out.Status = s
+	}
+	if f.since != "" {
+		t, err := parseSince(f.since, now)
+		if err != nil {
+			return out, err
+		}
+		out.Since = t
+	}
+	return out, nil
+}
+
+func parseStatus(s string) (incident.Status, error) {
+	switch strings.ToUpper(s) {
+	case "OPEN":
+		return incident.StatusOpen, nil
+	case "ACKNOWLEDGED", "ACK", "ACKED":
+		return incident.StatusAcknowledged, nil
+	case "RESOLVED":
+		return incident.StatusResolved, nil
+	}
+	return "", usagef("--status must be open, acknowledged or resolved, not %q", s)
+}
+
+// parseSince reads a duration back from now (Go syntax, plus whole days:
+// 7d) or a time: RFC 3339, or a UTC date or date and minute.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, usagef("--since %q: want a duration (90m, 24h, 7d) or a time (2026-11-25, 2026-11-25T14:00:00Z)", s)
+}
+
+func noArgs(fs *flag.FlagSet, pos []string) error {
+	if len(pos) > 0 {
+		fs.Usage()
+		return usagef("%s takes no arguments, got %q", fs.Name(), pos[0])
+	}
+	return nil
+}
+
+// runList is `logalert incidents list`.
+func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("incidents list", "incidents list [--status S] [--log-group G] [--since 24h] [--limit N] [--watch] [-o table|json] [--table T | --stack S]", stderr)
+	sf := addStackFlags(fs)
+	ff := addFilterFlags(fs, 50)
+	output := addOutputFlag(fs)
+	watch := fs.Bool("watch", false, "keep running and print incidents as they are opened or change, until Ctrl-C (json: one object a line)")
+	interval := fs.Duration("interval", 5*time.Second, "how often --watch polls")
+	width := fs.Int("width", 0, "width of the table in `columns`, the template cut to fit (default: the terminal's, or 100)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if *interval <= 0 {
+		return usagef("--interval must be positive")
+	}
+	if *width < 0 {
+		return usagef("--width must be positive")
+	}
+	filter, err := ff.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	cols := tableWidth(*width, stdout)
+	if *watch {
+		return watchIncidents(ctx, st, filter, *interval, *output, cols, d.aws.Region, stdout, stderr)
+	}
+	f := filter
+	if f.Limit > 0 {
+		f.Limit++ // one more tells whether there are more
+	}
+	ins, err := st.List(ctx, f)
+	if err != nil {
+		return explainTable(err, table, d)
+	}
+	more := filter.Limit > 0 && len(ins) > filter.Limit
+	if more {
+		ins = ins[:filter.Limit]
+	}
+	if *output == "json" {
+		return writeJSON(stdout, viewsOf(ins, d.aws.Region))
+	}
+	if len(ins) == 0 {
+		fmt.Fprintln(stderr, "no incidents")
+		return nil
+	}
+	t := incidentTable(stdout, cols, ins)
+	if err := t.header(); err != nil {
+		return err
+	}
+	for _, in := range ins {
+		if err := t.incident(in); err != nil {
+			return err
+		}
+	}
+	if more {
+		fmt.Fprintf(stderr, "showing the %d most recently seen incidents; --limit 0 lists them all\n", filter.Limit)
+	}
+	return nil
+}
+
+// watchIncidents is list --watch: the list, then every change, until ctx
+// ends (Ctrl-C), which is not an error.
+func watchIncidents(ctx context.Context, st *store.Store, f store.Filter, interval time.Duration, output string, width int, region string, stdout, stderr io.Writer) error {
+	t := incidentTable(stdout, width, nil)
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	if output == "table" {
+		if err := t.header(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "watching for new and changed incidents every %s; Ctrl-C stops\n", interval)
+	err := st.Watch(ctx, f, interval, func(ins []incident.Incident) error {
+		for _, in := range ins {
+			var err error
+			if output == "json" {
+				err = enc.Encode(viewOf(in, region))
+			} else {
+				err = t.incident(in)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	return err
+}
+
+// runShow is `logalert incidents show`.
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("incidents show", "incidents show [-o table|json] [--table T | --stack S] ID", stderr)
+	sf := addStackFlags(fs)
+	output := addOutputFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return usagef("incidents show takes one incident ID (or a unique prefix of one)")
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	in, err := st.Find(ctx, pos[0])
+	if err != nil {
+		return explainFind(err, table, d)
+	}
+	if *output == "json" {
+		return writeJSON(stdout, viewOf(in, d.aws.Region))
+	}
+	return writeIncident(stdout, in, d.aws.Region)
+}
+
+func explainFind(err error, table string, d *deployment) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w in table %s", err, table)
+	}
+	return explainTable(err, table, d)
+}
+
+// runAck is `logalert incidents ack`.
+func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runTransition(ctx, args, stdout, stderr, "ack", "acknowledged", (*store.Store).Acknowledge)
+}
+
+// runResolve is `logalert incidents resolve`.
+func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runTransition(ctx, args, stdout, stderr, "resolve", "resolved", (*store.Store).Resolve)
+}
+
+// runTransition acknowledges or resolves each incident named in args and
+// reports every one that could not be moved.
+func runTransition(ctx context.Context, args []string, stdout, stderr io.Writer, name, done string,
+	move func(*store.Store, context.Context, string, string) (incident.Incident, error)) error {
+	fs := newFlagSet("incidents "+name, "incidents "+name+" [--by NAME] [-o table|json] [--table T | --stack S] ID...", stderr)
+	sf := addStackFlags(fs)
+	output := addOutputFlag(fs)
+	by := fs.String("by", os.Getenv("USER"), "who is acting (default $USER)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return usagef("incidents %s takes one or more incident IDs (or unique prefixes)", name)
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*by) == "" {
+		return usagef("--by is required ($USER is not set)")
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		moved []incidentView
+		errs  []error
+	)
+	for _, ref := range pos {
+		in, err := st.Find(ctx, ref)
+		if err == nil {
+			in, err = move(st, ctx, in.ID, *by)
+		}
+		if err != nil {
+			errs = append(errs, explainFind(err, table, d))
+			continue
+		}
+		if *output == "json" {
+			moved = append(moved, viewOf(in, d.aws.Region))
+			continue
+		}
+		fmt.Fprintf(stdout, "%s %s by %s: %s\n", done, in.ID, *by, truncate(oneLine(in.Template), 80, false))
+	}
+	if *output == "json" {
+		if moved == nil {
+			moved = []incidentView{}
+		}
+		if err := writeJSON(stdout, moved); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runStats is `logalert incidents stats`.
+func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("incidents stats", "incidents stats [--status S] [--log-group G] [--since 24h] [-o table|json] [--table T | --stack S]", stderr)
+	sf := addStackFlags(fs)
+	ff := addFilterFlags(fs, -1)
+	output := addOutputFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
+		return err
+	}
+	filter, err := ff.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := st.Stats(ctx, filter)
+	if err != nil {
+		return explainTable(err, table, d)
+	}
+	v := statsViewOf(s)
+	if *output == "json" {
+		return writeJSON(stdout, v)
+	}
+	return writeStats(stdout, s)
+}
+
+// tallyView is a store.Tally in JSON.
+type tallyView struct {
+	Incidents   int   `json:"incidents" yaml:"incidents"`
+	Occurrences int64 `json:"occurrences" yaml:"occurrences"`
+}
+
+// statsView is store.Stats in JSON and in export's summary.
+type statsView struct {
+	Total      tallyView            `json:"total" yaml:"total"`
+	ByStatus   map[string]tallyView `json:"by_status" yaml:"by_status"`
+	BySeverity map[string]tallyView `json:"by_severity" yaml:"by_severity"`
+	ByLogGroup map[string]tallyView `json:"by_log_group" yaml:"by_log_group"`
+}
+
+func statsViewOf(s store.Stats) statsView {
+	v := statsView{
+		Total:      tallyView(s.Total),
+		ByStatus:   map[string]tallyView{},
+		BySeverity: map[string]tallyView{},
+		ByLogGroup: map[string]tallyView{},
+	}
+	for _, st := range []incident.Status{incident.StatusOpen, incident.StatusAcknowledged, incident.StatusResolved} {
+		v.ByStatus[string(st)] = tallyView(s.ByStatus[st])
+	}
+	for sev, t := range s.BySeverity {
+		v.BySeverity[sev.String()] = tallyView(t)
+	}
+	for g, t := range s.ByLogGroup {
+		v.ByLogGroup[g] = tallyView(t)
+	}
+	return v
+}
+
+// statsOf counts incidents already read (export's summary).
+func statsOf(ins []incident.Incident) store.Stats {
+	s := store.Stats{ByStatus: map[incident.Status]store.Tally{}, BySeverity: map[incident.Severity]store.Tally{}, ByLogGroup: map[string]store.Tally{}}
+	add := func(t store.Tally, n int64) store.Tally {
+		return store.Tally{Incidents: t.Incidents + 1, Occurrences: t.Occurrences + n}
+	}
+	for _, in := range ins {
+		s.Total = add(s.Total, in.Occurrences)
+		s.ByStatus[in.Status] = add(s.ByStatus[in.Status], in.Occurrences)
+		s.BySeverity[in.Severity] = add(s.BySeverity[in.Severity], in.Occurrences)
+		s.ByLogGroup[in.LogGroup] = add(s.ByLogGroup[in.LogGroup], in.Occurrences)
+	}
+	return s
+}
+
+// writeStats writes three tables: by status (all three, in life-cycle
+// order), by severity (most severe first) and by log group (most incidents
+// first).
+func writeStats(w io.Writer, s store.Stats) error {
+	var buf strings.Builder
+	section := func(title string, width int) table {
+		return table{w: &buf, cols: []column{{title: title, width: width}, {title: "INCIDENTS", width: 9, right: true}, {title: "OCCURRENCES", width: 11, right: true}}}
+	}
+	tally := func(t table, name string, n store.Tally) {
+		t.row(name, strconv.Itoa(n.Incidents), strconv.FormatInt(n.Occurrences, 10))
+	}
+	t := section("STATUS", 12)
+	t.header()
+	for _, st := range []incident.Status{incident.StatusOpen, incident.StatusAcknowledged, incident.StatusResolved} {
+		tally(t, string(st), s.ByStatus[st])
+	}
+	tally(t, "total", s.Total)
+
+	buf.WriteString("\n")
+	t = section("SEVERITY", 12)
+	t.header()
+	sevs := make([]incident.Severity, 0, len(s.BySeverity))
+	for sev := range s.BySeverity {
+		sevs = append(sevs, sev)
+	}
+	slices.SortFunc(sevs, func(a, b incident.Severity) int { return cmp.Compare(b, a) })
+	for _, sev := range sevs {
+		tally(t, sev.String(), s.BySeverity[sev])
+	}
+
+	buf.WriteString("\n")
+	groups := make([]string, 0, len(s.ByLogGroup))
+	width := len("LOG GROUP")
+	for g := range s.ByLogGroup {
+		groups = append(groups, g)
+		width = max(width, len(g))
+	}
+	slices.SortFunc(groups, func(a, b string) int {
+		return cmp.Or(cmp.Compare(s.ByLogGroup[b].Incidents, s.ByLogGroup[a].Incidents), strings.Compare(a, b))
+	})
+	t = section("LOG GROUP", min(width, 60))
+	t.cols[0].tail = true
+	t.header()
+	for _, g := range groups {
+		tally(t, g, s.ByLogGroup[g])
+	}
+	_, err := io.WriteString(w, buf.String())
+	return err
+}

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/incident"
+	"github.com/logalert/logalert/internal/store"
+)
+
+func TestIncidentsViews(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string
+	}{
+		{"list", []string{"list"}, ""},
+		{"list_open", []string{"list", "--status", "open"}, ""},
+		{"list_log_group", []string{"list", "--log-group", seedWorker}, ""},
+		{"list_since", []string{"list", "--since", "2026-11-25T14:01:00Z"}, ""},
+		{"list_limit", []string{"list", "--limit", "2"}, "showing the 2 most recently seen incidents; --limit 0 lists them all\n"},
+		{"list_width_80", []string{"list", "--width", "80"}, ""},
+		{"list_json", []string{"list", "-o", "json", "--status", "resolved"}, ""},
+		{"show", []string{"show", shortID(seedPool)}, ""},
+		{"show_json", []string{"show", seedJob, "--output", "json"}, ""},
+		{"stats", []string{"stats"}, ""},
+		{"stats_json", []string{"stats", "-o", "json", "--log-group", seedApp}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"incidents"}, tc.args...)
+			stdout, stderr, err := runCLI(t, append(args, "--table", table)...)
+			require.NoError(t, err, stderr)
+			assert.Equal(t, tc.wantStderr, stderr)
+			golden(t, "incidents_"+tc.name, stdout)
+		})
+	}
+	t.Run("no incidents", func(t *testing.T) {
+		stdout, stderr, err := runCLI(t, "incidents", "list", "--table", table, "--log-group", "/nowhere")
+		require.NoError(t, err)
+		assert.Empty(t, stdout)
+		assert.Equal(t, "no incidents\n", stderr)
+		stdout, _, err = runCLI(t, "incidents", "list", "--table", table, "--log-group", "/nowhere", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, "[]\n", stdout)
+	})
+}
+
+func TestIncidentsListFitsTheWidth(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	for _, width := range []string{"80", "100", "132"} {
+		stdout, _, err := runCLI(t, "incidents", "list", "--table", table, "--width", width)
+		require.NoError(t, err)
+		for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+			assert.LessOrEqual(t, len([]rune(line)), map[string]int{"80": 80, "100": 100, "132": 132}[width], line)
+		}
+	}
+}
+
+func TestIncidentsAckResolve(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	incidents := func(args ...string) (string, string, error) {
+		return runCLI(t, append(append([]string{"incidents"}, args...), "--table", table)...)
+	}
+	show := func(id string) incidentView {
+		t.Helper()
+		stdout, _, err := incidents("show", id, "-o", "json")
+		require.NoError(t, err)
+		var v incidentView
+		require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+		return v
+	}
+	before := show(seedTimeout)
+
+	stdout, _, err := incidents("ack", shortID(seedTimeout), "--by", "carol")
+	require.NoError(t, err)
+	assert.Equal(t, "acknowledged "+seedTimeout+" by carol: ERROR db timeout after <num> ms on <ip>\n", stdout)
+	acked := show(seedTimeout)
+	assert.Equal(t, "ACKNOWLEDGED", acked.Status)
+	assert.Equal(t, "carol", acked.AcknowledgedBy)
+	assert.Equal(t, before.Version+1, acked.Version)
+	ackedAt, err := time.Parse(time.RFC3339, acked.AcknowledgedAt)
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), ackedAt, time.Minute)
+	assert.Equal(t, before.Occurrences, acked.Occurrences)
+
+	_, _, err = incidents("ack", seedTimeout, "--by", "dave")
+	require.ErrorIs(t, err, incident.ErrTransition)
+	assert.Contains(t, err.Error(), "cannot acknowledge incident "+seedTimeout+": it is ACKNOWLEDGED (acknowledged by carol at ")
+	assert.Equal(t, acked.Version, show(seedTimeout).Version, "a refused change writes nothing")
+
+	// Resolve takes several incidents; --by defaults to $USER (tester).
+	stdout, _, err = incidents("resolve", seedTimeout, seedUpstream, "-o", "json")
+	require.NoError(t, err)
+	var resolved []incidentView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &resolved))
+	require.Len(t, resolved, 2)
+	for _, v := range resolved {
+		assert.Equal(t, "RESOLVED", v.Status)
+		assert.Equal(t, "tester", v.ResolvedBy)
+	}
+	assert.Equal(t, "carol", resolved[0].AcknowledgedBy, "resolving keeps who acknowledged")
+
+	// One refused, one unknown, one fine: the fine one is done, both errors reported.
+	stdout, _, err = incidents("resolve", seedJob, "inc-ffffffff", seedPool, "--by", "erin")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, incident.ErrTransition)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.Contains(t, err.Error(), "it is RESOLVED (resolved by bob at 2026-11-25T14:15:00Z)")
+	assert.Contains(t, err.Error(), "no incident inc-ffffffff in table "+table)
+	assert.Equal(t, "resolved "+seedPool+" by erin: CRITICAL payment pool exhausted: <num> waiting, token=<redacted>\n", stdout)
+
+	_, _, err = incidents("ack", seedJob)
+	require.ErrorIs(t, err, incident.ErrTransition, "a RESOLVED incident cannot be acknowledged")
+
+	_, _, err = incidents("show", "inc-")
+	require.ErrorIs(t, err, store.ErrAmbiguous)
+}
+
+func TestIncidentsReopenAfterResolve(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	_, _, err := runCLI(t, "incidents", "resolve", seedTimeout, "--table", table)
+	require.NoError(t, err)
+	p := processor(t, endpoint, table, time.Now)
+	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp, event{"14:20:00", "ERROR db timeout after 999 ms on 10.0.0.99"})))
+	stdout, _, err := runCLI(t, "incidents", "show", seedTimeout, "--table", table, "-o", "json")
+	require.NoError(t, err)
+	var v incidentView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+	assert.Equal(t, "OPEN", v.Status, "a new occurrence reopens a resolved incident")
+	assert.Equal(t, int64(1), v.ReopenCount)
+	assert.Equal(t, int64(4), v.Occurrences)
+	assert.Equal(t, "tester", v.ResolvedBy, "who resolved it last stays on record")
+}
+
+// createStack creates a CloudFormation stack in moto whose outputs are the
+// given literal values (and one queue, so that it has a resource).
+func createStack(t *testing.T, endpoint, name string, outputs map[string]string) {
+	t.Helper()
+	outs := map[string]any{}
+	for k, v := range outputs {
+		outs[k] = map[string]any{"Value": v}
+	}
+	body, err := json.Marshal(map[string]any{
+		"Resources": map[string]any{"Placeholder": map[string]any{"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+		"Outputs":   outs,
+	})
+	require.NoError(t, err)
+	cfn := cloudformation.NewFromConfig(testConfig(t, endpoint))
+	_, err = cfn.CreateStack(t.Context(), &cloudformation.CreateStackInput{StackName: &name, TemplateBody: aws.String(string(body))})
+	require.NoError(t, err)
+}
+
+func TestIncidentsFindTheTable(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	stack := "logalert-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")
+	createStack(t, endpoint, stack, map[string]string{outputTable: table})
+	createStack(t, endpoint, stack+"-old", map[string]string{"Other": "x"})
+
+	count := func(t *testing.T, stdout string) int {
+		var vs []incidentView
+		require.NoError(t, json.Unmarshal([]byte(stdout), &vs))
+		return len(vs)
+	}
+	t.Run("stack output", func(t *testing.T) {
+		stdout, _, err := runCLI(t, "incidents", "list", "--stack", stack, "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+	})
+	t.Run("environment", func(t *testing.T) {
+		t.Setenv(tableEnv, table)
+		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+	})
+	tests := []struct {
+		name    string
+		args    []string
+		usage   bool
+		wantErr string
+	}{
+		{"nothing", nil, true, "no incidents table: pass --table NAME or --stack NAME, or set LOGALERT_TABLE"},
+		{"both", []string{"--table", table, "--stack", stack}, true, "--table and --stack are exclusive"},
+		{"missing stack", []string{"--stack", "nope"}, false, "stack nope not found in us-east-1 (check --stack and AWS_REGION)"},
+		{"stack without the output", []string{"--stack", stack + "-old"}, false, "stack " + stack + "-old has no IncidentsTableName output: pass --table"},
+		{"missing table", []string{"--table", "nope"}, false, "table nope (or its by-status index) not found in us-east-1: check --table/--stack/$LOGALERT_TABLE and AWS_REGION"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCLI(t, append([]string{"incidents", "list"}, tc.args...)...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+			var usage usageError
+			assert.Equal(t, tc.usage, errors.As(err, &usage), "usage error (exit 2)")
+		})
+	}
+}
+
+func TestIncidentsUsageErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no subcommand", []string{"incidents"}, "incidents: missing subcommand"},
+		{"unknown subcommand", []string{"incidents", "frob"}, `incidents: unknown subcommand "frob"`},
+		{"bad status", []string{"incidents", "list", "--status", "closed", "--table", "t"}, `--status must be open, acknowledged or resolved, not "closed"`},
+		{"bad since", []string{"incidents", "list", "--since", "yesterday", "--table", "t"}, `--since "yesterday": want a duration`},
+		{"bad output", []string{"incidents", "stats", "-o", "xml", "--table", "t"}, `--output must be table or json, not "xml"`},
+		{"show without id", []string{"incidents", "show", "--table", "t"}, "incidents show takes one incident ID"},
+		{"ack without id", []string{"incidents", "ack", "--table", "t"}, "incidents ack takes one or more incident IDs"},
+		{"ack without anyone", []string{"incidents", "ack", "inc-1", "--by", "", "--table", "t"}, "--by is required"},
+		{"list with an argument", []string{"incidents", "list", "extra", "--table", "t"}, `incidents list takes no arguments, got "extra"`},
+		{"export bad format", []string{"incidents", "export", "--format", "csv", "--table", "t"}, `--format must be json or yaml, not "csv"`},
+		{"export bad s3", []string{"incidents", "export", "--s3", "bucket/prefix", "--table", "t"}, `--s3 "bucket/prefix": want s3://bucket or s3://bucket/prefix`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCLI(t, tc.args...)
+			var usage usageError
+			require.ErrorAs(t, err, &usage)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestIncidentsWatch(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "--status", "open", "--width", "160", "--table", table}, &stdout, &stderr)
+	}()
+	lines := func() []string { return strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") }
+	require.Eventually(t, func() bool { return len(lines()) == 3 }, 10*time.Second, 20*time.Millisecond, "the header and the two OPEN incidents")
+
+	// A new incident and a new occurrence of a listed one show up as rows.
+	p := processor(t, endpoint, table, time.Now)
+	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp,
+		event{"14:30:00", "ERROR disk /var/lib/data is full"},
+		event{"14:30:01", "ERROR db timeout after 1 ms on 10.0.0.1"})))
+	require.Eventually(t, func() bool { return len(lines()) == 5 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+	got := lines()
+	assert.Contains(t, got[3]+got[4], shortID(seedTimeout))
+	assert.Contains(t, got[3]+got[4], "ERROR disk")
+	// Acknowledging moves it out of OPEN: no further row, and no repeat of the others.
+	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
+	_, err := st.Acknowledge(t.Context(), seedUpstream, "alice")
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, lines(), 5, stdout.String())
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "Ctrl-C ends a watch cleanly")
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch did not stop")
+	}
+	assert.Equal(t, "watching for new and changed incidents every 50ms; Ctrl-C stops\n", stderr.String())
+}
+
+func TestIncidentsWatchJSON(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, &stdout, &stderr)
+	}()
+	objects := func() []incidentView {
+		var out []incidentView
+		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+			var v incidentView
+			if json.Unmarshal([]byte(line), &v) == nil {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return len(objects()) == 4 }, 10*time.Second, 20*time.Millisecond)
+	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
+	_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(objects()) == 5 }, 10*time.Second, 20*time.Millisecond)
+	last := objects()[4]
+	assert.Equal(t, seedTimeout, last.ID)
+	assert.Equal(t, "ACKNOWLEDGED", last.Status)
+	cancel()
+	require.NoError(t, <-done)
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/redrive"
+)
+
+// record is Lambda's on-failure invocation record of ev.
+func record(t *testing.T, requestID, at string, ev events.CloudwatchLogsEvent) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{
+		"version":   "1.0",
+		"timestamp": "2026-11-25T" + at + ".000Z",
+		"requestContext": map[string]any{
+			"requestId": requestID, "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:logalert-ProcessorFunction-Ab12:$LATEST",
+			"condition": "RetriesExhausted", "approximateInvokeCount": 3,
+		},
+		"requestPayload":  ev,
+		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+		"responsePayload": map[string]any{"errorMessage": "publish incident: ThrottledException", "errorType": "wrapError"},
+	})
+	require.NoError(t, err)
+	return string(body)
+}
+
+// deadLetters creates a queue holding three failed deliveries: one the
+// table already counted, one it has never seen and one that cannot be
+// decoded. It returns the queue's URL and a client.
+func deadLetters(t *testing.T, endpoint, table string) (string, *sqs.Client) {
+	t.Helper()
+	client := sqs.NewFromConfig(testConfig(t, endpoint))
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")))})
+	require.NoError(t, err)
+	url := aws.ToString(out.QueueUrl)
+
+	p := processor(t, endpoint, table, time.Now)
+	counted := subscriptionEvent(t, seedApp, event{"14:00:00", "ERROR db timeout after 3000 ms on 10.0.0.12"}, event{"14:00:05", "ERROR db timeout after 2500 ms on 10.0.0.13"})
+	require.NoError(t, p.Handle(t.Context(), counted))
+	fresh := subscriptionEvent(t, seedWorker, event{"14:02:00", "FATAL job 8812 crashed: out of memory"})
+	corrupt := events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: "H4sIAAAA-not-gzip"}}
+	for _, body := range []string{
+		record(t, "7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f", "14:03:10", counted),
+		record(t, "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b", "14:04:20", fresh),
+		record(t, "c0ffee00-1234-4abc-8def-0123456789ab", "14:05:30", corrupt),
+	} {
+		_, err := client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(body)})
+		require.NoError(t, err)
+	}
+	return url, client
+}
+
+func queueDepth(t *testing.T, client *sqs.Client, url string) int {
+	t.Helper()
+	out, err := client.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: &url,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+	require.NoError(t, err)
+	n, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	require.NoError(t, err)
+	return n
+}
+
+func occurrences(t *testing.T, table string) map[string]int64 {
+	t.Helper()
+	stdout, _, err := runCLI(t, "incidents", "list", "--table", table, "-o", "json")
+	require.NoError(t, err)
+	var vs []incidentView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &vs))
+	out := map[string]int64{}
+	for _, v := range vs {
+		out[v.LogGroup+" "+v.Template] = v.Occurrences
+	}
+	return out
+}
+
+func TestRedriveLocal(t *testing.T) {
+	endpoint := useMoto(t)
+	table := newTable(t, endpoint)
+	url, client := deadLetters(t, endpoint, table)
+	before := occurrences(t, table)
+	require.Equal(t, map[string]int64{seedApp + " ERROR db timeout after <num> ms on <ip>": 2}, before)
+
+	stdout, stderr, err := runCLI(t, "redrive", "--queue-url", url, "--dry-run")
+	require.NoError(t, err)
+	golden(t, "redrive_dry_run", stdout)
+	assert.Equal(t, 3, strings.Count(stderr, "would redrive"), stderr)
+	assert.Equal(t, before, occurrences(t, table), "a dry run changes nothing")
+	assert.Equal(t, 3, queueDepth(t, client, url), "a dry run deletes nothing")
+
+	stdout, stderr, err = runCLI(t, "redrive", "--queue-url", url, "--local", "--table", table)
+	require.EqualError(t, err, "1 of 3 messages failed again and stay in the queue")
+	golden(t, "redrive_local", stdout)
+	assert.Equal(t, []string{
+		"redrive 1/3: redriven request 7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f (/logalert/demo/app, 2 events)",
+		"redrive 2/3: redriven request 0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b (/logalert/demo/worker, 1 events)",
+		"redrive 3/3: failed request c0ffee00-1234-4abc-8def-0123456789ab: decode awslogs: awslogs: malformed payload: base64: illegal base64 data at input byte 8",
+	}, strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"))
+	assert.Equal(t, map[string]int64{
+		seedApp + " ERROR db timeout after <num> ms on <ip>":   2, // already counted: unchanged
+		seedWorker + " FATAL job <num> crashed: out of memory": 1,
+	}, occurrences(t, table))
+	assert.Equal(t, 1, queueDepth(t, client, url), "the corrupt delivery stays, visible again")
+
+	// Again, from the stack's outputs, as JSON: nothing more to count.
+	stack := "redrive-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-"))
+	createStack(t, endpoint, stack, map[string]string{outputTable: table, outputDLQ: url})
+	stdout, _, err = runCLI(t, "redrive", "--stack", stack, "--local", "-o", "json")
+	require.Error(t, err)
+	var v redriveView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+	assert.Equal(t, 0, v.Redriven)
+	assert.Equal(t, 1, v.Failed)
+	require.Len(t, v.Messages, 1)
+	assert.Equal(t, "c0ffee00-1234-4abc-8def-0123456789ab", v.Messages[0].RequestID)
+	assert.Equal(t, "publish incident: ThrottledException", v.Messages[0].LastError)
+	assert.Equal(t, "RetriesExhausted", v.Messages[0].Condition)
+	assert.Equal(t, 3, v.Messages[0].Attempts)
+	assert.Equal(t, "2026-11-25T14:05:30.000Z", v.Messages[0].FailedAt)
+	assert.Contains(t, v.Messages[0].Error, "decode awslogs")
+	assert.Equal(t, 1, queueDepth(t, client, url))
+}
+
+// TestRedriveToFunction takes the AWS path, Lambda Invoke. moto runs no
+// functions, so the invoke fails: the messages must stay in the queue.
+func TestRedriveToFunction(t *testing.T) {
+	endpoint := useMoto(t)
+	table := newTable(t, endpoint)
+	url, client := deadLetters(t, endpoint, table)
+
+	stack := "redrive-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-"))
+	createStack(t, endpoint, stack, map[string]string{outputDLQ: url, outputFunction: "logalert-no-such-function"})
+	stdout, stderr, err := runCLI(t, "redrive", "--stack", stack, "--max", "2")
+	require.EqualError(t, err, "2 of 2 messages failed again and stay in the queue")
+	assert.Contains(t, stderr, "redrive 1/2: failed request 7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f (/logalert/demo/app, 2 events): invoke logalert-no-such-function: ")
+	assert.Contains(t, stdout, "redriven 0, failed 2, skipped 0: 2 left in the queue\n")
+	assert.Equal(t, 3, queueDepth(t, client, url))
+}
+
+func TestRedriveEmptyQueue(t *testing.T) {
+	endpoint := useMoto(t)
+	client := sqs.NewFromConfig(testConfig(t, endpoint))
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("empty-dlq")})
+	require.NoError(t, err)
+	stdout, stderr, err := runCLI(t, "redrive", "--queue-url", aws.ToString(out.QueueUrl), "--function", "f")
+	require.NoError(t, err)
+	assert.Equal(t, "nothing to redrive: the dead-letter queue is empty\n", stdout)
+	assert.Empty(t, stderr)
+}
+
+func TestRedriveUsageErrors(t *testing.T) {
+	useEndpoint(t, "http://127.0.0.1:1")
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"no queue", []string{"--function", "f"}, "no dead-letter queue: pass --queue-url URL or --stack NAME"},
+		{"no target", []string{"--queue-url", "q"}, "nothing to redrive to: pass --function NAME, --stack NAME or --local"},
+		{"local and function", []string{"--queue-url", "q", "--local", "--function", "f"}, "--local and --function are exclusive"},
+		{"local without a table", []string{"--queue-url", "q", "--local"}, "--local needs the incidents table"},
+		{"negative max", []string{"--queue-url", "q", "--function", "f", "--max", "-1"}, "--max must be 0 or more"},
+		{"bad output", []string{"--queue-url", "q", "--function", "f", "-o", "yaml"}, `--output must be table or json, not "yaml"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runCLI(t, append([]string{"redrive"}, tc.args...)...)
+			var usage usageError
+			require.True(t, errors.As(err, &usage), "usage error: %v", err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var buf strings.Builder
+	bar := &progress{w: &buf, tty: true}
+	bar.update(1, 4, redrive.Outcome{Result: redrive.Redriven})
+	bar.update(2, 4, redrive.Outcome{Result: redrive.Failed, Err: errors.New("boom")})
+	bar.finish()
+	assert.Equal(t, "\r[#######.......................] 1/4  ok 1  failed 0  skipped 0 "+
+		"\r[###############...............] 2/4  ok 1  failed 1  skipped 0 \n", buf.String())
+
+	buf.Reset()
+	plain := newProgress(&buf)
+	plain.update(1, 1, redrive.Outcome{MessageID: "m-1", Result: redrive.Skipped, Err: redrive.ErrNotRecord})
+	plain.finish()
+	assert.Equal(t, "redrive 1/1: skipped message m-1: redrive: not a Lambda invocation record or CloudWatch Logs event\n", buf.String())
+}

@@ -1,0 +1,54 @@
+// Package local is the local twin of the AWS control plane: it runs the
+// whole logalert pipeline on one machine against an AWS API emulator
+// (moto_server), driven by template.yaml, with the same packages the Lambda
+// functions use. `logalert demo` (make demo) and the end-to-end test run it.
+//
+// moto serves the APIs but runs nothing between them: no metric filter, no
+// alarm evaluation or action, no subscription delivery, no Lambda
+// invocation, no email. The twin does those:
+//
+//	emit.Handler ─► Shipper ─PutLogEvents─► log group
+//	                                          │ Tailer (FilterLogEvents from a cursor)
+//	      ┌───────────────────────────────────┴───────────────────────┐
+//	MetricFilter (filterpattern.Evaluate)                Subscription (pattern, per stream)
+//	      │ PutMetricData                                      │ awslogs.Encode
+//	Alarm (internal/alarm) ─SetAlarmState─► moto         Invoker (Lambda async: 2 retries,
+//	      │ Publish alarm JSON                                 │ then a FailureRecord to the DLQ)
+//	SNS topic ◄──── Publish "incident opened" ───────── pipeline.Processor ─► DynamoDB
+//	      │ SQS subscription
+//	Relay ─► Mailer (Outbox .eml files, or SMTP)
+//
+// New reads the template (samtemplate), applies the parameter overrides and
+// creates the resources with provision.Apply; the template is the only
+// source of settings: the log group is the emitter's LoggingConfig
+// LogGroup, the metric filters, alarms and subscription filters are the
+// template's resources on it, the processor's environment, timeout,
+// retries and dead-letter queue come from its function. New also records
+// the stack, with its parameters and outputs, in the endpoint's
+// CloudFormation (a stack without resources), so that `logalert incidents
+// --stack`, `logalert redrive --stack` and `make incidents` find the
+// deployment as they would in AWS.
+//
+// Emit runs the emitter's handler (emit.Handler) with a Shipper as its
+// LineWriter; Writer gives a Shipper for other streams. Run then runs the
+// control plane until it has settled and Result gathers what each hop did,
+// reading the incidents table and the dead-letter queue.
+//
+// # Time
+//
+// A Clock compresses time so that an alarm period of a minute passes in a
+// few seconds (Config.Period). Everything the twin stamps reads the clock:
+// event timestamps, datapoints, alarm evaluations and their notifications,
+// Lambda's retry delays (one and two minutes), incident times. Real time
+// only bounds function invocations (their Timeout).
+//
+// # What is not modelled
+//
+// KMS, IAM and resource policies; alarms on other services' metrics
+// (AWS/Lambda, AWS/SQS), which are listed in Deployment.Skipped; metric filters
+// publish per-minute statistic sets but the alarms see every value (which
+// is what CloudWatch's statistics are computed from); the subscription
+// filter is not registered in moto (moto would try to invoke a function
+// it does not have); events written with a timestamp older than the newest
+// one read are not read (the twin's writers never do that).
+package local

@@ -1,0 +1,298 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/logalert/logalert/internal/emit"
+	"github.com/logalert/logalert/internal/pipeline"
+	"github.com/logalert/logalert/internal/provision"
+	"github.com/logalert/logalert/internal/samtemplate"
+)
+
+// This file is New's work: the stack's resources, the components of the
+// control plane and the clock.
+
+// setup is New's work.
+func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
+	tmpl, err := samtemplate.Load(t.cfg.Template)
+	if err != nil {
+		return err
+	}
+	if err := tmpl.SetParameters(t.cfg.Overrides); err != nil {
+		return err
+	}
+	pc := provision.Clients{DynamoDB: t.c.ddb, Logs: t.c.logs, SNS: t.c.sns, SQS: t.c.sqs, Region: awsCfg.Region}
+	st, err := provision.Apply(ctx, pc, tmpl, t.cfg.StackName)
+	if err != nil {
+		return err
+	}
+	env := st.Env()
+	t.dep = Deployment{
+		StackName: st.Name, Region: st.Region, AccountID: st.AccountID,
+		Topics: map[string]string{}, Parameters: tmpl.ParameterValues(), Skipped: st.Skipped,
+	}
+	for _, r := range tmpl.ResourcesOfType("AWS::SNS::Topic") {
+		if arn, ok := st.PhysicalIDs[r.LogicalID]; ok {
+			t.dep.Topics[r.LogicalID] = arn
+		}
+	}
+	for _, r := range tmpl.ResourcesOfType("AWS::DynamoDB::Table") {
+		t.dep.Table = st.PhysicalIDs[r.LogicalID]
+	}
+
+	// The monitored log group is the one the emitter writes to.
+	emitter, err := emitterFunction(tmpl)
+	if err != nil {
+		return err
+	}
+	em, err := function(tmpl, env, st.Attributes, emitter)
+	if err != nil {
+		return err
+	}
+	if em.logGroup == "" {
+		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin watches the log group the emitter writes to", emitter)
+	}
+	t.dep.LogGroup = em.logGroup
+
+	specs, err := metricFilters(tmpl, env, t.dep.LogGroup)
+	if err != nil {
+		return err
+	}
+	metrics := map[metricKey]bool{}
+	for _, s := range specs {
+		for _, m := range s.transforms {
+			metrics[metricKey{m.Namespace, m.MetricName}] = true
+		}
+	}
+	cfgs, others, err := alarmConfigs(tmpl, env, st.Attributes, metrics)
+	if err != nil {
+		return err
+	}
+	for _, id := range others {
+		t.dep.Skipped = append(t.dep.Skipped, id+": alarm on a metric of another service, not evaluated locally")
+	}
+	subs, err := subscriptionFilters(tmpl, env, st.Attributes, t.dep.LogGroup)
+	if err != nil {
+		return err
+	}
+
+	// The clock: the shortest alarm period passes in cfg.Period, starting at
+	// a whole minute after every event already in the log group.
+	shortest := time.Minute
+	for i, c := range cfgs {
+		if i == 0 || c.Period < shortest {
+			shortest = c.Period
+		}
+	}
+	scale := 1.0
+	if t.cfg.Period > 0 {
+		scale = float64(shortest) / float64(t.cfg.Period)
+	}
+	latest, err := t.latestEvent(ctx)
+	if err != nil {
+		return err
+	}
+	origin := t.real().UTC().Truncate(time.Minute)
+	if !latest.IsZero() && !latest.Before(origin) {
+		origin = latest.Truncate(time.Minute).Add(time.Minute)
+	}
+
+	for _, s := range specs {
+		mf, err := NewMetricFilter(t.c.cw, s.name, s.pattern, s.transforms)
+		if err != nil {
+			return err
+		}
+		if err := t.putMetricFilter(ctx, s); err != nil {
+			return err
+		}
+		t.filters = append(t.filters, mf)
+	}
+	for _, c := range cfgs {
+		c.ConfigurationUpdated = origin
+		a, err := NewAlarm(t.c.cw, t.c.sns, c)
+		if err != nil {
+			return err
+		}
+		if err := a.Create(ctx); err != nil {
+			return err
+		}
+		for _, f := range t.filters {
+			f.Observe(a.Observe)
+		}
+		t.alarms = append(t.alarms, a)
+		t.dep.Alarms = append(t.dep.Alarms, c.Name)
+	}
+	relayURL, err := t.setupRelay(ctx)
+	if err != nil {
+		return err
+	}
+	if err := recordStack(ctx, t.c.cfn, st.Name, t.dep.Parameters, st.Outputs); err != nil {
+		// A convenience for the commands that take --stack, not a part of
+		// the pipeline: said, not fatal.
+		t.dep.Skipped = append(t.dep.Skipped, fmt.Sprintf("CloudFormation record of the stack (--stack %s will not find it): %v", st.Name, err))
+	}
+
+	// Everything is in place: time starts now, and with it the parts that
+	// read the clock.
+	t.clock = NewClock(origin, scale, t.real)
+	if err := t.setupSubscriptions(awsCfg, tmpl, env, st, subs); err != nil {
+		return err
+	}
+	if relayURL != "" {
+		t.relay = NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
+	}
+
+	t.tail = NewTailer(t.c.logs, t.dep.LogGroup, origin.UnixMilli())
+	stream := lambdaStreamName(t.clock.Now())
+	t.writers[stream] = NewShipper(t.c.logs, t.dep.LogGroup, stream, t.clock.Now)
+	t.out = t.writers[stream]
+	t.emitter = &emit.Handler{Out: t.out, Now: t.clock.Now, Log: t.log}
+	t.logf("setup", "stack %s from %s: %s", st.Name, t.cfg.Template, strings.Join(st.Created, ", "))
+	for _, s := range t.dep.Skipped {
+		t.logf("setup", "not here: %s", s)
+	}
+	t.logf("setup", "clock ×%g: each %s alarm period lasts %s; virtual time starts at %s", t.clock.Scale(), shortest, t.clock.Real(shortest), origin.Format(time.RFC3339))
+	return nil
+}
+
+// emitterFunction returns the logical id of the emitter: the function whose
+// code is in emitter/.
+func emitterFunction(t *samtemplate.Template) (string, error) {
+	for _, typ := range []string{"AWS::Serverless::Function", "AWS::Lambda::Function"} {
+		for _, r := range t.ResourcesOfType(typ) {
+			if uri, _ := r.Properties["CodeUri"].(string); strings.Trim(uri, "./") == "emitter" {
+				return r.LogicalID, nil
+			}
+		}
+	}
+	return "", errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
+}
+
+// setupSubscriptions builds the processor and an Invoker for it, and one
+// Subscription per subscription filter.
+func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	dest := specs[0].destination
+	for _, s := range specs[1:] {
+		if s.destination != dest {
+			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", specs[0].id, s.id)
+		}
+	}
+	fn, err := function(tmpl, env, st.Attributes, dest)
+	if err != nil {
+		return err
+	}
+	if strings.Trim(fn.codeURI, "./") != "processor" {
+		return fmt.Errorf("resource %s: CodeUri %q: only the processor (processor/) runs locally", dest, fn.codeURI)
+	}
+	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.env[k] })
+	if err != nil {
+		return fmt.Errorf("resource %s: Environment: %w", dest, err)
+	}
+	proc := pipeline.New(pcfg, awsCfg, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
+	for _, a := range st.Attributes {
+		if a["Arn"] == fn.dlqARN && fn.dlqARN != "" {
+			t.dep.DLQURL = a["QueueUrl"]
+		}
+	}
+	if t.dep.DLQURL == "" {
+		return fmt.Errorf("resource %s: EventInvokeConfig.DestinationConfig.OnFailure.Destination %q is not a queue of the template", dest, fn.dlqARN)
+	}
+	fn.invoke.DLQURL = t.dep.DLQURL
+	// moto's DynamoDB does not serialise conditional writes (see
+	// DESIGN.md), so invocations run one at a time; retries still overlap.
+	fn.invoke.Concurrency = 1
+	t.invoker = NewInvoker(proc.Handle, fn.invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
+	for _, s := range specs {
+		t.subs = append(t.subs, NewSubscription(s.name, t.dep.AccountID, t.dep.LogGroup, s.pattern, t.invoker))
+	}
+	return nil
+}
+
+// setupRelay creates the email relay's queue, empty, subscribes it to
+// every topic and returns its URL ("" without a Mailer or topics).
+func (t *Twin) setupRelay(ctx context.Context) (string, error) {
+	if t.cfg.Mailer == nil || len(t.dep.Topics) == 0 {
+		return "", nil
+	}
+	name := t.dep.StackName + "-email-relay"
+	q, err := t.c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("create email relay queue %s: %w", name, err)
+	}
+	if _, err := t.c.sqs.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: q.QueueUrl}); err != nil {
+		return "", fmt.Errorf("empty email relay queue %s: %w", name, err)
+	}
+	arn := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", t.dep.Region, t.dep.AccountID, name)
+	for _, topic := range t.dep.Topics {
+		if _, err := t.c.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topic), Protocol: aws.String("sqs"), Endpoint: aws.String(arn)}); err != nil {
+			return "", fmt.Errorf("subscribe email relay queue to %s: %w", topic, err)
+		}
+	}
+	return aws.ToString(q.QueueUrl), nil
+}
+
+// putMetricFilter records the metric filter in the endpoint, so that
+// describe-metric-filters shows it; the twin applies it itself.
+func (t *Twin) putMetricFilter(ctx context.Context, s metricFilterSpec) error {
+	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(t.dep.LogGroup), FilterName: aws.String(s.name), FilterPattern: aws.String(s.pattern.String())}
+	for _, m := range s.transforms {
+		mt := logstypes.MetricTransformation{MetricNamespace: aws.String(m.Namespace), MetricName: aws.String(m.MetricName), MetricValue: aws.String(m.MetricValue), DefaultValue: m.DefaultValue, Dimensions: m.Dimensions}
+		if m.Unit != "" {
+			mt.Unit = logstypes.StandardUnit(m.Unit)
+		}
+		in.MetricTransformations = append(in.MetricTransformations, mt)
+	}
+	if _, err := t.c.logs.PutMetricFilter(ctx, in); err != nil {
+		return fmt.Errorf("create metric filter %s on %s: %w", s.name, t.dep.LogGroup, err)
+	}
+	return nil
+}
+
+// latestEvent returns the time of the newest event in the monitored log
+// group (zero when it has none), so that a second run against the same
+// endpoint starts after the first.
+func (t *Twin) latestEvent(ctx context.Context) (time.Time, error) {
+	var (
+		latest int64
+		token  *string
+	)
+	for {
+		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(t.dep.LogGroup), NextToken: token})
+		if err != nil {
+			return time.Time{}, fmt.Errorf("list log streams of %s: %w", t.dep.LogGroup, err)
+		}
+		for _, s := range out.LogStreams {
+			latest = max(latest, aws.ToInt64(s.LastEventTimestamp))
+		}
+		if out.NextToken == nil || len(out.LogStreams) == 0 {
+			break
+		}
+		token = out.NextToken
+	}
+	if latest == 0 {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(latest).UTC(), nil
+}
+
+// lambdaStreamName names a log stream as Lambda does:
+// 2026/11/25/[$LATEST]0123456789abcdef0123456789abcdef.
+func lambdaStreamName(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
+}

@@ -1,0 +1,267 @@
+package local
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
+)
+
+// PutLogEvents limits, from the API reference: a batch holds at most
+// MaxBatchEvents events and MaxBatchBytes bytes, counted as the UTF-8 bytes
+// of every message plus EventOverhead bytes per event; its events are in
+// chronological order and span less than MaxBatchSpan.
+const (
+	MaxBatchBytes  = 1_048_576
+	MaxBatchEvents = 10_000
+	EventOverhead  = 26
+	MaxBatchSpan   = 24 * time.Hour
+	// MaxEventBytes is the largest event, message plus EventOverhead: the
+	// 256 KB quota that every endpoint accepts (newer API references allow
+	// 1 MB) and that the processor's awslogs limits expect.
+	MaxEventBytes = 262_144
+)
+
+// ErrEventTooLarge reports a log event over MaxEventBytes; no batch can hold
+// it.
+var ErrEventTooLarge = errors.New("local: log event over 256 KB")
+
+// ErrRejected reports events that PutLogEvents accepted the request for but
+// refused to store (too old, too new or expired, see RejectedLogEventsInfo).
+var ErrRejected = errors.New("local: log events rejected")
+
+// logsWriter is the subset of *cloudwatchlogs.Client that Shipper calls.
+type logsWriter interface {
+	PutLogEvents(ctx context.Context, in *cloudwatchlogs.PutLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutLogEventsOutput, error)
+	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
+}
+
+// Backoff is an exponential backoff with full jitter: before retry n (from
+// 1) it waits a random duration in [0, min(Max, Base·2^(n-1))). Attempts
+// counts every try, the first included.
+type Backoff struct {
+	Base, Max time.Duration
+	Attempts  int
+}
+
+// DefaultBackoff rides out a few seconds of throttling, as the AWS SDKs'
+// standard retryer does.
+var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
+
+// delay returns the wait before retry n.
+func (b Backoff) delay(n int) time.Duration {
+	ceil := b.Max
+	if n-1 < 32 {
+		ceil = min(b.Max, b.Base<<(n-1))
+	}
+	if ceil <= 0 {
+		return 0
+	}
+	return rand.N(ceil)
+}
+
+// ShipStats counts what a Shipper did.
+type ShipStats struct {
+	Events  int // events sent in accepted PutLogEvents calls
+	Bytes   int // message bytes of those events
+	Batches int // successful PutLogEvents calls
+	Retries int // PutLogEvents calls repeated after throttling or a server error
+}
+
+// Shipper writes lines to one log stream through PutLogEvents, the way a
+// careful CloudWatch Logs client does: it creates the stream when it is
+// missing, splits the events into batches within PutLogEvents' limits,
+// retries throttling and server errors with exponential backoff and jitter,
+// and reports every other error with the log group and stream it concerns.
+// It implements emit.LineWriter. It is safe for concurrent use; batches are
+// sent one at a time, in order.
+type Shipper struct {
+	logs          logsWriter
+	group, stream string
+	now           func() time.Time
+	backoff       Backoff
+	sleep         func(context.Context, time.Duration) error
+
+	mu    sync.Mutex
+	last  int64 // timestamp of the last line, so timestamps never go back
+	stats ShipStats
+}
+
+// NewShipper returns a Shipper for the stream of group; now stamps the lines
+// WriteLines is given.
+func NewShipper(logs logsWriter, group, stream string, now func() time.Time) *Shipper {
+	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: sleep}
+}
+
+// Stats returns what the Shipper has stored so far.
+func (s *Shipper) Stats() ShipStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// WriteLines stores each line as one event stamped with the current time
+// (never earlier than the previous line).
+func (s *Shipper) WriteLines(ctx context.Context, lines []string) error {
+	s.mu.Lock()
+	events := make([]types.InputLogEvent, len(lines))
+	for i, l := range lines {
+		s.last = max(s.last, s.now().UnixMilli())
+		events[i] = types.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(s.last)}
+	}
+	s.mu.Unlock()
+	return s.Put(ctx, events)
+}
+
+// Put stores events, sorted by timestamp (stable, on a copy), in as few
+// PutLogEvents calls as the limits allow. It fails with ErrEventTooLarge
+// before sending anything if an event cannot fit a batch, and with
+// ErrRejected if the service refused some events; batches sent before an
+// error stay stored.
+func (s *Shipper) Put(ctx context.Context, events []types.InputLogEvent) error {
+	batches, err := Batches(events)
+	if err != nil {
+		return fmt.Errorf("ship to %s/%s: %w", s.group, s.stream, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range batches {
+		if err := s.put(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Batches sorts a copy of events by timestamp (stable) and splits it into
+// PutLogEvents batches: at most MaxBatchEvents events and MaxBatchBytes
+// bytes (messages plus EventOverhead each), spanning less than
+// MaxBatchSpan. An event over MaxEventBytes fails with ErrEventTooLarge.
+func Batches(events []types.InputLogEvent) ([][]types.InputLogEvent, error) {
+	sorted := slices.Clone(events)
+	slices.SortStableFunc(sorted, func(a, b types.InputLogEvent) int {
+		return cmp.Compare(aws.ToInt64(a.Timestamp), aws.ToInt64(b.Timestamp))
+	})
+	var (
+		out         [][]types.InputLogEvent
+		start       int
+		bytes       int
+		first       int64
+		maxSpanMill = MaxBatchSpan.Milliseconds()
+	)
+	for i, e := range sorted {
+		size := len(aws.ToString(e.Message)) + EventOverhead
+		if size > MaxEventBytes {
+			return nil, fmt.Errorf("%w: event %d is %d bytes with overhead, at most %d", ErrEventTooLarge, i, size, MaxEventBytes)
+		}
+		ts := aws.ToInt64(e.Timestamp)
+		if i > start && (i-start == MaxBatchEvents || bytes+size > MaxBatchBytes || ts-first >= maxSpanMill) {
+			out = append(out, sorted[start:i:i])
+			start, bytes = i, 0
+		}
+		if i == start {
+			first = ts
+		}
+		bytes += size
+	}
+	if start < len(sorted) {
+		out = append(out, sorted[start:])
+	}
+	return out, nil
+}
+
+// noSDKRetries turns the SDK's own retries off for one call: the Shipper
+// retries itself, so that throttling is not retried twice over.
+func noSDKRetries(o *cloudwatchlogs.Options) { o.RetryMaxAttempts = 1 }
+
+// put sends one batch, creating the stream once if it is missing and
+// retrying what is worth retrying. The caller holds s.mu.
+func (s *Shipper) put(ctx context.Context, batch []types.InputLogEvent) error {
+	in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: &s.group, LogStreamName: &s.stream, LogEvents: batch}
+	created := false
+	for attempt := 1; ; attempt++ {
+		out, err := s.logs.PutLogEvents(ctx, in, noSDKRetries)
+		var notFound *types.ResourceNotFoundException
+		switch {
+		case err == nil:
+			return s.accepted(batch, out.RejectedLogEventsInfo)
+		case errors.As(err, &notFound) && !created:
+			if err := s.createStream(ctx); err != nil {
+				return err
+			}
+			created = true
+			attempt-- // creating the stream is not a retry
+		case retryable(err) && attempt < s.backoff.Attempts:
+			s.stats.Retries++
+			if err := s.sleep(ctx, s.backoff.delay(attempt)); err != nil {
+				return fmt.Errorf("put %d log events into %s/%s: %w", len(batch), s.group, s.stream, err)
+			}
+		default:
+			return fmt.Errorf("put %d log events into %s/%s (attempt %d): %w", len(batch), s.group, s.stream, attempt, err)
+		}
+	}
+}
+
+// accepted records a stored batch and reports the events the service
+// refused to store.
+func (s *Shipper) accepted(batch []types.InputLogEvent, rej *types.RejectedLogEventsInfo) error {
+	s.stats.Batches++
+	s.stats.Events += len(batch)
+	for _, e := range batch {
+		s.stats.Bytes += len(aws.ToString(e.Message))
+	}
+	if rej == nil || (rej.TooOldLogEventEndIndex == nil && rej.ExpiredLogEventEndIndex == nil && rej.TooNewLogEventStartIndex == nil) {
+		return nil
+	}
+	idx := func(p *int32) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	return fmt.Errorf("%w: %s/%s refused events of a batch of %d (too old up to index %s, expired up to %s, too new from %s); "+
+		"timestamps must be within 14 days before and 2 hours after the service's clock",
+		ErrRejected, s.group, s.stream, len(batch), idx(rej.TooOldLogEventEndIndex), idx(rej.ExpiredLogEventEndIndex), idx(rej.TooNewLogEventStartIndex))
+}
+
+// createStream creates the Shipper's stream; one that exists already is
+// fine, a missing log group is reported by name.
+func (s *Shipper) createStream(ctx context.Context) error {
+	_, err := s.logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: &s.group, LogStreamName: &s.stream})
+	var (
+		exists   *types.ResourceAlreadyExistsException
+		notFound *types.ResourceNotFoundException
+	)
+	switch {
+	case err == nil, errors.As(err, &exists):
+		return nil
+	case errors.As(err, &notFound):
+		return fmt.Errorf("create log stream %s: log group %s does not exist (deploy the stack first): %w", s.stream, s.group, err)
+	default:
+		return fmt.Errorf("create log stream %s in %s: %w", s.stream, s.group, err)
+	}
+}
+
+// retryable reports throttling, an unavailable service, server errors and
+// connection errors: what the SDK's standard retryer retries, plus
+// CloudWatch Logs' ServiceUnavailableException whatever its HTTP status.
+func retryable(err error) bool {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ThrottlingException", "ServiceUnavailableException":
+			return true
+		}
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}

@@ -1,0 +1,305 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/logalert/logalert/internal/emit"
+)
+
+// Config configures a Twin.
+type Config struct {
+	// Template is the path of template.yaml.
+	Template string
+	// StackName names the stack, as `sam deploy --stack-name`.
+	StackName string
+	// Overrides are parameter values, as `sam deploy --parameter-overrides`.
+	Overrides map[string]string
+	// Period is how long, in real time, the shortest alarm period lasts;
+	// the twin's clock runs that much faster. Zero runs in real time.
+	Period time.Duration
+	// Mailer delivers the emails of the topics' email subscribers; nil
+	// sends none (no relay queue is created).
+	Mailer Mailer
+	// Progress receives one line per step while the twin runs; nil is
+	// quiet.
+	Progress io.Writer
+	// FunctionLog receives the log records of the emitter and the processor,
+	// what their Lambda log groups would hold; nil discards them.
+	FunctionLog *slog.Logger
+	// Fault, when set, can fail processor invocations (see FaultFunc).
+	Fault FaultFunc
+	// Timeout bounds Run; zero means 12 alarm periods plus a minute of
+	// real time.
+	Timeout time.Duration
+	// Now is the real clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Deployment names what the twin set up, for the commands that look
+// closer.
+type Deployment struct {
+	StackName string
+	Region    string
+	AccountID string
+	// LogGroup is the monitored log group, the one the emitter writes to.
+	LogGroup string
+	// Table is the incidents table.
+	Table string
+	// Topics are the SNS topics, by logical id.
+	Topics map[string]string
+	// DLQURL is the processor's dead-letter queue.
+	DLQURL string
+	// Alarms are the alarms the twin evaluates.
+	Alarms []string
+	// Parameters are the template's effective parameter values.
+	Parameters map[string]string
+	// Skipped lists what runs in AWS but not here (see provision.Stack),
+	// and what the twin could not set up besides the pipeline.
+	Skipped []string
+}
+
+// clients are the service clients of one endpoint.
+type clients struct {
+	cfn  *cloudformation.Client
+	logs *cloudwatchlogs.Client
+	cw   *cloudwatch.Client
+	sns  *sns.Client
+	sqs  *sqs.Client
+	ddb  *dynamodb.Client
+}
+
+// Twin is the local control plane of one stack: it creates the stack's
+// resources from template.yaml in an endpoint (moto_server) and then does
+// what AWS does between them and moto does not. See the package
+// documentation.
+type Twin struct {
+	cfg   Config
+	real  func() time.Time
+	log   *slog.Logger // the functions' logs
+	start time.Time    // real
+	clock *Clock
+	c     clients
+	dep   Deployment
+
+	emitter *emit.Handler
+	out     *Shipper // the emitter's stream
+	writers map[string]*Shipper
+	tail    *Tailer
+	filters []*MetricFilter
+	alarms  []*Alarm
+	subs    []*Subscription
+	invoker *Invoker
+	relay   *Relay
+	emitted []emit.Summary
+
+	logMu sync.Mutex // serialises progress lines
+}
+
+// New creates the stack's resources in the endpoint of awsCfg and returns
+// the twin, ready to Emit and Run. It reads the template, applies the
+// overrides, creates the resources (provision.Apply), the metric filters
+// and the alarms, and subscribes the email relay's queue to the topics.
+func New(ctx context.Context, awsCfg aws.Config, cfg Config) (*Twin, error) {
+	t := &Twin{cfg: cfg, real: cfg.Now, log: cfg.FunctionLog, writers: map[string]*Shipper{}}
+	if t.real == nil {
+		t.real = time.Now
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.start = t.real()
+	t.c = clients{
+		cfn:  cloudformation.NewFromConfig(awsCfg),
+		logs: cloudwatchlogs.NewFromConfig(awsCfg),
+		cw:   cloudwatch.NewFromConfig(awsCfg, QueryProtocol),
+		sns:  sns.NewFromConfig(awsCfg),
+		sqs:  sqs.NewFromConfig(awsCfg),
+		ddb:  dynamodb.NewFromConfig(awsCfg),
+	}
+	if err := t.setup(ctx, awsCfg); err != nil {
+		return nil, fmt.Errorf("set up stack %s: %w", cfg.StackName, err)
+	}
+	return t, nil
+}
+
+// QueryProtocol makes a CloudWatch client speak awsQuery, CloudWatch's
+// original protocol, which every endpoint serves: the SDK now defaults to
+// Smithy RPCv2 CBOR, which moto_server (5.x) does not understand.
+func QueryProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+}
+
+// Deployment returns what the twin set up.
+func (t *Twin) Deployment() Deployment { return t.dep }
+
+// Clock returns the twin's clock.
+func (t *Twin) Clock() *Clock { return t.clock }
+
+// Emit runs the emitter's handler for req: its lines go to the monitored
+// log group through PutLogEvents, in the emitter's Lambda-style stream.
+func (t *Twin) Emit(ctx context.Context, req emit.Request) (emit.Summary, error) {
+	sum, err := t.emitter.Handle(ctx, req)
+	if err != nil {
+		return sum, fmt.Errorf("emit: %w", err)
+	}
+	t.emitted = append(t.emitted, sum)
+	st := t.out.Stats()
+	t.logf("emit", "%d lines (%d errors, %d warnings, %d infos) → %s, %d PutLogEvents so far",
+		sum.Lines, sum.Errors, sum.Warnings, sum.Infos, t.dep.LogGroup, st.Batches)
+	return sum, nil
+}
+
+// Writer returns a Shipper for stream of the monitored log group, for
+// lines that do not come from the emitter.
+func (t *Twin) Writer(stream string) *Shipper {
+	w, ok := t.writers[stream]
+	if !ok {
+		w = NewShipper(t.c.logs, t.dep.LogGroup, stream, t.clock.Now)
+		t.writers[stream] = w
+	}
+	return w
+}
+
+// Run runs the control plane until it has settled: every event read and
+// applied by the metric filters and the subscriptions, every delivery
+// processed or dead-lettered, every alarm in the state it keeps without new
+// data, every notification mailed. It fails when that takes longer than
+// Config.Timeout, saying what is still pending.
+func (t *Twin) Run(ctx context.Context) error {
+	timeout := t.cfg.Timeout
+	if timeout == 0 {
+		timeout = 12*t.clock.Real(t.shortestPeriod()) + time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := max(t.clock.Real(t.shortestPeriod())/10, 50*time.Millisecond)
+	pending := "nothing run yet"
+	for {
+		settled, still, err := t.step(ctx)
+		if err == nil && settled {
+			if t.invoker != nil {
+				return t.invoker.Err()
+			}
+			return nil
+		}
+		if err == nil {
+			pending = still
+			err = sleep(ctx, tick)
+		}
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("control plane did not settle within %s: %s", timeout, pending)
+			}
+			return err
+		}
+	}
+}
+
+// shortestPeriod is the shortest alarm period, or a minute without alarms.
+func (t *Twin) shortestPeriod() time.Duration {
+	p := time.Minute
+	for i, a := range t.alarms {
+		if i == 0 || a.cfg.Period < p {
+			p = a.cfg.Period
+		}
+	}
+	return p
+}
+
+// step runs one round: read new events and apply them, evaluate the
+// alarms, relay the notifications. It reports whether everything has
+// settled, and otherwise what is pending.
+func (t *Twin) step(ctx context.Context) (bool, string, error) {
+	busy := 0
+	if t.invoker != nil {
+		busy = t.invoker.Pending()
+	}
+	read, err := t.tail.Poll(ctx, func(evs []Event) error {
+		for _, f := range t.filters {
+			if err := f.Apply(ctx, evs); err != nil {
+				return err
+			}
+		}
+		for _, s := range t.subs {
+			if err := s.Deliver(ctx, evs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, "", err
+	}
+	if read > 0 {
+		t.logf("read", "%d new events of %s%s", read, t.dep.LogGroup, t.metricsNote())
+	}
+	now := t.clock.Now()
+	var pending []string
+	for _, a := range t.alarms {
+		tr, changed, err := a.Evaluate(ctx, now)
+		if err != nil {
+			return false, "", err
+		}
+		if changed {
+			t.logf("alarm", "%s: %s -> %s: %s", a.cfg.Name, tr.Old, tr.New, tr.Reason)
+		}
+		if !a.Settled(now) {
+			pending = append(pending, fmt.Sprintf("alarm %s in %s", a.cfg.Name, a.State()))
+		}
+	}
+	relayed := 0
+	if t.relay != nil {
+		before := len(t.relay.Sent())
+		if relayed, err = t.relay.Poll(ctx); err != nil {
+			return false, "", err
+		}
+		for _, m := range t.relay.Sent()[before:] {
+			t.logf("email", "%s → %s", m.Subject, m.Where)
+		}
+	}
+	if busy > 0 {
+		pending = append(pending, fmt.Sprintf("%d deliveries in progress", busy))
+	}
+	if read > 0 || relayed > 0 {
+		pending = append(pending, "new events or notifications")
+	}
+	return len(pending) == 0, strings.Join(pending, ", "), nil
+}
+
+// metricsNote summarises the metric filters' datapoints for progress.
+func (t *Twin) metricsNote() string {
+	var b strings.Builder
+	for _, f := range t.filters {
+		s := f.Stats()
+		fmt.Fprintf(&b, "; %s: %d datapoints so far (sum %g)", f.name, s.Samples, s.Sum)
+	}
+	return b.String()
+}
+
+// logf writes one progress line: real seconds since New, the stage, the
+// message.
+func (t *Twin) logf(stage, format string, args ...any) {
+	if t.cfg.Progress == nil {
+		return
+	}
+	t.logMu.Lock()
+	defer t.logMu.Unlock()
+	fmt.Fprintf(t.cfg.Progress, "%5.1fs  %-7s %s\n", t.real().Sub(t.start).Seconds(), stage, fmt.Sprintf(format, args...))
+}
