@@ -38,7 +38,7 @@ sam-build: ## sam build (needs the SAM CLI)
 	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
 	CGO_ENABLED=0 sam build
 
-test: deps lint unit fuzz ## the whole suite: lint, unit + integration tests against moto, short fuzz runs
+test: deps lint fuzz unit ## the whole suite: lint, short fuzz runs, unit + integration tests against moto
 
 unit: ## go test ./... (integration tests start their own moto_server)
 	$(GO) test -count=1 ./...
@@ -50,10 +50,10 @@ lint: ## gofmt, go vet, go mod tidy, cfn-lint
 	cfn-lint template.yaml
 
 fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeAgreesWithEncodingJSON$$' -fuzztime=$(FUZZTIME) ./internal/awslogs
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./internal/awslogs
-	$(GO) test -run='^$$' -fuzz='^FuzzParseMatch$$' -fuzztime=$(FUZZTIME) ./internal/filterpattern
-	$(GO) test -run='^$$' -fuzz='^FuzzNormalize$$' -fuzztime=$(FUZZTIME) ./internal/incident
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeAgreesWithEncodingJSON$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/awslogs
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/awslogs
+	$(GO) test -run='^$$' -fuzz='^FuzzParseMatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/filterpattern
+	$(GO) test -run='^$$' -fuzz='^FuzzNormalize$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/incident
 
 bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to end, pattern matching, binary size
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./tests

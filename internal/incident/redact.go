@@ -72,7 +72,10 @@ func Truncate(s string, n int) string {
 }
 
 // Sample is the stored form of a message: invalid UTF-8 replaced, secrets
-// redacted, bounded to MaxSampleBytes.
+// redacted, bounded to MaxSampleBytes. It reads at most twice
+// MaxSampleBytes of the message, so its cost is bounded too; the margin lets
+// a secret that straddles the cut still be recognised and redacted.
 func Sample(message string) string {
+	message = truncateUTF8(message, 2*MaxSampleBytes)
 	return Truncate(Redact(strings.ToValidUTF8(message, "\uFFFD")), MaxSampleBytes)
 }
