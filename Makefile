@@ -2,7 +2,6 @@
 # `make help` lists the targets; variables can be overridden: make emit ERRORS=20
 
 STACK_NAME ?= logalert
-REGION     ?= $(shell aws configure get region 2>/dev/null)
 ERRORS     ?= 5
 WARNINGS   ?= 2
 INFOS      ?= 10
@@ -13,7 +12,6 @@ PARAMS     ?=
 GO         ?= go
 
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
-AWS_REQUIRED = Install the AWS CLI v2 and configure credentials (aws configure)
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
