@@ -54,7 +54,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz='^FuzzNormalize$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s ./internal/incident
 
 bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to end, pattern matching, binary size
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./tests
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/pipeline ./tests
 	@$(MAKE) --no-print-directory build
 
 demo: deps ## run the whole pipeline on this machine against moto_server (no AWS account)
