@@ -4,7 +4,6 @@ package tests
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/awstest"
-	"github.com/logalert/logalert/internal/motoserver"
 	"github.com/logalert/logalert/internal/provision"
 	"github.com/logalert/logalert/internal/samtemplate"
 )
@@ -24,18 +22,7 @@ import (
 var motoURL string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := motoserver.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tests:", err)
-		return 1
-	}
-	defer s.Stop()
-	motoURL = s.URL
-	return m.Run()
+	os.Exit(awstest.RunWithMoto(context.Background(), m, "tests", &motoURL))
 }
 
 // env is one test's view of moto: an SDK config that goes through its own

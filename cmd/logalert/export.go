@@ -59,11 +59,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "json", "report `format`: json or yaml")
 	out := fs.String("out", "-", "write the report to `FILE` (-: stdout)")
 	dest := fs.String("s3", "", "also upload it to `s3://bucket/prefix`/logalert-report-<UTC time>.<format>")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(fs, pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *format != "json" && *format != "yaml" {
@@ -71,6 +67,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var loc s3Location
 	if *dest != "" {
+		var err error
 		if loc, err = parseS3(*dest); err != nil {
 			return err
 		}

@@ -146,7 +146,13 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, usagef("--since %q: want a duration (90m, 24h, 7d) or a time (2026-11-25, 2026-11-25T14:00:00Z)", s)
 }
 
-func noArgs(fs *flag.FlagSet, pos []string) error {
+// parseNoArgs parses args for a subcommand that takes flags only: a
+// positional argument is a usageError.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
 	if len(pos) > 0 {
 		fs.Usage()
 		return usagef("%s takes no arguments, got %q", fs.Name(), pos[0])
@@ -163,11 +169,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	watch := fs.Bool("watch", false, "keep running and print incidents as they are opened or change, until Ctrl-C (json: one object a line)")
 	interval := fs.Duration("interval", 5*time.Second, "how often --watch polls")
 	width := fs.Int("width", 0, "width of the table in `columns`, the template cut to fit (default: the terminal's, or 100)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(fs, pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := checkOutput(*output); err != nil {
@@ -366,11 +368,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf := addStackFlags(fs)
 	ff := addFilterFlags(fs, -1)
 	output := addOutputFlag(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(fs, pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := checkOutput(*output); err != nil {

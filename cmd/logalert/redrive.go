@@ -30,11 +30,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dryRun := fs.Bool("dry-run", false, "list what would be redriven; invoke nothing, delete nothing")
 	maxMessages := fs.Int("max", 0, "redrive at most `N` messages (0: until the queue is empty)")
 	output := addOutputFlag(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(fs, pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := checkOutput(*output); err != nil {

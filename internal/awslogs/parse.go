@@ -116,7 +116,7 @@ func (p *parser) parse(data []byte, lim Limits) error {
 	p.skipWS()
 	switch p.peek() {
 	case '{':
-		if err := p.readTop(); err != nil {
+		if err := p.readObject(nil); err != nil {
 			return err
 		}
 	case 'n':
@@ -177,8 +177,9 @@ func substr(s string, sp span) string {
 	return s[sp.off : sp.off+sp.n]
 }
 
-// readTop parses the top-level object; p.pos is at its '{'.
-func (p *parser) readTop() error {
+// readObject parses an object; p.pos is at its '{'. With ev nil it is the
+// top-level object, else a log event parsed into ev.
+func (p *parser) readObject(ev *rawEvent) error {
 	p.pos++
 	p.skipWS()
 	if p.peek() == '}' {
@@ -186,21 +187,11 @@ func (p *parser) readTop() error {
 		return nil
 	}
 	for {
-		f, err := p.readKey(false)
+		f, err := p.readKey(ev != nil)
 		if err != nil {
 			return err
 		}
-		switch f {
-		case fieldMessageType, fieldOwner, fieldLogGroup, fieldLogStream, fieldPolicyLevel:
-			err = p.readStringField(&p.header[f-fieldMessageType])
-		case fieldSubscriptionFilters:
-			err = p.readFilters()
-		case fieldLogEvents:
-			err = p.readEvents()
-		default:
-			err = p.skipValue(1)
-		}
-		if err != nil {
+		if err := p.readField(f, ev); err != nil {
 			return err
 		}
 		if done, err := p.next('}'); done || err != nil {
@@ -209,122 +200,80 @@ func (p *parser) readTop() error {
 	}
 }
 
-// readEvents parses the logEvents value.
-func (p *parser) readEvents() error {
-	switch p.peek() {
-	case 'n':
-		p.events, p.nEvents = p.events[:0], 0
-		return p.literal("null")
-	case '[':
-	default:
-		return p.errorf("logEvents is not an array")
+// readField parses the value of key f, with ev as for readObject.
+func (p *parser) readField(f field, ev *rawEvent) error {
+	switch f {
+	case fieldMessageType, fieldOwner, fieldLogGroup, fieldLogStream, fieldPolicyLevel:
+		return p.readStringField(&p.header[f-fieldMessageType])
+	case fieldSubscriptionFilters:
+		return readArray(p, "subscriptionFilters", "subscription filters", &p.filters, &p.nFilters, (*parser).readStringField)
+	case fieldLogEvents:
+		return readArray(p, "logEvents", "log events", &p.events, &p.nEvents, (*parser).readEvent)
+	case fieldID:
+		return p.readStringField(&ev.id)
+	case fieldTimestamp:
+		return p.readTimestamp(&ev.ts)
+	case fieldMessage:
+		return p.readStringField(&ev.msg)
 	}
-	p.pos++
-	p.skipWS()
-	if p.peek() == ']' {
-		p.pos++
-		p.events, p.nEvents = p.events[:0], 0
-		return nil
+	if ev == nil {
+		return p.skipValue(1)
 	}
-	n := 0
-	for {
-		if n >= p.lim.MaxEvents {
-			return fmt.Errorf("%w: json: more than %d log events (MaxEvents)", ErrTooLarge, p.lim.MaxEvents)
-		}
-		if n == len(p.events) {
-			p.events = append(p.events, rawEvent{})
-		}
-		switch p.peek() {
-		case '{':
-			if err := p.readEvent(&p.events[n]); err != nil {
-				return err
-			}
-		case 'n':
-			if err := p.literal("null"); err != nil {
-				return err
-			}
-		default:
-			return p.errorf("log event is not an object")
-		}
-		n++
-		done, err := p.next(']')
-		if err != nil {
-			return err
-		}
-		if done {
-			p.nEvents = n
-			return nil
-		}
-	}
+	return p.skipValue(3)
 }
 
-// readEvent parses one log event object into ev; p.pos is at its '{'.
+// readEvent parses one element of logEvents: a log event object into ev,
+// or null, which leaves ev untouched.
 func (p *parser) readEvent(ev *rawEvent) error {
-	p.pos++
-	p.skipWS()
-	if p.peek() == '}' {
-		p.pos++
-		return nil
+	switch p.peek() {
+	case '{':
+		return p.readObject(ev)
+	case 'n':
+		return p.literal("null")
 	}
-	for {
-		f, err := p.readKey(true)
-		if err != nil {
-			return err
-		}
-		switch f {
-		case fieldID:
-			err = p.readStringField(&ev.id)
-		case fieldTimestamp:
-			err = p.readTimestamp(&ev.ts)
-		case fieldMessage:
-			err = p.readStringField(&ev.msg)
-		default:
-			err = p.skipValue(3)
-		}
-		if err != nil {
-			return err
-		}
-		if done, err := p.next('}'); done || err != nil {
-			return err
-		}
-	}
+	return p.errorf("log event is not an object")
 }
 
-// readFilters parses the subscriptionFilters value.
-func (p *parser) readFilters() error {
+// readArray parses the value of the array key name (logEvents or
+// subscriptionFilters) into *elems with readElem, keeping encoding/json's
+// slice semantics (see parser): null and [] empty the slice, and elements
+// past the new length *n survive. It fails past lim.MaxEvents elements,
+// naming them what.
+func readArray[T any](p *parser, name, what string, elems *[]T, n *int, readElem func(*parser, *T) error) error {
 	switch p.peek() {
 	case 'n':
-		p.filters, p.nFilters = p.filters[:0], 0
+		*elems, *n = (*elems)[:0], 0
 		return p.literal("null")
 	case '[':
 	default:
-		return p.errorf("subscriptionFilters is not an array")
+		return p.errorf("%s is not an array", name)
 	}
 	p.pos++
 	p.skipWS()
 	if p.peek() == ']' {
 		p.pos++
-		p.filters, p.nFilters = p.filters[:0], 0
+		*elems, *n = (*elems)[:0], 0
 		return nil
 	}
-	n := 0
+	i := 0
 	for {
-		if n >= p.lim.MaxEvents {
-			return fmt.Errorf("%w: json: more than %d subscription filters (MaxEvents)", ErrTooLarge, p.lim.MaxEvents)
+		if i >= p.lim.MaxEvents {
+			return fmt.Errorf("%w: json: more than %d %s (MaxEvents)", ErrTooLarge, p.lim.MaxEvents, what)
 		}
-		if n == len(p.filters) {
-			p.filters = append(p.filters, span{})
+		if i == len(*elems) {
+			var zero T
+			*elems = append(*elems, zero)
 		}
-		if err := p.readStringField(&p.filters[n]); err != nil {
+		if err := readElem(p, &(*elems)[i]); err != nil {
 			return err
 		}
-		n++
+		i++
 		done, err := p.next(']')
 		if err != nil {
 			return err
 		}
 		if done {
-			p.nFilters = n
+			*n = i
 			return nil
 		}
 	}

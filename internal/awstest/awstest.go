@@ -1,8 +1,9 @@
 // Package awstest supports tests and benchmarks that run the real AWS SDK
-// against moto_server: an SDK configuration for a local endpoint, and Proxy,
-// an HTTP proxy between the SDK and moto that counts requests per operation,
-// adds latency, injects faults (throttling, server errors) and can serve
-// moto one request at a time.
+// against moto_server: RunWithMoto, which starts one for a TestMain, an SDK
+// configuration for a local endpoint, and Proxy, an HTTP proxy between the
+// SDK and moto that counts requests per operation, adds latency, injects
+// faults (throttling, server errors) and can serve moto one request at a
+// time.
 //
 // It is a test helper in the manner of net/http/httptest: no product code
 // imports it.

@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"time"
+
+	"github.com/logalert/logalert/internal/store"
 )
 
 // Clock is the twin's virtual clock. It runs Scale times faster than real
@@ -43,20 +45,5 @@ func (c *Clock) Real(d time.Duration) time.Duration {
 // Sleep waits for the virtual duration d, or until ctx is done, and then
 // returns ctx's error.
 func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	return sleep(ctx, c.Real(d))
-}
-
-// sleep waits for d of real time or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return store.Sleep(ctx, c.Real(d))
 }

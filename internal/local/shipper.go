@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/logalert/logalert/internal/store"
 )
 
 // PutLogEvents limits, from the API reference: a batch holds at most
@@ -100,7 +102,7 @@ type Shipper struct {
 // NewShipper returns a Shipper for the stream of group; now stamps the lines
 // WriteLines is given.
 func NewShipper(logs logsWriter, group, stream string, now func() time.Time) *Shipper {
-	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: sleep}
+	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: store.Sleep}
 }
 
 // Stats returns what the Shipper has stored so far.

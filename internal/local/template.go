@@ -3,6 +3,7 @@ package local
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -137,6 +138,28 @@ func (p *props) list(path string) []map[string]any {
 
 func (p *props) err() error { return errors.Join(p.errs...) }
 
+// activeResources yields the logical id and resolved properties of each
+// active resource of type typ, in template order; the problems of the
+// others go to *errs.
+func activeResources(t *samtemplate.Template, env *samtemplate.Env, typ string, errs *[]error) iter.Seq2[string, *props] {
+	return func(yield func(string, *props) bool) {
+		for _, r := range t.ResourcesOfType(typ) {
+			if ok, err := t.Active(r.LogicalID, env); err != nil || !ok {
+				*errs = append(*errs, err)
+				continue
+			}
+			p, err := resolved(t, env, r.LogicalID)
+			if err != nil {
+				*errs = append(*errs, err)
+				continue
+			}
+			if !yield(r.LogicalID, p) {
+				return
+			}
+		}
+	}
+}
+
 // metricFilterSpec is an AWS::Logs::MetricFilter of the watched log group.
 type metricFilterSpec struct {
 	name       string
@@ -150,24 +173,16 @@ func metricFilters(t *samtemplate.Template, env *samtemplate.Env, group string) 
 		out  []metricFilterSpec
 		errs []error
 	)
-	for _, r := range t.ResourcesOfType("AWS::Logs::MetricFilter") {
-		if ok, err := t.Active(r.LogicalID, env); err != nil || !ok {
-			errs = append(errs, err)
-			continue
-		}
-		p, err := resolved(t, env, r.LogicalID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for id, p := range activeResources(t, env, "AWS::Logs::MetricFilter", &errs) {
 		if p.str("LogGroupName", true) != group {
 			continue
 		}
-		spec := metricFilterSpec{name: env.PhysicalIDs[r.LogicalID]}
-		src := p.str("FilterPattern", false)
-		if spec.pattern, err = filterpattern.Parse(src); err != nil {
+		spec := metricFilterSpec{name: env.PhysicalIDs[id]}
+		pattern, err := filterpattern.Parse(p.str("FilterPattern", false))
+		if err != nil {
 			p.fail("FilterPattern", err)
 		}
+		spec.pattern = pattern
 		for i, m := range p.list("MetricTransformations") {
 			tp := p.sub(fmt.Sprintf("MetricTransformations[%d]", i), m)
 			mt := MetricTransformation{
@@ -211,22 +226,13 @@ type metricKey struct{ namespace, name string }
 // twin cannot evaluate (metrics of other services).
 func alarmConfigs(t *samtemplate.Template, env *samtemplate.Env, attrs map[string]map[string]string, metrics map[metricKey]bool) (cfgs []alarm.Config, others []string, err error) {
 	var errs []error
-	for _, r := range t.ResourcesOfType("AWS::CloudWatch::Alarm") {
-		if ok, err := t.Active(r.LogicalID, env); err != nil || !ok {
-			errs = append(errs, err)
-			continue
-		}
-		p, err := resolved(t, env, r.LogicalID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for id, p := range activeResources(t, env, "AWS::CloudWatch::Alarm", &errs) {
 		if !metrics[metricKey{p.str("Namespace", false), p.str("MetricName", false)}] {
-			others = append(others, r.LogicalID)
+			others = append(others, id)
 			continue
 		}
 		c := alarm.Config{
-			Name:                    env.PhysicalIDs[r.LogicalID],
+			Name:                    env.PhysicalIDs[id],
 			Description:             p.str("AlarmDescription", false),
 			Namespace:               p.str("Namespace", true),
 			MetricName:              p.str("MetricName", true),
@@ -241,7 +247,7 @@ func alarmConfigs(t *samtemplate.Template, env *samtemplate.Env, attrs map[strin
 			AlarmActions:            p.strs("AlarmActions"),
 			OKActions:               p.strs("OKActions"),
 			InsufficientDataActions: p.strs("InsufficientDataActions"),
-			ARN:                     attrs[r.LogicalID]["Arn"],
+			ARN:                     attrs[id]["Arn"],
 			AccountID:               env.AccountID,
 			Region:                  env.Region,
 		}
@@ -255,7 +261,7 @@ func alarmConfigs(t *samtemplate.Template, env *samtemplate.Env, attrs map[strin
 			continue
 		}
 		if err := c.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("resource %s: %w", r.LogicalID, err))
+			errs = append(errs, fmt.Errorf("resource %s: %w", id, err))
 			continue
 		}
 		cfgs = append(cfgs, c)
@@ -278,30 +284,23 @@ func subscriptionFilters(t *samtemplate.Template, env *samtemplate.Env, attrs ma
 		out  []subscriptionSpec
 		errs []error
 	)
-	for _, r := range t.ResourcesOfType("AWS::Logs::SubscriptionFilter") {
-		if ok, err := t.Active(r.LogicalID, env); err != nil || !ok {
-			errs = append(errs, err)
-			continue
-		}
-		p, err := resolved(t, env, r.LogicalID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for id, p := range activeResources(t, env, "AWS::Logs::SubscriptionFilter", &errs) {
 		if p.str("LogGroupName", true) != group {
 			continue
 		}
-		spec := subscriptionSpec{id: r.LogicalID, name: env.PhysicalIDs[r.LogicalID]}
+		spec := subscriptionSpec{id: id, name: env.PhysicalIDs[id]}
 		if name := p.str("FilterName", false); name != "" {
 			spec.name = name
 		}
-		if spec.pattern, err = filterpattern.Parse(p.str("FilterPattern", false)); err != nil {
+		pattern, err := filterpattern.Parse(p.str("FilterPattern", false))
+		if err != nil {
 			p.fail("FilterPattern", err)
 		}
+		spec.pattern = pattern
 		dest := p.str("DestinationArn", true)
-		for id, a := range attrs {
-			if a["Arn"] == dest && isFunction(t, id) {
-				spec.destination = id
+		for fn, a := range attrs {
+			if a["Arn"] == dest && isFunction(t, fn) {
+				spec.destination = fn
 			}
 		}
 		if spec.destination == "" && dest != "" {

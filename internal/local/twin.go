@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/logalert/logalert/internal/emit"
+	"github.com/logalert/logalert/internal/store"
 )
 
 // Config configures a Twin.
@@ -201,7 +202,7 @@ func (t *Twin) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			pending = still
-			err = sleep(ctx, tick)
+			err = store.Sleep(ctx, tick)
 		}
 		if err != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {

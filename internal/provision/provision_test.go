@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/logalert/logalert/internal/motoserver"
+	"github.com/logalert/logalert/internal/awstest"
 	"github.com/logalert/logalert/internal/provision"
 	"github.com/logalert/logalert/internal/samtemplate"
 )
@@ -27,18 +27,7 @@ import (
 var motoURL string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := motoserver.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "provision tests:", err)
-		return 1
-	}
-	defer s.Stop()
-	motoURL = s.URL
-	return m.Run()
+	os.Exit(awstest.RunWithMoto(context.Background(), m, "provision tests", &motoURL))
 }
 
 // awsConfig points the SDK at moto with static test credentials.

@@ -178,7 +178,7 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 		if attempt >= s.maxAttempts {
 			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(items)/2, attempt, ErrContention, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := Sleep(ctx, backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -214,7 +214,7 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 		}
 		req = out.UnprocessedKeys
 		if len(req) > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+			if err := Sleep(ctx, backoff(attempt)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -257,7 +257,7 @@ func (s *Store) ClearAlerts(ctx context.Context, alerts []Alert) error {
 			}
 			pending = out.UnprocessedItems
 			if len(pending) > 0 {
-				if err := sleep(ctx, backoff(attempt)); err != nil {
+				if err := Sleep(ctx, backoff(attempt)); err != nil {
 					return err
 				}
 			}
@@ -272,7 +272,12 @@ func backoff(attempt int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, and returns ctx's error in the
+// second case; with d <= 0 it returns ctx's error at once.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -59,7 +59,7 @@ func (s *Store) transition(ctx context.Context, id, verb string, change func(inc
 		if attempt >= s.maxAttempts {
 			return cur, fmt.Errorf("%s incident %s after %d attempts: %w", verb, id, attempt, ErrContention)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := Sleep(ctx, backoff(attempt)); err != nil {
 			return cur, err
 		}
 	}
