@@ -20,7 +20,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## check (and where possible install) what the tests need: Go, moto_server, cfn-lint
-	@command -v $(GO) >/dev/null || { echo "Go 1.24+ is required: https://go.dev/dl/" >&2; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (or a Go that can fetch that toolchain): https://go.dev/dl/" >&2; exit 1; }
 	@command -v moto_server >/dev/null || { echo "installing moto_server: pip install 'moto[server]'" >&2; python3 -m pip install --quiet 'moto[server]'; }
 	@command -v cfn-lint >/dev/null || { echo "installing cfn-lint: pip install cfn-lint" >&2; python3 -m pip install --quiet cfn-lint; }
 	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH (pip install 'moto[server]' cfn-lint)" >&2; exit 1; }
@@ -66,7 +66,7 @@ events: ## regenerate the sample payloads in events/
 deploy: ## sam build + sam deploy (guided the first time: make deploy GUIDED=1)
 	@command -v sam >/dev/null || { echo "deploy: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
 	CGO_ENABLED=0 sam build
-	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides $(PARAMS))
+	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides '$(PARAMS)')
 
 emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10
 	@command -v sam >/dev/null || { echo "emit: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }

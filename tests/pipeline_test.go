@@ -315,3 +315,31 @@ func TestProcessorPublishesEMFMetrics(t *testing.T) {
 	aws := ok["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
 	assert.Equal(t, "LogAlert/test/Processor", aws["Namespace"])
 }
+
+func TestStormOfOneErrorAcrossConcurrentDeliveries(t *testing.T) {
+	e := newEnv(t)
+	e.proxy.Serialize(true)
+	const deliveries, perDelivery = 48, 3
+	procs := make([]*pipeline.Processor, 4) // four Lambda instances
+	for i := range procs {
+		procs[i] = e.newProcessor(t, e.proxy.URL, "", nil)
+	}
+	evs := make([]events.CloudwatchLogsEvent, deliveries)
+	for i := range evs {
+		evs[i] = delivery(t, "/app/hot", repeat(perDelivery, func(k int) string {
+			return fmt.Sprintf("ERROR upstream 10.0.0.%d refused connection (attempt %d)", i%250, k)
+		})...)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, deliveries)
+	for i := range evs {
+		wg.Go(func() { errs[i] = procs[i%len(procs)].Handle(t.Context(), evs[i]) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "delivery %d", i)
+	}
+	assert.Equal(t, map[string]int64{
+		"/app/hot ERROR upstream <ip> refused connection (attempt <num>)": deliveries * perDelivery,
+	}, counts(e.incidents(t)))
+}

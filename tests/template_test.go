@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/samtemplate"
+	"github.com/logalert/logalert/internal/store"
 )
 
 const templatePath = "../template.yaml"
@@ -198,7 +199,8 @@ func TestTemplateParameters(t *testing.T) {
 }
 
 // samconfig.toml's parameter_overrides must be valid and spell out the
-// template's defaults.
+// template's defaults, all but AlarmEmail: left out, a plain `sam deploy`
+// keeps the address the stack was deployed with instead of resetting it.
 func TestTemplateSamconfigOverrides(t *testing.T) {
 	data, err := os.ReadFile("../samconfig.toml")
 	require.NoError(t, err)
@@ -208,6 +210,7 @@ func TestTemplateSamconfigOverrides(t *testing.T) {
 	require.NoError(t, err)
 	tmpl := loadRepoTemplate(t)
 	defaults := tmpl.ParameterValues()
+	delete(defaults, "AlarmEmail")
 	require.NoError(t, tmpl.SetParameters(ov))
 	assert.Equal(t, defaults, ov)
 	for _, line := range []string{`version = 0.1`, `stack_name = "logalert"`, `parallel = true`, `resolve_s3 = true`, `confirm_changeset = true`} {
@@ -215,6 +218,19 @@ func TestTemplateSamconfigOverrides(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^capabilities = ".*CAPABILITY_IAM.*"$`, string(data))
 	assert.NotRegexp(t, `\d{12}|profile\s*=`, string(data), "no account ids or profiles in samconfig.toml")
+}
+
+// Idempotency markers must outlive the dead-letter queue's retention, or a
+// payload redriven late would be counted a second time.
+func TestMarkerTTLOutlivesTheDeadLetterQueue(t *testing.T) {
+	r, err := loadRepoTemplate(t).Resource("ProcessorDeadLetterQueue")
+	require.NoError(t, err)
+	v, ok := r.Property("MessageRetentionPeriod")
+	require.True(t, ok)
+	seconds, err := samtemplate.Int(v)
+	require.NoError(t, err)
+	assert.Greater(t, store.DefaultMarkerTTL, time.Duration(seconds)*time.Second+24*time.Hour,
+		"markers must live at least a day longer than the DLQ keeps a payload")
 }
 
 // TestTemplateCfnLint runs cfn-lint, which knows the SAM transform and every

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/logalert/logalert/internal/store"
+	"github.com/logalert/logalert/internal/backoff"
 )
 
 // Clock is the twin's virtual clock. It runs Scale times faster than real
@@ -45,5 +45,5 @@ func (c *Clock) Real(d time.Duration) time.Duration {
 // Sleep waits for the virtual duration d, or until ctx is done, and then
 // returns ctx's error.
 func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
-	return store.Sleep(ctx, c.Real(d))
+	return backoff.Sleep(ctx, c.Real(d))
 }

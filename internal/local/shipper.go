@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/logalert/logalert/internal/store"
+	"github.com/logalert/logalert/internal/backoff"
 )
 
 // PutLogEvents limits, from the API reference: a batch holds at most
@@ -48,29 +47,9 @@ type logsWriter interface {
 	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
 }
 
-// Backoff is an exponential backoff with full jitter: before retry n (from
-// 1) it waits a random duration in [0, min(Max, Base·2^(n-1))). Attempts
-// counts every try, the first included.
-type Backoff struct {
-	Base, Max time.Duration
-	Attempts  int
-}
-
 // DefaultBackoff rides out a few seconds of throttling, as the AWS SDKs'
 // standard retryer does.
-var DefaultBackoff = Backoff{Base: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
-
-// delay returns the wait before retry n.
-func (b Backoff) delay(n int) time.Duration {
-	ceil := b.Max
-	if n-1 < 32 {
-		ceil = min(b.Max, b.Base<<(n-1))
-	}
-	if ceil <= 0 {
-		return 0
-	}
-	return rand.N(ceil)
-}
+var DefaultBackoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
 
 // ShipStats counts what a Shipper did.
 type ShipStats struct {
@@ -91,7 +70,7 @@ type Shipper struct {
 	logs          logsWriter
 	group, stream string
 	now           func() time.Time
-	backoff       Backoff
+	backoff       backoff.Policy
 	sleep         func(context.Context, time.Duration) error
 
 	mu    sync.Mutex
@@ -102,7 +81,7 @@ type Shipper struct {
 // NewShipper returns a Shipper for the stream of group; now stamps the lines
 // WriteLines is given.
 func NewShipper(logs logsWriter, group, stream string, now func() time.Time) *Shipper {
-	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: store.Sleep}
+	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: backoff.Sleep}
 }
 
 // Stats returns what the Shipper has stored so far.
@@ -205,7 +184,7 @@ func (s *Shipper) put(ctx context.Context, batch []types.InputLogEvent) error {
 			attempt-- // creating the stream is not a retry
 		case retryable(err) && attempt < s.backoff.Attempts:
 			s.stats.Retries++
-			if err := s.sleep(ctx, s.backoff.delay(attempt)); err != nil {
+			if err := s.sleep(ctx, s.backoff.Delay(attempt)); err != nil {
 				return fmt.Errorf("put %d log events into %s/%s: %w", len(batch), s.group, s.stream, err)
 			}
 		default:

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/emit"
-	"github.com/logalert/logalert/internal/store"
 )
 
 // Config configures a Twin.
@@ -202,7 +202,7 @@ func (t *Twin) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			pending = still
-			err = store.Sleep(ctx, tick)
+			err = backoff.Sleep(ctx, tick)
 		}
 		if err != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -33,6 +33,17 @@
 // it returns an error, Lambda retries, and after its retries the payload
 // lands in the dead-letter queue: every event is counted once or is there.
 //
+// Markers live DefaultMarkerTTL (21 days), longer than the dead-letter
+// queue keeps a payload (14 days), so a late redrive is still recognised.
+//
+// Retries are for races only: a transaction cancelled because a condition
+// failed or another transaction held an item is re-read and retried with
+// jittered exponential backoff, up to DefaultMaxAttempts and never past a
+// second before the context's deadline; any other cancellation reason
+// (validation, throttling, size) is returned at once with its reason. Under
+// a storm of concurrent deliveries of one error every delivery still lands,
+// one transaction at a time on the hot item, at the price of latency.
+//
 // A chunk of 20 incidents costs one BatchGetItem and one TransactWriteItems
 // (40 items, of the 100 a transaction may hold).
 //

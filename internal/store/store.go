@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/incident"
 )
 
@@ -28,6 +28,10 @@ type dynamoAPI interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	queryAPI
 }
+
+// retryPolicy spaces the store's own retries (transaction conflicts,
+// unprocessed batch items): up to 25 ms, 50 ms, … 1.6 s.
+var retryPolicy = backoff.Policy{Base: 25 * time.Millisecond, Max: 1600 * time.Millisecond}
 
 // ErrContention reports that a chunk's transaction kept being cancelled by
 // concurrent writers until Record gave up; the caller should fail so the
@@ -51,14 +55,25 @@ type Option func(*Store)
 // expiry (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// WithMarkerTTL sets how long idempotency markers live (default 7 days,
-// well past Lambda's 6-hour maximum event age and CloudWatch Logs' retries).
+// DefaultMarkerTTL is how long idempotency markers live: longer than the
+// dead-letter queue keeps a payload (14 days, SQS's maximum), so that a
+// payload redriven on its last day still finds the markers of the parts
+// that were recorded before it failed.
+const DefaultMarkerTTL = 21 * 24 * time.Hour
+
+// DefaultMaxAttempts bounds how often Record tries one chunk when
+// concurrent writers keep cancelling its transaction. Record also stops a
+// second before the context's deadline, so that a Lambda invocation fails
+// cleanly (and is retried) instead of timing out.
+const DefaultMaxAttempts = 25
+
+// WithMarkerTTL sets how long idempotency markers live (DefaultMarkerTTL).
 func WithMarkerTTL(d time.Duration) Option { return func(s *Store) { s.markerTTL = d } }
 
 // New returns a Store on table, using db (usually a *dynamodb.Client) for
 // every request.
 func New(db dynamoAPI, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now, markerTTL: 7 * 24 * time.Hour, maxAttempts: 8}
+	s := &Store{db: db, table: table, now: time.Now, markerTTL: DefaultMarkerTTL, maxAttempts: DefaultMaxAttempts}
 	for _, o := range opts {
 		o(s)
 	}
@@ -118,7 +133,7 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 			key := markerKey(delivery, d.ID)
 			if m, ok := markers[key]; ok {
 				dups++
-				if a, ok := pendingAlert(m, current[d.ID], key); ok {
+				if a, ok := pendingAlert(m, current[d.ID], key, now, s.markerTTL); ok {
 					pending = append(pending, a)
 				}
 				continue
@@ -172,16 +187,38 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 			return nil
 		}
 		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) {
+		if !errors.As(err, &canceled) || !contended(canceled) {
 			return fmt.Errorf("write %d incidents: %w", len(items)/2, err)
 		}
-		if attempt >= s.maxAttempts {
+		wait := retryPolicy.Delay(attempt)
+		if attempt >= s.maxAttempts || !timeLeft(ctx, wait+time.Second) {
 			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(items)/2, attempt, ErrContention, err)
 		}
-		if err := Sleep(ctx, backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+// contended reports whether a cancelled transaction lost a race that a
+// fresh read resolves: a condition on a version or marker failed, or another
+// transaction held an item. Any other reason (validation, throttling, size)
+// is returned to the caller as it is.
+func contended(e *types.TransactionCanceledException) bool {
+	for _, r := range e.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "", "None", "ConditionalCheckFailed", "TransactionConflict":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// timeLeft reports whether ctx leaves at least d before its deadline.
+func timeLeft(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
 }
 
 // load reads the chunk's incidents and markers in one consistent
@@ -214,7 +251,7 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 		}
 		req = out.UnprocessedKeys
 		if len(req) > 0 {
-			if err := Sleep(ctx, backoff(attempt)); err != nil {
+			if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -223,7 +260,7 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 }
 
 // pendingAlert returns the alert a marker still carries, if any.
-func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string) (Alert, bool) {
+func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time, ttl time.Duration) (Alert, bool) {
 	v, ok := marker[attrAlert].(*types.AttributeValueMemberS)
 	if !ok || in.ID == "" {
 		return Alert{}, false
@@ -232,9 +269,11 @@ func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, 
 	if v.Value == incident.Reopened.String() {
 		change = incident.Reopened
 	}
-	var expires int64
+	expires := now.Add(ttl).Unix() // for a marker that lost its expiry
 	if e, ok := marker[attrExpiresAt].(*types.AttributeValueMemberN); ok {
-		expires, _ = strconv.ParseInt(e.Value, 10, 64) // written by us; a bad value only shortens the marker's life
+		if n, err := strconv.ParseInt(e.Value, 10, 64); err == nil && n > 0 {
+			expires = n
+		}
 	}
 	return Alert{Change: change, Incident: in, marker: key, expires: expires}, true
 }
@@ -257,33 +296,11 @@ func (s *Store) ClearAlerts(ctx context.Context, alerts []Alert) error {
 			}
 			pending = out.UnprocessedItems
 			if len(pending) > 0 {
-				if err := Sleep(ctx, backoff(attempt)); err != nil {
+				if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
-}
-
-// backoff is exponential with full jitter: up to 25 ms, 50 ms, … 1.6 s.
-func backoff(attempt int) time.Duration {
-	ceiling := 25 * time.Millisecond << min(attempt-1, 6)
-	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
-}
-
-// Sleep waits for d or until ctx is done, and returns ctx's error in the
-// second case; with d <= 0 it returns ctx's error at once.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

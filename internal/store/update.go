@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/incident"
 )
 
@@ -59,7 +60,7 @@ func (s *Store) transition(ctx context.Context, id, verb string, change func(inc
 		if attempt >= s.maxAttempts {
 			return cur, fmt.Errorf("%s incident %s after %d attempts: %w", verb, id, attempt, ErrContention)
 		}
-		if err := Sleep(ctx, backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
 			return cur, err
 		}
 	}
