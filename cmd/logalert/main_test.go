@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -171,13 +170,6 @@ func seed(t *testing.T, endpoint string) string {
 	_, err = st.Resolve(t.Context(), seedJob, "bob")
 	require.NoError(t, err)
 	return table
-}
-
-// runCLIContext is runCLI with a context of the caller's.
-func runCLIContext(ctx context.Context, args ...string) (string, string, error) {
-	var stdout, stderr bytes.Buffer
-	err := run(ctx, args, &stdout, &stderr)
-	return stdout.String(), stderr.String(), err
 }
 
 // golden compares got with testdata/name.golden, or rewrites it with -update.

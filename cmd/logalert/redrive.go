@@ -136,10 +136,10 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 // progress reports each message on stderr: a bar redrawn in place on a
 // terminal, one plain line per message otherwise.
 type progress struct {
-	w                         io.Writer
-	tty                       bool
-	drawn                     bool
-	ok, failed, skipped, seen int
+	w                   io.Writer
+	tty                 bool
+	drawn               bool
+	ok, failed, skipped int
 }
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, tty: isTerminal(w)} }

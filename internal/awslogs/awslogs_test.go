@@ -55,17 +55,6 @@ func inflate(tb testing.TB, data string) []byte {
 	return doc
 }
 
-// gzipBytes returns b gzipped, not base64-encoded.
-func gzipBytes(tb testing.TB, b []byte) []byte {
-	tb.Helper()
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	_, err := zw.Write(b)
-	require.NoError(tb, err)
-	require.NoError(tb, zw.Close())
-	return z.Bytes()
-}
-
 func TestDecodeRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string

@@ -346,15 +346,6 @@ func isHex(s string) bool {
 	return true
 }
 
-func hasDigit(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
-			return true
-		}
-	}
-	return false
-}
-
 func isDigit(c byte) bool    { return c >= '0' && c <= '9' }
 func isAlnum(c byte) bool    { return isDigit(c) || isLetter(c) }
 func isHexDigit(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
