@@ -321,17 +321,20 @@ func isUUID(tok string) bool {
 // isTimestamp accepts dates and times: digits joined by - : . and the
 // ISO 8601 letters T and Z, with at least one - or :.
 func isTimestamp(tok string) bool {
-	if !isDigit(tok[0]) || !strings.ContainsAny(tok, "-:") {
+	if !isDigit(tok[0]) {
 		return false
 	}
+	separator := false
 	for i := 0; i < len(tok); i++ {
 		switch c := tok[i]; {
-		case isDigit(c), c == '-', c == ':', c == '.', c == 'T', c == 'Z':
+		case c == '-', c == ':':
+			separator = true
+		case isDigit(c), c == '.', c == 'T', c == 'Z':
 		default:
 			return false
 		}
 	}
-	return true
+	return separator
 }
 
 func isHex(s string) bool {
