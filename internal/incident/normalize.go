@@ -69,16 +69,19 @@ func appendTemplate(dst []byte, message string) []byte {
 			}
 			i = end + 1
 		case isAlnum(c) || c == '_' || c == '-':
-			j := tokenEnd(msg, i)
+			j, all, any := tokenEnd(msg, i)
 			tok := msg[i:j]
 			// Trailing dots and dashes are punctuation, not part of the value.
 			trimmed := trimPunct(tok)
+			if len(trimmed) != len(tok) {
+				all, any = classes(trimmed)
+			}
 			switch {
 			case isBearer(trimmed):
 				dst = append(dst, trimmed...)
 				pending = true
 			default:
-				dst = appendToken(dst, trimmed)
+				dst = appendToken(dst, trimmed, all, any)
 			}
 			dst = append(dst, tok[len(trimmed):]...)
 			lastWord = trimmed
@@ -100,13 +103,8 @@ func appendTemplate(dst []byte, message string) []byte {
 // and hex ids share one placeholder: a random hex id is now and then all
 // digits (2% of 8-digit ids) or all letters, and one error quoting random
 // ids must stay one incident.
-func appendToken(dst []byte, tok string) []byte {
-	var all, any byte = 0xff, 0
-	for i := 0; i < len(tok); i++ {
-		c := byteClass[tok[i]]
-		all &= c
-		any |= c
-	}
+// all and any are the intersection and union of its bytes' classes.
+func appendToken(dst []byte, tok string, all, any byte) []byte {
 	if tok == "" {
 		return dst
 	}
@@ -155,22 +153,34 @@ var byteClass = func() (t [256]byte) {
 	return t
 }()
 
-// tokenEnd returns the end of the token starting at i: letters, digits and
-// _ . - and, once the token holds a digit, : between alphanumerics (times,
-// IPv4 ports, IPv6).
-func tokenEnd(s string, i int) int {
-	digit := false
+// tokenEnd returns the end of the token starting at i — letters, digits
+// and _ . - and, once the token holds a digit, : between alphanumerics
+// (times, IPv4 ports, IPv6) — and the intersection and union of its bytes'
+// classes.
+func tokenEnd(s string, i int) (end int, all, any byte) {
+	all = 0xff
 	for ; i < len(s); i++ {
 		c := byteClass[s[i]]
 		switch {
 		case c&classWord != 0:
-			digit = digit || c&classDigit != 0
-		case s[i] == ':' && digit && i+1 < len(s) && isAlnum(s[i+1]):
+		case s[i] == ':' && any&classDigit != 0 && i+1 < len(s) && isAlnum(s[i+1]):
 		default:
-			return i
+			return i, all, any
 		}
+		all &= c
+		any |= c
 	}
-	return i
+	return i, all, any
+}
+
+// classes returns the intersection and union of the classes of tok's bytes.
+func classes(tok string) (all, any byte) {
+	all = 0xff
+	for i := 0; i < len(tok); i++ {
+		all &= byteClass[tok[i]]
+		any |= byteClass[tok[i]]
+	}
+	return all, any
 }
 
 // closingQuote returns the index of the quote that closes the one at i,
