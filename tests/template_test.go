@@ -180,6 +180,7 @@ func TestTemplateParameters(t *testing.T) {
 		{"LogRetentionDays", "14"},
 		{"MaxEventAgeSeconds", "3600"},
 		{"ProcessorMemorySize", "256"},
+		{"ProcessorReservedConcurrency", "0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,6 +219,42 @@ func TestTemplateSamconfigOverrides(t *testing.T) {
 	}
 	assert.Regexp(t, `(?m)^capabilities = ".*CAPABILITY_IAM.*"$`, string(data))
 	assert.NotRegexp(t, `\d{12}|profile\s*=`, string(data), "no account ids or profiles in samconfig.toml")
+}
+
+// ProcessorReservedConcurrency 0 leaves the function unreserved (any
+// reservation fails on accounts at the minimum quota); another value
+// reserves exactly that.
+func TestProcessorReservedConcurrency(t *testing.T) {
+	tests := []struct {
+		value string
+		want  any // nil: the property is absent
+	}{
+		{"0", nil},
+		{"5", 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			tmpl := loadRepoTemplate(t)
+			require.NoError(t, tmpl.SetParameters(map[string]string{"ProcessorReservedConcurrency": tc.value}))
+			fn, err := tmpl.Resource("ProcessorFunction")
+			require.NoError(t, err)
+			raw, ok := fn.Property("ReservedConcurrentExecutions")
+			require.True(t, ok, "the property is there, conditioned")
+			// Evaluated inside its map, as CloudFormation does, so that
+			// AWS::NoValue removes the key.
+			props, err := tmpl.Eval(map[string]any{"ReservedConcurrentExecutions": raw}, &samtemplate.Env{StackName: "logalert"})
+			require.NoError(t, err)
+			got, ok := props.(map[string]any)["ReservedConcurrentExecutions"]
+			if tc.want == nil {
+				assert.False(t, ok, "ReservedConcurrentExecutions = %v", got)
+				return
+			}
+			require.True(t, ok)
+			n, err := samtemplate.Int(got)
+			require.NoError(t, err)
+			assert.EqualValues(t, tc.want, n)
+		})
+	}
 }
 
 // Idempotency markers must outlive the dead-letter queue's retention, or a
