@@ -61,7 +61,7 @@ func ParseMessage(body string) (Record, error) {
 		AWSLogs        *json.RawMessage `json:"awslogs"`
 	}
 	if err := json.Unmarshal([]byte(body), &probe); err != nil {
-		return Record{}, fmt.Errorf("%w: %v", ErrNotRecord, err)
+		return Record{}, fmt.Errorf("%w: the message body is not JSON (%v)", ErrNotRecord, err)
 	}
 	switch {
 	case probe.RequestContext != nil:
