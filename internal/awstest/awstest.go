@@ -58,9 +58,6 @@ var Throttle = Fault{Status: http.StatusBadRequest, Type: "com.amazonaws.dynamod
 // write that fails for good.
 var Rejected = Fault{Status: http.StatusBadRequest, Type: "com.amazonaws.dynamodb.v20120810#ValidationException"}
 
-// ServerError is a 500 InternalServerError, which the SDK retries.
-var ServerError = Fault{Status: http.StatusInternalServerError, Type: "com.amazonaws.dynamodb.v20120810#InternalServerError"}
-
 // FaultFunc decides per request: op is the operation ("TransactWriteItems",
 // from the X-Amz-Target header, or the Action form field of query APIs) and
 // n counts the requests of that operation so far, from 1.

@@ -88,9 +88,6 @@ func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
 	if cfg.TopicARN != "" {
 		p.alerts = notify.New(sns.NewFromConfig(aws), cfg.TopicARN, aws.Region)
 	}
-	if cfg.Namespace == "" {
-		p.metrics = nil
-	}
 	return p
 }
 
@@ -169,9 +166,10 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 	return len(sent), nil
 }
 
-// emitMetrics writes the invocation's EMF record, if metrics are on.
+// emitMetrics writes the invocation's EMF record, if metrics are on (a
+// namespace and a writer).
 func (h *Processor) emitMetrics(ctx context.Context, c counts) {
-	if h.metrics == nil {
+	if h.namespace == "" || h.metrics == nil {
 		return
 	}
 	bad := 0.0

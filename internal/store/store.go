@@ -40,12 +40,10 @@ var ErrContention = errors.New("store: write contention, retries exhausted")
 
 // Store reads and writes incidents in one DynamoDB table.
 type Store struct {
-	db          dynamoAPI
-	table       string
-	now         func() time.Time
-	markerTTL   time.Duration
-	maxAttempts int
-	pageSize    int32 // Query page size; 0: DynamoDB's (1 MB pages)
+	db       dynamoAPI
+	table    string
+	now      func() time.Time
+	pageSize int32 // Query page size; 0: DynamoDB's (1 MB pages)
 }
 
 // Option configures a Store.
@@ -67,13 +65,10 @@ const DefaultMarkerTTL = 21 * 24 * time.Hour
 // cleanly (and is retried) instead of timing out.
 const DefaultMaxAttempts = 25
 
-// WithMarkerTTL sets how long idempotency markers live (DefaultMarkerTTL).
-func WithMarkerTTL(d time.Duration) Option { return func(s *Store) { s.markerTTL = d } }
-
 // New returns a Store on table, using db (usually a *dynamodb.Client) for
 // every request.
 func New(db dynamoAPI, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now, markerTTL: DefaultMarkerTTL, maxAttempts: DefaultMaxAttempts}
+	s := &Store{db: db, table: table, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -120,84 +115,94 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
-		expires := now.Add(s.markerTTL).Unix()
-		var (
-			items   []types.TransactWriteItem
-			pending []Alert
-			dups    int
-			opened  int
-			reopen  int
-		)
-		for _, d := range chunk {
-			key := markerKey(delivery, d.ID)
-			if m, ok := markers[key]; ok {
-				dups++
-				if a, ok := pendingAlert(m, current[d.ID], key, now, s.markerTTL); ok {
-					pending = append(pending, a)
-				}
-				continue
-			}
-			var (
-				next   incident.Incident
-				change incident.Change
-				cond   = "attribute_not_exists(#pk)"
-				names  = map[string]string{"#pk": attrPK}
-				values map[string]types.AttributeValue
-			)
-			if prev, ok := current[d.ID]; ok {
-				next, change = prev.Apply(d, now)
-				cond = "#v = :v"
-				names = map[string]string{"#v": attrVersion}
-				values = map[string]types.AttributeValue{":v": num(prev.Version)}
-			} else {
-				next, change = incident.Open(d, now), incident.Opened
-			}
-			marker := map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
-			switch change {
-			case incident.Opened:
-				opened++
-			case incident.Reopened:
-				reopen++
-			}
-			if alerts && change != incident.Updated {
-				marker[attrAlert] = str(change.String())
-				pending = append(pending, Alert{Change: change, Incident: next, marker: key, expires: expires})
-			}
-			items = append(items,
-				types.TransactWriteItem{Put: &types.Put{
-					TableName: &s.table, Item: incidentItem(next),
-					ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-				}},
-				types.TransactWriteItem{Put: &types.Put{
-					TableName: &s.table, Item: marker,
-					ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-				}},
-			)
-		}
-		if len(items) > 0 {
-			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		w := s.plan(delivery, chunk, current, markers, alerts)
+		if len(w.items) > 0 {
+			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: w.items})
 		}
 		if err == nil {
-			res.Applied += len(items) / 2
-			res.Duplicates += dups
-			res.Opened += opened
-			res.Reopened += reopen
-			res.Alerts = append(res.Alerts, pending...)
+			res.Applied += len(w.items) / 2
+			res.Duplicates += w.dups
+			res.Opened += w.opened
+			res.Reopened += w.reopened
+			res.Alerts = append(res.Alerts, w.alerts...)
 			return nil
 		}
 		var canceled *types.TransactionCanceledException
 		if !errors.As(err, &canceled) || !contended(canceled) {
-			return fmt.Errorf("write %d incidents: %w", len(items)/2, err)
+			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
 		wait := retryPolicy.Delay(attempt)
-		if attempt >= s.maxAttempts || !timeLeft(ctx, wait+time.Second) {
-			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(items)/2, attempt, ErrContention, err)
+		if attempt >= DefaultMaxAttempts || !timeLeft(ctx, wait+time.Second) {
+			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(w.items)/2, attempt, ErrContention, err)
 		}
 		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
+}
+
+// chunkWrite is what one attempt at a chunk writes and what it will report.
+type chunkWrite struct {
+	items                  []types.TransactWriteItem // incident and marker, per incident not yet applied
+	alerts                 []Alert
+	dups, opened, reopened int
+}
+
+// plan computes the transaction for a chunk from what load read: deltas
+// whose marker exists are skipped (handing out an alert they still carry);
+// every other one becomes a version-conditioned incident Put and a marker
+// Put conditioned on the marker not existing.
+func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string]incident.Incident, markers map[string]map[string]types.AttributeValue, alerts bool) chunkWrite {
+	now := s.now().UTC()
+	expires := now.Add(DefaultMarkerTTL).Unix()
+	var w chunkWrite
+	for _, d := range chunk {
+		key := markerKey(delivery, d.ID)
+		if m, ok := markers[key]; ok {
+			w.dups++
+			if a, ok := pendingAlert(m, current[d.ID], key, now); ok {
+				w.alerts = append(w.alerts, a)
+			}
+			continue
+		}
+		var (
+			next   incident.Incident
+			change incident.Change
+			cond   string
+			names  map[string]string
+			values map[string]types.AttributeValue
+		)
+		if prev, ok := current[d.ID]; ok {
+			next, change = prev.Apply(d, now)
+			cond, names = "#v = :v", map[string]string{"#v": attrVersion}
+			values = map[string]types.AttributeValue{":v": num(prev.Version)}
+		} else {
+			next, change = incident.Open(d, now), incident.Opened
+			cond, names = "attribute_not_exists(#pk)", map[string]string{"#pk": attrPK}
+		}
+		marker := map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
+		switch change {
+		case incident.Opened:
+			w.opened++
+		case incident.Reopened:
+			w.reopened++
+		}
+		if alerts && change != incident.Updated {
+			marker[attrAlert] = str(change.String())
+			w.alerts = append(w.alerts, Alert{Change: change, Incident: next, marker: key, expires: expires})
+		}
+		w.items = append(w.items,
+			types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table, Item: incidentItem(next),
+				ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			}},
+			types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table, Item: marker,
+				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			}},
+		)
+	}
+	return w
 }
 
 // contended reports whether a cancelled transaction lost a race that a
@@ -260,7 +265,7 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 }
 
 // pendingAlert returns the alert a marker still carries, if any.
-func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time, ttl time.Duration) (Alert, bool) {
+func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time) (Alert, bool) {
 	v, ok := marker[attrAlert].(*types.AttributeValueMemberS)
 	if !ok || in.ID == "" {
 		return Alert{}, false
@@ -269,7 +274,7 @@ func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, 
 	if v.Value == incident.Reopened.String() {
 		change = incident.Reopened
 	}
-	expires := now.Add(ttl).Unix() // for a marker that lost its expiry
+	expires := now.Add(DefaultMarkerTTL).Unix() // for a marker that lost its expiry
 	if e, ok := marker[attrExpiresAt].(*types.AttributeValueMemberN); ok {
 		if n, err := strconv.ParseInt(e.Value, 10, 64); err == nil && n > 0 {
 			expires = n

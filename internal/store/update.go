@@ -57,7 +57,7 @@ func (s *Store) transition(ctx context.Context, id, verb string, change func(inc
 		if !errors.As(err, &failed) {
 			return cur, fmt.Errorf("%s incident %s: %w", verb, id, err)
 		}
-		if attempt >= s.maxAttempts {
+		if attempt >= DefaultMaxAttempts {
 			return cur, fmt.Errorf("%s incident %s after %d attempts: %w", verb, id, attempt, ErrContention)
 		}
 		if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
