@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"runtime"
 	"strings"
@@ -46,11 +45,7 @@ func encode(tb testing.TB, p *awslogs.Payload) string {
 // inflate returns the JSON document inside an awslogs.data string.
 func inflate(tb testing.TB, data string) []byte {
 	tb.Helper()
-	zip, err := base64.StdEncoding.DecodeString(data)
-	require.NoError(tb, err)
-	zr, err := gzip.NewReader(bytes.NewReader(zip))
-	require.NoError(tb, err)
-	doc, err := io.ReadAll(zr)
+	doc, err := awslogstest.Inflate(data)
 	require.NoError(tb, err)
 	return doc
 }
@@ -84,7 +79,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 			data := encode(t, tc.in)
 			got, err := awslogs.Decode(data, awslogs.DefaultLimits)
 			require.NoError(t, err)
-			assert.Equal(t, inflatedSize(t, data), got.DecompressedBytes)
+			assert.Equal(t, len(inflate(t, data)), got.DecompressedBytes)
 			got.DecompressedBytes = 0
 			assert.Equal(t, tc.in, got)
 		})
@@ -456,16 +451,4 @@ func ExampleEncode() {
 	p, err := awslogs.Decode(data, awslogs.DefaultLimits)
 	fmt.Println(p.LogEvents[0].Message, err)
 	// Output: ERROR boom <nil>
-}
-
-// inflatedSize returns the size of the JSON document inside data.
-func inflatedSize(tb testing.TB, data string) int {
-	tb.Helper()
-	raw, err := base64.StdEncoding.DecodeString(data)
-	require.NoError(tb, err)
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	require.NoError(tb, err)
-	plain, err := io.ReadAll(zr)
-	require.NoError(tb, err)
-	return len(plain)
 }

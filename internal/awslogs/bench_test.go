@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -43,11 +42,7 @@ var buildBatch = sync.OnceValues(func() (benchBatch, error) {
 	if err != nil {
 		return benchBatch{}, err
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(zip))
-	if err != nil {
-		return benchBatch{}, err
-	}
-	raw, err := io.ReadAll(zr)
+	raw, err := awslogstest.Inflate(data)
 	if err != nil {
 		return benchBatch{}, err
 	}

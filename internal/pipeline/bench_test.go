@@ -24,11 +24,7 @@ func realisticData(tb testing.TB) (string, int) {
 	tb.Helper()
 	data, err := awslogs.Encode(awslogstest.RealisticBatch(10_000, 0.5, 20, 1))
 	require.NoError(tb, err)
-	raw, err := base64.StdEncoding.DecodeString(data)
-	require.NoError(tb, err)
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	require.NoError(tb, err)
-	plain, err := io.ReadAll(zr)
+	plain, err := awslogstest.Inflate(data)
 	require.NoError(tb, err)
 	return data, len(plain)
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 
@@ -232,6 +233,20 @@ func Compress(doc []byte) string {
 	_, _ = zw.Write(doc) // writes to a bytes.Buffer cannot fail
 	_ = zw.Close()
 	return base64.StdEncoding.EncodeToString(z.Bytes())
+}
+
+// Inflate is the inverse of Compress: it base64-decodes data and inflates
+// it, without limits (for tests and benchmarks that need the document).
+func Inflate(data string) ([]byte, error) {
+	zip, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zip))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // Bomb returns an awslogs.data string whose gzip stream inflates to
