@@ -139,21 +139,28 @@ func (a *Alarm) Evaluate(ctx context.Context, now time.Time) (alarm.Transition, 
 
 // Settled reports that no new evaluation can change the state without new
 // samples: the newest sample's period has been evaluated (two periods have
-// passed since it) and the state is the one the alarm ends in once every
+// passed since it) and the state is the one the alarm rests in once every
 // sample has aged out of its evaluation range.
 func (a *Alarm) Settled(now time.Time) bool {
 	if !a.last.IsZero() && now.Sub(a.last) < 2*a.cfg.Period {
 		return false
 	}
-	final, err := alarm.NewEvaluator(a.cfg)
-	if err != nil {
-		return false
+	return a.ev.State() == restingState(a.cfg.TreatMissingData, a.ev.State())
+}
+
+// restingState is the state an alarm ends in when every period of its
+// evaluation range is missing: what TreatMissingData makes of missing data,
+// or the current state for "ignore".
+func restingState(treat string, current alarm.State) alarm.State {
+	switch treat {
+	case alarm.TreatBreaching:
+		return alarm.StateAlarm
+	case alarm.TreatNotBreaching:
+		return alarm.StateOK
+	case alarm.TreatIgnore:
+		return current
 	}
-	far := now.Add(time.Duration(a.cfg.EvaluationPeriods+10) * a.cfg.Period)
-	if _, _, err := final.Evaluate(far, a.samples); err != nil {
-		return false
-	}
-	return final.State() == a.ev.State()
+	return alarm.StateInsufficientData
 }
 
 // prune drops the samples older than any evaluation range can reach: the

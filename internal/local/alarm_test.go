@@ -148,3 +148,23 @@ func TestTruncate(t *testing.T) {
 		})
 	}
 }
+
+func TestRestingState(t *testing.T) {
+	tests := []struct {
+		treat   string
+		current alarm.State
+		want    alarm.State
+	}{
+		{alarm.TreatNotBreaching, alarm.StateAlarm, alarm.StateOK},
+		{alarm.TreatBreaching, alarm.StateOK, alarm.StateAlarm},
+		{alarm.TreatMissing, alarm.StateOK, alarm.StateInsufficientData},
+		{"", alarm.StateAlarm, alarm.StateInsufficientData},
+		{alarm.TreatIgnore, alarm.StateAlarm, alarm.StateAlarm},
+		{alarm.TreatIgnore, alarm.StateOK, alarm.StateOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.treat+"/"+string(tc.current), func(t *testing.T) {
+			assert.Equal(t, tc.want, restingState(tc.treat, tc.current))
+		})
+	}
+}
