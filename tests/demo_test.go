@@ -30,6 +30,7 @@ import (
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/local"
 	"github.com/logalert/logalert/internal/pipeline"
+	"github.com/logalert/logalert/internal/redrive"
 )
 
 // TestDemo runs the demo's flow against moto and checks every hop: the
@@ -227,7 +228,7 @@ func TestDemo(t *testing.T) {
 		assert.Equal(t, "RetriesExhausted", rec.RequestContext.Condition)
 		assert.Equal(t, 3, rec.RequestContext.ApproximateInvokeCount)
 		assert.Equal(t, "arn:aws:lambda:us-east-1:123456789012:function:"+stack+"-ProcessorFunction:$LATEST", rec.RequestContext.FunctionARN)
-		assert.Equal(t, local.FailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"}, rec.ResponseContext)
+		assert.Equal(t, redrive.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"}, rec.ResponseContext)
 		assert.Equal(t, local.FailureResponsePayload{ErrorMessage: "forced failure of attempt 3", ErrorType: "errorString"}, rec.ResponsePayload, "as aws-lambda-go names a fmt.Errorf error")
 
 		mu.Lock()

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/logalert/logalert/internal/redrive"
 )
 
 // Function is the code of a Lambda function that takes subscription
@@ -70,30 +72,15 @@ type InvokeStats struct {
 
 // FailureRecord is the invocation record Lambda sends to an SQS on-failure
 // destination (Lambda Developer Guide, "Capturing records of Lambda
-// asynchronous invocations").
+// asynchronous invocations"): the shape redrive.Record reads back, with
+// the request and response typed.
 type FailureRecord struct {
 	Version         string                     `json:"version"`
 	Timestamp       string                     `json:"timestamp"`
-	RequestContext  FailureRequestContext      `json:"requestContext"`
+	RequestContext  redrive.RequestContext     `json:"requestContext"`
 	RequestPayload  events.CloudwatchLogsEvent `json:"requestPayload"`
-	ResponseContext FailureResponseContext     `json:"responseContext"`
+	ResponseContext redrive.ResponseContext    `json:"responseContext"`
 	ResponsePayload FailureResponsePayload     `json:"responsePayload"`
-}
-
-// FailureRequestContext says which invocation failed and why it was given
-// up.
-type FailureRequestContext struct {
-	RequestID              string `json:"requestId"`
-	FunctionARN            string `json:"functionArn"`
-	Condition              string `json:"condition"`
-	ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-}
-
-// FailureResponseContext describes the last attempt's response.
-type FailureResponseContext struct {
-	StatusCode      int    `json:"statusCode"`
-	ExecutedVersion string `json:"executedVersion"`
-	FunctionError   string `json:"functionError"`
 }
 
 // FailureResponsePayload is the error the function returned, as the Go
@@ -272,12 +259,12 @@ func (inv *Invoker) deadLetter(ctx context.Context, requestID, condition string,
 	rec := FailureRecord{
 		Version:   "1.0",
 		Timestamp: inv.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
-		RequestContext: FailureRequestContext{
+		RequestContext: redrive.RequestContext{
 			RequestID: requestID, FunctionARN: inv.cfg.FunctionARN + ":$LATEST",
 			Condition: condition, ApproximateInvokeCount: attempts,
 		},
 		RequestPayload:  ev,
-		ResponseContext: FailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"},
+		ResponseContext: redrive.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: "Unhandled"},
 	}
 	if last != nil {
 		rec.ResponsePayload = FailureResponsePayload{ErrorMessage: last.Error(), ErrorType: errorType(last)}
