@@ -50,15 +50,6 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(store.TimeFormat)
 }
 
-// insightsURL links to the Logs Insights query of the incident's log group
-// around its occurrences, as the alert email does.
-func insightsURL(in incident.Incident, region string) string {
-	if region == "" {
-		return ""
-	}
-	return notify.InsightsURL(region, in.LogGroup, in.FirstSeen.Add(-5*time.Minute), in.LastSeen.Add(10*time.Minute))
-}
-
 func viewOf(in incident.Incident, region string) incidentView {
 	return incidentView{
 		ID: in.ID, Status: string(in.Status), Severity: in.Severity.String(),
@@ -68,7 +59,7 @@ func viewOf(in incident.Incident, region string) incidentView {
 		CreatedAt: stamp(in.CreatedAt), UpdatedAt: stamp(in.UpdatedAt),
 		AcknowledgedBy: in.AcknowledgedBy, AcknowledgedAt: stamp(in.AcknowledgedAt),
 		ResolvedBy: in.ResolvedBy, ResolvedAt: stamp(in.ResolvedAt),
-		Version: in.Version, InsightsURL: insightsURL(in, region),
+		Version: in.Version, InsightsURL: notify.IncidentInsightsURL(in, region),
 	}
 }
 
@@ -299,9 +290,9 @@ func writeIncident(w io.Writer, in incident.Incident, region string) error {
 	row("Fingerprint", in.Fingerprint)
 	row("Template", in.Template)
 	fmt.Fprintf(&b, "\nSample message (secrets redacted):\n  %s\n", strings.ReplaceAll(in.SampleMessage, "\n", "\n  "))
-	if u := insightsURL(in, region); u != "" {
-		fmt.Fprintf(&b, "\nLogs Insights, %s to %s:\n  %s\n",
-			stamp(in.FirstSeen.Add(-5*time.Minute)), stamp(in.LastSeen.Add(10*time.Minute)), u)
+	if u := notify.IncidentInsightsURL(in, region); u != "" {
+		from, to := notify.IncidentWindow(in)
+		fmt.Fprintf(&b, "\nLogs Insights, %s to %s:\n  %s\n", stamp(from), stamp(to), u)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

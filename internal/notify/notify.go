@@ -81,9 +81,8 @@ func Message(in incident.Incident, change incident.Change, region string) (subje
 	row("Pattern", in.Template)
 	fmt.Fprintf(&b, "\nLatest message (secrets redacted):\n  %s\n", in.SampleMessage)
 	fmt.Fprintf(&b, "\nLook closer:\n  logalert incidents show %s\n  logalert incidents ack %s\n  logalert incidents resolve %s\n", in.ID, in.ID, in.ID)
-	if region != "" {
-		fmt.Fprintf(&b, "\nLogs Insights (the 15 minutes around it):\n  %s\n",
-			InsightsURL(region, in.LogGroup, in.FirstSeen.Add(-5*time.Minute), in.LastSeen.Add(10*time.Minute)))
+	if u := IncidentInsightsURL(in, region); u != "" {
+		fmt.Fprintf(&b, "\nLogs Insights (the 15 minutes around it):\n  %s\n", u)
 	}
 	return subject, b.String()
 }
@@ -102,6 +101,22 @@ func subjectLine(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// IncidentWindow is the time range the links to an incident show: from 5
+// minutes before its first occurrence to 10 minutes after its last.
+func IncidentWindow(in incident.Incident) (from, to time.Time) {
+	return in.FirstSeen.Add(-5 * time.Minute), in.LastSeen.Add(10 * time.Minute)
+}
+
+// IncidentInsightsURL links to the Logs Insights query of the incident's
+// log group over IncidentWindow; it is empty without a region.
+func IncidentInsightsURL(in incident.Incident, region string) string {
+	if region == "" {
+		return ""
+	}
+	from, to := IncidentWindow(in)
+	return InsightsURL(region, in.LogGroup, from, to)
 }
 
 // InsightsURL links to a CloudWatch Logs Insights query of the most recent
