@@ -59,7 +59,7 @@ func (d *Decoder) Decode(data string, p *Payload) error {
 	}
 	d.p.fill(p)
 	p.DecompressedBytes = len(d.raw)
-	return validate(p, lim)
+	return validate(p)
 }
 
 // inflate base64-decodes data into d.zip and inflates it into d.raw, never

@@ -2,13 +2,13 @@ package awslogs
 
 import "fmt"
 
-// validate checks that p is a payload CloudWatch Logs could have sent and
-// that it fits lim. A field counts as missing when it is absent, null or
+// validate checks that p is a payload CloudWatch Logs could have sent (the
+// parser has already enforced the Limits). A field counts as missing when it is absent, null or
 // empty: CloudWatch Logs never sends an empty message (PutLogEvents rejects
 // them) nor a timestamp at or before the epoch. A CONTROL_MESSAGE only needs
 // its messageType, since CloudWatch Logs sends control messages with an
 // empty logGroup and logStream and events without ids.
-func validate(p *Payload, lim Limits) error {
+func validate(p *Payload) error {
 	switch p.MessageType {
 	case MessageTypeData, MessageTypeControl:
 	case "":
@@ -16,27 +16,18 @@ func validate(p *Payload, lim Limits) error {
 	default:
 		return fmt.Errorf("%w: unknown messageType %.64q", ErrMalformed, p.MessageType)
 	}
-	if len(p.LogEvents) > lim.MaxEvents {
-		return fmt.Errorf("%w: %d log events, over %d (MaxEvents)", ErrTooLarge, len(p.LogEvents), lim.MaxEvents)
+	if p.MessageType != MessageTypeData {
+		return nil
 	}
-	data := p.MessageType == MessageTypeData
-	if data {
-		switch {
-		case p.LogGroup == "":
-			return fmt.Errorf("%w: missing field %q", ErrMalformed, "logGroup")
-		case p.LogStream == "":
-			return fmt.Errorf("%w: missing field %q", ErrMalformed, "logStream")
-		case len(p.LogEvents) == 0:
-			return fmt.Errorf("%w: missing field %q", ErrMalformed, "logEvents")
-		}
+	switch {
+	case p.LogGroup == "":
+		return fmt.Errorf("%w: missing field %q", ErrMalformed, "logGroup")
+	case p.LogStream == "":
+		return fmt.Errorf("%w: missing field %q", ErrMalformed, "logStream")
+	case len(p.LogEvents) == 0:
+		return fmt.Errorf("%w: missing field %q", ErrMalformed, "logEvents")
 	}
 	for i, e := range p.LogEvents {
-		if len(e.Message) > lim.MaxMessageBytes {
-			return fmt.Errorf("%w: logEvents[%d]: message is %d bytes, over %d (MaxMessageBytes)", ErrTooLarge, i, len(e.Message), lim.MaxMessageBytes)
-		}
-		if !data {
-			continue
-		}
 		switch {
 		case e.ID == "":
 			return fmt.Errorf("%w: logEvents[%d]: missing field %q", ErrMalformed, i, "id")
