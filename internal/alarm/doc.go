@@ -27,8 +27,7 @@
 // CloudWatch, whose alarm periods line up with the evaluation minute rather
 // than with multiples of Period: a 10-minute alarm evaluated at 14:06 reports
 // a datapoint for 13:56. The period in progress is not evaluated. Each
-// period's samples are reduced to one datapoint with the Statistic;
-// Aggregate does the same on epoch-aligned periods for other uses.
+// period's samples are reduced to one datapoint with the Statistic.
 //
 // AWS does not publish how long the evaluation range is ("a higher number of
 // data points than Evaluation Periods", which its examples show as 5 for 3).
