@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -188,7 +189,7 @@ func (s *Stack) apply(ctx context.Context, c Clients, t *samtemplate.Template, i
 			return err
 		}
 		s.PhysicalIDs[id] = name
-		attrs["Arn"] = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", cmp(env.Partition, "aws"), c.region(), c.account(), name)
+		attrs["Arn"] = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", cmp.Or(env.Partition, "aws"), c.region(), c.account(), name)
 	case "AWS::SNS::Topic":
 		arn, err := s.topic(ctx, c, t, id, name, env)
 		if err != nil {
@@ -218,15 +219,8 @@ func (s *Stack) apply(ctx context.Context, c Clients, t *samtemplate.Template, i
 	return nil
 }
 
-func (c Clients) region() string  { return cmp(c.Region, "us-east-1") }
-func (c Clients) account() string { return cmp(c.AccountID, "123456789012") }
-
-func cmp(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
+func (c Clients) region() string  { return cmp.Or(c.Region, samtemplate.DefaultRegion) }
+func (c Clients) account() string { return cmp.Or(c.AccountID, samtemplate.DefaultAccountID) }
 
 // physicalName is the resource's name property when it has one, else
 // stackName-LogicalID (CloudFormation adds a random suffix; locally the
@@ -257,7 +251,7 @@ func (s *Stack) physicalName(t *samtemplate.Template, r *samtemplate.Resource, e
 // standIn returns the attributes a resource Apply does not create would
 // have, so that Fn::GetAtt on it resolves.
 func standIn(typ, name string, c Clients, env *samtemplate.Env) map[string]string {
-	p, region, account := cmp(env.Partition, "aws"), c.region(), c.account()
+	p, region, account := cmp.Or(env.Partition, "aws"), c.region(), c.account()
 	switch typ {
 	case "AWS::KMS::Key":
 		return map[string]string{"Arn": fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", p, region, account, name), "KeyId": name}

@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -30,16 +31,16 @@ type Env struct {
 	AZs []string
 }
 
-func (e *Env) region() string    { return or(e.Region, "us-east-1") }
-func (e *Env) account() string   { return or(e.AccountID, "123456789012") }
-func (e *Env) partition() string { return or(e.Partition, "aws") }
+// The pseudo parameters of an Env that leaves them empty: moto's region
+// and account.
+const (
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "123456789012"
+)
 
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
+func (e *Env) region() string    { return cmp.Or(e.Region, DefaultRegion) }
+func (e *Env) account() string   { return cmp.Or(e.AccountID, DefaultAccountID) }
+func (e *Env) partition() string { return cmp.Or(e.Partition, "aws") }
 
 // noValue is what Ref AWS::NoValue evaluates to before its key or element
 // is removed.
@@ -423,7 +424,7 @@ func (e *evaluator) ref(name string) (any, error) {
 	case "AWS::Partition":
 		return env.partition(), nil
 	case "AWS::URLSuffix":
-		return or(env.URLSuffix, "amazonaws.com"), nil
+		return cmp.Or(env.URLSuffix, "amazonaws.com"), nil
 	case "AWS::StackId":
 		if env.StackName == "" {
 			return nil, errors.New("Ref AWS::StackId: no stack name in the Env")
