@@ -428,15 +428,9 @@ func statsViewOf(s store.Stats) statsView {
 
 // statsOf counts incidents already read (export's summary).
 func statsOf(ins []incident.Incident) store.Stats {
-	s := store.Stats{ByStatus: map[incident.Status]store.Tally{}, BySeverity: map[incident.Severity]store.Tally{}, ByLogGroup: map[string]store.Tally{}}
-	add := func(t store.Tally, n int64) store.Tally {
-		return store.Tally{Incidents: t.Incidents + 1, Occurrences: t.Occurrences + n}
-	}
+	s := store.NewStats()
 	for _, in := range ins {
-		s.Total = add(s.Total, in.Occurrences)
-		s.ByStatus[in.Status] = add(s.ByStatus[in.Status], in.Occurrences)
-		s.BySeverity[in.Severity] = add(s.BySeverity[in.Severity], in.Occurrences)
-		s.ByLogGroup[in.LogGroup] = add(s.ByLogGroup[in.LogGroup], in.Occurrences)
+		s.Add(in)
 	}
 	return s
 }

@@ -192,6 +192,24 @@ func bump[K comparable](m map[K]Tally, k K, occurrences int64) {
 	m[k] = t
 }
 
+// NewStats returns empty Stats, ready for Add.
+func NewStats() Stats {
+	return Stats{
+		ByStatus:   map[incident.Status]Tally{},
+		BySeverity: map[incident.Severity]Tally{},
+		ByLogGroup: map[string]Tally{},
+	}
+}
+
+// Add counts one incident in the total and in its status, severity and log
+// group.
+func (st *Stats) Add(in incident.Incident) {
+	st.Total.add(in.Occurrences)
+	bump(st.ByStatus, in.Status, in.Occurrences)
+	bump(st.BySeverity, in.Severity, in.Occurrences)
+	bump(st.ByLogGroup, in.LogGroup, in.Occurrences)
+}
+
 // Stats counts the incidents that a Filter selects.
 type Stats struct {
 	Total      Tally
@@ -208,11 +226,7 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	st := Stats{
-		ByStatus:   map[incident.Status]Tally{},
-		BySeverity: map[incident.Severity]Tally{},
-		ByLogGroup: map[string]Tally{},
-	}
+	st := NewStats()
 	for _, status := range statuses {
 		q := indexQuery{status: status, filter: f, projection: []string{attrPK, attrStatus, attrSeverity, attrLogGroup, attrOccurrences}}
 		err := s.queryIndex(ctx, q, func(item map[string]types.AttributeValue) error {
@@ -224,10 +238,7 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 			if d.err != nil {
 				return fmt.Errorf("decode incident item %v: %w", item[attrPK], d.err)
 			}
-			st.Total.add(n)
-			bump(st.ByStatus, status, n)
-			bump(st.BySeverity, sev, n)
-			bump(st.ByLogGroup, group, n)
+			st.Add(incident.Incident{Status: status, Severity: sev, LogGroup: group, Occurrences: n})
 			return nil
 		})
 		if err != nil {
