@@ -89,15 +89,10 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 
 	// The clock: the shortest alarm period passes in cfg.Period, starting at
 	// a whole minute after every event already in the log group.
-	shortest := time.Minute
-	for i, c := range cfgs {
-		if i == 0 || c.Period < shortest {
-			shortest = c.Period
-		}
-	}
+	t.shortest = shortestPeriod(cfgs)
 	scale := 1.0
 	if t.cfg.Period > 0 {
-		scale = float64(shortest) / float64(t.cfg.Period)
+		scale = float64(t.shortest) / float64(t.cfg.Period)
 	}
 	latest, err := t.latestEvent(ctx)
 	if err != nil {
@@ -162,7 +157,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	for _, s := range t.dep.Skipped {
 		t.logf("setup", "not here: %s", s)
 	}
-	t.logf("setup", "clock ×%g: each %s alarm period lasts %s; virtual time starts at %s", t.clock.Scale(), shortest, t.clock.Real(shortest), origin.Format(time.RFC3339))
+	t.logf("setup", "clock ×%g: each %s alarm period lasts %s; virtual time starts at %s", t.clock.Scale(), t.shortest, t.clock.Real(t.shortest), origin.Format(time.RFC3339))
 	return nil
 }
 

@@ -379,3 +379,14 @@ func function(t *samtemplate.Template, env *samtemplate.Env, attrs map[string]ma
 	}
 	return spec, errors.Join(p.err(), gp.err())
 }
+
+// shortestPeriod is the shortest alarm period, or a minute without alarms.
+func shortestPeriod(cfgs []alarm.Config) time.Duration {
+	p := time.Minute
+	for i, c := range cfgs {
+		if i == 0 || c.Period < p {
+			p = c.Period
+		}
+	}
+	return p
+}

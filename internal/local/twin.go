@@ -106,9 +106,12 @@ type Twin struct {
 	filters []*MetricFilter
 	alarms  []*Alarm
 	subs    []*Subscription
-	invoker *Invoker
-	relay   *Relay
-	emitted []emit.Summary
+	// shortest is the shortest alarm period (a minute without alarms): the
+	// unit the clock compresses and Run paces itself by.
+	shortest time.Duration
+	invoker  *Invoker
+	relay    *Relay
+	emitted  []emit.Summary
 
 	logMu sync.Mutex // serialises progress lines
 }
@@ -184,13 +187,14 @@ func (t *Twin) Writer(stream string) *Shipper {
 // data, every notification mailed. It fails when that takes longer than
 // Config.Timeout, saying what is still pending.
 func (t *Twin) Run(ctx context.Context) error {
+	period := t.clock.Real(t.shortest)
 	timeout := t.cfg.Timeout
 	if timeout == 0 {
-		timeout = 12*t.clock.Real(t.shortestPeriod()) + time.Minute
+		timeout = 12*period + time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tick := max(t.clock.Real(t.shortestPeriod())/10, 50*time.Millisecond)
+	tick := max(period/10, 50*time.Millisecond)
 	pending := "nothing run yet"
 	for {
 		settled, still, err := t.step(ctx)
@@ -211,17 +215,6 @@ func (t *Twin) Run(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-// shortestPeriod is the shortest alarm period, or a minute without alarms.
-func (t *Twin) shortestPeriod() time.Duration {
-	p := time.Minute
-	for i, a := range t.alarms {
-		if i == 0 || a.cfg.Period < p {
-			p = a.cfg.Period
-		}
-	}
-	return p
 }
 
 // step runs one round: read new events and apply them, evaluate the
