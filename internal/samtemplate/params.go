@@ -24,7 +24,8 @@ type Parameter struct {
 	MaxValue       *float64
 	NoEcho         bool
 
-	value *string // override from SetParameters
+	value   *string        // override from SetParameters
+	pattern *regexp.Regexp // AllowedPattern, compiled once by the parser
 }
 
 // Value returns the effective value: the override if SetParameters set one,
@@ -72,9 +73,11 @@ func parseParameter(name string, v any) (*Parameter, error) {
 		}
 	}
 	if p.AllowedPattern != "" {
-		if _, err := compilePattern(p.AllowedPattern); err != nil {
+		re, err := compilePattern(p.AllowedPattern)
+		if err != nil {
 			return nil, fmt.Errorf("parameter %s: AllowedPattern: %w", name, err)
 		}
+		p.pattern = re
 	}
 	for key, dst := range map[string]**int{"MinLength": &p.MinLength, "MaxLength": &p.MaxLength} {
 		if x, ok := m[key]; ok {
@@ -135,13 +138,8 @@ func (p *Parameter) check(v string) error {
 	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
 		errs = append(errs, fmt.Errorf("not one of the AllowedValues [%s]", strings.Join(p.AllowedValues, ", ")))
 	}
-	if p.AllowedPattern != "" {
-		re, err := compilePattern(p.AllowedPattern)
-		if err != nil {
-			errs = append(errs, err)
-		} else if !re.MatchString(v) {
-			errs = append(errs, fmt.Errorf("does not match AllowedPattern %s", p.AllowedPattern))
-		}
+	if p.pattern != nil && !p.pattern.MatchString(v) {
+		errs = append(errs, fmt.Errorf("does not match AllowedPattern %s", p.AllowedPattern))
 	}
 	if p.MinLength != nil && len(v) < *p.MinLength {
 		errs = append(errs, fmt.Errorf("shorter than MinLength %d", *p.MinLength))
