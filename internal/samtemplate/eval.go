@@ -138,7 +138,7 @@ func (t *Template) EvalOutputs(env *Env) (map[string]string, error) {
 		v, err := ev.eval(o.Value, "Value")
 		if err == nil {
 			var s string
-			if s, err = scalarString(v); err == nil {
+			if s, err = String(v); err == nil {
 				out[name] = s
 				continue
 			}
@@ -287,7 +287,7 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		}
 		parts := make([]string, 0, len(items))
 		for i, it := range items {
-			s, err := scalarString(it)
+			s, err := String(it)
 			if err != nil {
 				return nil, fmt.Errorf("Fn::Join: element %d: %w", i, err)
 			}
@@ -317,7 +317,7 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 			return nil, err
 		}
 		delim, ok1 := l[0].(string)
-		s, err := scalarString(l[1])
+		s, err := String(l[1])
 		if !ok1 || err != nil || delim == "" {
 			return nil, errors.New("Fn::Split: want [non-empty delimiter, string]")
 		}
@@ -337,7 +337,7 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		}
 		keys := make([]string, 3)
 		for i := range keys {
-			if keys[i], err = scalarString(l[i]); err != nil {
+			if keys[i], err = String(l[i]); err != nil {
 				return nil, fmt.Errorf("Fn::FindInMap: key %d: %w", i, err)
 			}
 		}
@@ -359,7 +359,7 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := scalarString(v)
+		s, err := String(v)
 		if err != nil {
 			return nil, fmt.Errorf("Fn::Base64: %w", err)
 		}
@@ -556,7 +556,7 @@ func (e *evaluator) sub(arg any, path string) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
 		}
-		s, err := scalarString(v)
+		s, err := String(v)
 		if err != nil {
 			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
 		}
@@ -643,8 +643,8 @@ func (e *evaluator) condExpr(expr any) (bool, error) {
 // equal compares two evaluated values as CloudFormation does: scalars by
 // their string form, lists element by element.
 func equal(a, b any) bool {
-	as, errA := scalarString(a)
-	bs, errB := scalarString(b)
+	as, errA := String(a)
+	bs, errB := String(b)
 	if errA == nil && errB == nil {
 		return as == bs
 	}
@@ -665,8 +665,9 @@ func describe(v any) string {
 	return fmt.Sprintf("%T %v", v, v)
 }
 
-// scalarString formats a scalar the way CloudFormation passes it on.
-func scalarString(v any) (string, error) {
+// String returns v as CloudFormation passes a scalar on: strings as they
+// are, numbers and booleans formatted.
+func String(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -683,10 +684,6 @@ func scalarString(v any) (string, error) {
 	}
 	return "", fmt.Errorf("want a scalar, got %s", describe(v))
 }
-
-// String returns v as CloudFormation passes a scalar on: strings as they
-// are, numbers and booleans formatted.
-func String(v any) (string, error) { return scalarString(v) }
 
 // Int returns v as an integer: YAML numbers and numeric strings ("60") are
 // accepted, as CloudFormation accepts both.

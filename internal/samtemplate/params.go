@@ -53,7 +53,7 @@ func parseParameter(name string, v any) (*Parameter, error) {
 	p.Description, _ = m["Description"].(string)
 	p.AllowedPattern, _ = m["AllowedPattern"].(string)
 	if d, ok := m["Default"]; ok {
-		s, err := scalarString(d)
+		s, err := String(d)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: Default: %w", name, err)
 		}
@@ -65,7 +65,7 @@ func parseParameter(name string, v any) (*Parameter, error) {
 			return nil, fmt.Errorf("parameter %s: AllowedValues is not a list", name)
 		}
 		for _, x := range l {
-			s, err := scalarString(x)
+			s, err := String(x)
 			if err != nil {
 				return nil, fmt.Errorf("parameter %s: AllowedValues: %w", name, err)
 			}

@@ -67,7 +67,7 @@ func RealisticBatch(events int, errorFraction float64, fingerprints int, seed in
 		ts += int64(rng.IntN(40))
 		var msg string
 		if (i+1)*nErr/events > i*nErr/events {
-			msg = ErrorLine(rng, k%fingerprints, ts)
+			msg = errorLine(rng, k%fingerprints, ts)
 			k++
 		} else {
 			msg = infoLine(rng, ts)
@@ -152,10 +152,10 @@ var errorTemplates = []func(r *rand.Rand, ts int64) string{
 	},
 }
 
-// ErrorLine renders an error line of fingerprint template t (any t ≥ 0; past
+// errorLine renders an error line of fingerprint template t (any t ≥ 0; past
 // the built-in templates a distinct alphabetic component name keeps them
 // apart) for an event at ts.
-func ErrorLine(rng *rand.Rand, t int, ts int64) string {
+func errorLine(rng *rand.Rand, t int, ts int64) string {
 	line := errorTemplates[t%len(errorTemplates)](rng, ts)
 	if extra := t / len(errorTemplates); extra > 0 {
 		line += " [component " + letters(extra) + "]"
