@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -233,10 +234,19 @@ func truncate(s string, n int) string {
 
 // arnService returns the service of an ARN ("sns" for
 // arn:aws:sns:us-east-1:123456789012:alerts), or "".
-func arnService(arn string) string {
-	parts := strings.SplitN(arn, ":", 4)
-	if len(parts) < 4 || parts[0] != "arn" {
+func arnService(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return ""
 	}
-	return parts[2]
+	return a.Service
+}
+
+// arnRegion returns the region of an ARN, or fallback when s is not one.
+func arnRegion(s, fallback string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return fallback
+	}
+	return a.Region
 }

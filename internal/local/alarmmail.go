@@ -36,10 +36,7 @@ func parseAlarmMessage(msg string) (alarm.Message, bool) {
 // Actions. Email subscribers get this text while SQS, Lambda and
 // email-json subscribers get the JSON.
 func AlarmEmail(m alarm.Message) string {
-	region := m.AlarmARN
-	if parts := strings.SplitN(m.AlarmARN, ":", 5); len(parts) == 5 {
-		region = parts[3]
-	}
+	region := arnRegion(m.AlarmARN, m.AlarmARN)
 	at := m.StateChangeTime
 	if t, err := time.Parse("2006-01-02T15:04:05.000-0700", m.StateChangeTime); err == nil {
 		at = t.UTC().Format("Monday 02 January, 2006 15:04:05 UTC")

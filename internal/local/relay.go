@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,10 +152,7 @@ func emailText(message string) string {
 
 // unsubscribeFooter is what SNS appends to every email notification.
 func unsubscribeFooter(topicARN, subscriptionARN, endpoint string) string {
-	region := "us-east-1"
-	if parts := strings.SplitN(topicARN, ":", 5); len(parts) == 5 {
-		region = parts[3]
-	}
+	region := arnRegion(topicARN, "us-east-1")
 	return "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n" +
 		"https://sns." + region + ".amazonaws.com/unsubscribe.html?SubscriptionArn=" + subscriptionARN + "&Endpoint=" + endpoint + "\n\n" +
 		"Please do not reply directly to this email. If you have any questions or comments regarding this email, please contact us at https://aws.amazon.com/support\n"
