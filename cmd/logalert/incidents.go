@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,37 +28,16 @@ var incidentCommands = map[string]command{
 	"export":  {"write a JSON or YAML report of incidents, locally and optionally to S3", runExport},
 }
 
-// runIncidents is `logalert incidents`: it dispatches to its subcommands.
-func runIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printIncidentsUsage(stderr)
-		if len(args) == 0 {
-			return usagef("incidents: missing subcommand")
-		}
-		return flag.ErrHelp
-	}
-	cmd, ok := incidentCommands[args[0]]
-	if !ok {
-		printIncidentsUsage(stderr)
-		return usagef("incidents: unknown subcommand %q", args[0])
-	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
+// incidentsCLI is `logalert incidents`.
+var incidentsCLI = commandSet{
+	prefix: "logalert incidents", item: "subcommand", commands: incidentCommands, errors: "incidents: ",
+	footer: "\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ".\n" +
+		"Run 'logalert incidents <subcommand> -h' for its flags.\n",
 }
 
-func printIncidentsUsage(w io.Writer) {
-	names := make([]string, 0, len(incidentCommands))
-	for n := range incidentCommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("usage: logalert incidents <subcommand> [flags] [args]\n\nsubcommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-8s %s\n", n, incidentCommands[n].summary)
-	}
-	b.WriteString("\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ".\n")
-	b.WriteString("Run 'logalert incidents <subcommand> -h' for its flags.\n")
-	io.WriteString(w, b.String())
+// runIncidents is `logalert incidents`: it dispatches to its subcommands.
+func runIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return incidentsCLI.dispatch(ctx, args, stdout, stderr)
 }
 
 // addOutputFlag adds --output/-o.

@@ -49,35 +49,59 @@ var commands = map[string]command{
 	"demo":         {"run the whole pipeline on this machine against moto_server (no AWS account)", runDemo},
 }
 
+// cli is the top level of the command line.
+var cli = commandSet{
+	prefix: "logalert", item: "command", commands: commands,
+	footer: "\nRun 'logalert <command> -h' for a command's flags.\n",
+}
+
 // run is the whole CLI: it dispatches args to a subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return cli.dispatch(ctx, args, stdout, stderr)
+}
+
+// commandSet is a level of the command line: commands chosen by the first
+// argument.
+type commandSet struct {
+	prefix   string // "logalert", "logalert incidents"
+	item     string // "command" or "subcommand"
+	commands map[string]command
+	footer   string // after the list in the usage text
+	errors   string // prefix of usage errors ("incidents: "), "" at the top
+}
+
+// dispatch runs the command args[0] names with the rest of args.
+func (cs commandSet) dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printUsage(stderr)
+		cs.usage(stderr)
 		if len(args) == 0 {
-			return usagef("missing command")
+			return usagef("%smissing %s", cs.errors, cs.item)
 		}
 		return flag.ErrHelp
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := cs.commands[args[0]]
 	if !ok {
-		printUsage(stderr)
-		return usagef("unknown command %q", args[0])
+		cs.usage(stderr)
+		return usagef("%sunknown %s %q", cs.errors, cs.item, args[0])
 	}
 	return cmd.run(ctx, args[1:], stdout, stderr)
 }
 
-func printUsage(w io.Writer) {
-	names := make([]string, 0, len(commands))
-	for n := range commands {
+// usage lists the commands with their summaries.
+func (cs commandSet) usage(w io.Writer) {
+	names := make([]string, 0, len(cs.commands))
+	width := 0
+	for n := range cs.commands {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("usage: logalert <command> [flags] [args]\n\ncommands:\n")
+	fmt.Fprintf(&b, "usage: %s <%s> [flags] [args]\n\n%ss:\n", cs.prefix, cs.item, cs.item)
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-13s %s\n", n, commands[n].summary)
+		fmt.Fprintf(&b, "  %-*s %s\n", width+1, n, cs.commands[n].summary)
 	}
-	b.WriteString("\nRun 'logalert <command> -h' for a command's flags.\n")
+	b.WriteString(cs.footer)
 	io.WriteString(w, b.String())
 }
 
