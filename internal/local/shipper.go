@@ -133,32 +133,46 @@ func Batches(events []types.InputLogEvent) ([][]types.InputLogEvent, error) {
 	slices.SortStableFunc(sorted, func(a, b types.InputLogEvent) int {
 		return cmp.Compare(aws.ToInt64(a.Timestamp), aws.ToInt64(b.Timestamp))
 	})
-	var (
-		out         [][]types.InputLogEvent
-		start       int
-		bytes       int
-		first       int64
-		maxSpanMill = MaxBatchSpan.Milliseconds()
-	)
 	for i, e := range sorted {
-		size := len(aws.ToString(e.Message)) + EventOverhead
-		if size > MaxEventBytes {
+		if size := eventSize(aws.ToString(e.Message)); size > MaxEventBytes {
 			return nil, fmt.Errorf("%w: event %d is %d bytes with overhead, at most %d", ErrEventTooLarge, i, size, MaxEventBytes)
 		}
-		ts := aws.ToInt64(e.Timestamp)
-		if i > start && (i-start == MaxBatchEvents || bytes+size > MaxBatchBytes || ts-first >= maxSpanMill) {
-			out = append(out, sorted[start:i:i])
+	}
+	return splitBatches(sorted,
+		func(e types.InputLogEvent) int { return eventSize(aws.ToString(e.Message)) },
+		func(e types.InputLogEvent) int64 { return aws.ToInt64(e.Timestamp) }), nil
+}
+
+// eventSize is what an event counts against PutLogEvents' batch size.
+func eventSize(message string) int { return len(message) + EventOverhead }
+
+// splitBatches cuts events, in time order, into consecutive batches within
+// PutLogEvents' limits: MaxBatchEvents events, MaxBatchBytes bytes (by
+// size), a span under MaxBatchSpan (by timestamp). An event larger than a
+// batch gets a batch of its own.
+func splitBatches[E any](events []E, size func(E) int, timestamp func(E) int64) [][]E {
+	var (
+		out   [][]E
+		start int
+		bytes int
+		first int64
+		span  = MaxBatchSpan.Milliseconds()
+	)
+	for i, e := range events {
+		n, ts := size(e), timestamp(e)
+		if i > start && (i-start == MaxBatchEvents || bytes+n > MaxBatchBytes || ts-first >= span) {
+			out = append(out, events[start:i:i])
 			start, bytes = i, 0
 		}
 		if i == start {
 			first = ts
 		}
-		bytes += size
+		bytes += n
 	}
-	if start < len(sorted) {
-		out = append(out, sorted[start:])
+	if start < len(events) {
+		out = append(out, events[start:])
 	}
-	return out, nil
+	return out
 }
 
 // noSDKRetries turns the SDK's own retries off for one call: the Shipper

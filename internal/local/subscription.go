@@ -78,23 +78,9 @@ func (s *Subscription) Deliver(ctx context.Context, evs []Event) error {
 // splitDelivery splits one stream's events within PutLogEvents' batch
 // limits, the size of what one ingestion delivers.
 func splitDelivery(evs []awslogs.LogEvent) [][]awslogs.LogEvent {
-	var (
-		out   [][]awslogs.LogEvent
-		start int
-		bytes int
-	)
-	for i, e := range evs {
-		size := len(e.Message) + EventOverhead
-		if i > start && (i-start == MaxBatchEvents || bytes+size > MaxBatchBytes) {
-			out = append(out, evs[start:i:i])
-			start, bytes = i, 0
-		}
-		bytes += size
-	}
-	if start < len(evs) {
-		out = append(out, evs[start:])
-	}
-	return out
+	return splitBatches(evs,
+		func(e awslogs.LogEvent) int { return eventSize(e.Message) },
+		func(e awslogs.LogEvent) int64 { return e.Timestamp })
 }
 
 // deliver encodes one batch and submits it, halving batches whose payload
