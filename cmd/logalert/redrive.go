@@ -103,14 +103,14 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // localProcessor builds the processor as the Lambda would, from the
 // environment overlaid with what the flags and the stack name.
 func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) {
-	table := sf.table
-	if table == "" && sf.stack != "" {
-		var err error
-		if table, err = d.output(outputTable, "table"); err != nil {
-			return nil, err
-		}
+	table, err := d.tableName(sf)
+	var none usageError // no table named anywhere: the processor's own variable is the last resort
+	if errors.As(err, &none) && os.Getenv("INCIDENTS_TABLE") != "" {
+		table, err = os.Getenv("INCIDENTS_TABLE"), nil
 	}
-	table = cmp.Or(table, os.Getenv(tableEnv), os.Getenv("INCIDENTS_TABLE"))
+	if err != nil {
+		return nil, err
+	}
 	getenv := func(k string) string {
 		switch k {
 		case "INCIDENTS_TABLE":
