@@ -524,24 +524,7 @@ func (e *evaluator) sub(arg any, path string) (any, error) {
 		return nil, errors.New("Fn::Sub: want a string or [string, {variables}]")
 	}
 	var b strings.Builder
-	for {
-		i := strings.Index(tmpl, "${")
-		if i < 0 {
-			b.WriteString(tmpl)
-			break
-		}
-		b.WriteString(tmpl[:i])
-		j := strings.IndexByte(tmpl[i:], '}')
-		if j < 0 {
-			return nil, fmt.Errorf("Fn::Sub: unclosed ${ in %q", tmpl)
-		}
-		name := tmpl[i+2 : i+j]
-		tmpl = tmpl[i+j+1:]
-		if lit, ok := strings.CutPrefix(name, "!"); ok {
-			b.WriteString("${" + lit + "}")
-			continue
-		}
-		name = strings.TrimSpace(name)
+	err := scanSub(tmpl, func(lit string) { b.WriteString(lit) }, func(name string) error {
 		var (
 			v   any
 			err error
@@ -554,15 +537,46 @@ func (e *evaluator) sub(arg any, path string) (any, error) {
 			v, err = e.ref(name)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
+			return fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
 		}
 		s, err := String(v)
 		if err != nil {
-			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
+			return fmt.Errorf("Fn::Sub ${%s}: %w", name, err)
 		}
 		b.WriteString(s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b.String(), nil
+}
+
+// scanSub walks a Fn::Sub template: lit gets the literal text (a ${!x}
+// escape as the literal ${x}), name each variable name, trimmed. It fails
+// on an unclosed ${ or when name does.
+func scanSub(tmpl string, lit func(string), name func(string) error) error {
+	for {
+		i := strings.Index(tmpl, "${")
+		if i < 0 {
+			lit(tmpl)
+			return nil
+		}
+		lit(tmpl[:i])
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			return fmt.Errorf("Fn::Sub: unclosed ${ in %q", tmpl)
+		}
+		v := tmpl[i+2 : i+j]
+		tmpl = tmpl[i+j+1:]
+		if escaped, ok := strings.CutPrefix(v, "!"); ok {
+			lit("${" + escaped + "}")
+			continue
+		}
+		if err := name(strings.TrimSpace(v)); err != nil {
+			return err
+		}
+	}
 }
 
 // condition evaluates the named condition once per evaluator.

@@ -382,21 +382,12 @@ func walkRefs(v any, fn func(string)) {
 // literal ${!...} escapes.
 func subVars(s string) []string {
 	var out []string
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			return out
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			return out
-		}
-		name := s[i+2 : i+j]
-		if !strings.HasPrefix(name, "!") {
-			out = append(out, strings.TrimSpace(name))
-		}
-		s = s[i+j+1:]
-	}
+	// An unclosed ${ ends the scan; Eval reports it.
+	_ = scanSub(s, func(string) {}, func(name string) error {
+		out = append(out, name)
+		return nil
+	})
+	return out
 }
 
 // joinSorted joins errs in a stable order so messages do not depend on map
