@@ -138,11 +138,11 @@ func (p *parser) parse(data []byte, lim Limits) error {
 // slices. All strings are substrings of one fresh copy of the arena.
 func (p *parser) fill(out *Payload) {
 	s := string(p.arena)
-	out.MessageType = substr(s, p.header[fieldMessageType-fieldMessageType])
-	out.Owner = substr(s, p.header[fieldOwner-fieldMessageType])
-	out.LogGroup = substr(s, p.header[fieldLogGroup-fieldMessageType])
-	out.LogStream = substr(s, p.header[fieldLogStream-fieldMessageType])
-	out.PolicyLevel = substr(s, p.header[fieldPolicyLevel-fieldMessageType])
+	out.MessageType = substr(s, *p.headerField(fieldMessageType))
+	out.Owner = substr(s, *p.headerField(fieldOwner))
+	out.LogGroup = substr(s, *p.headerField(fieldLogGroup))
+	out.LogStream = substr(s, *p.headerField(fieldLogStream))
+	out.PolicyLevel = substr(s, *p.headerField(fieldPolicyLevel))
 
 	filters := out.SubscriptionFilters[:0]
 	if cap(filters) < p.nFilters {
@@ -168,6 +168,9 @@ func (p *parser) fill(out *Payload) {
 	}
 	out.LogEvents = events
 }
+
+// headerField is where the top-level string field f is kept.
+func (p *parser) headerField(f field) *span { return &p.header[f-fieldMessageType] }
 
 // substr returns the part of s that sp locates.
 func substr(s string, sp span) string {
