@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -123,21 +122,56 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
-// decoders holds idle Decoders for the package-level Decode.
-var decoders = sync.Pool{New: func() any { return new(Decoder) }}
+// idleDecoders is how many idle Decoders Decode and View keep.
+const idleDecoders = 4
+
+// maxIdleDecoderBytes is the most buffer memory an idle Decoder may keep:
+// room for the largest genuine delivery. A Decoder that grew past it (on a
+// hostile or unusual payload) is dropped after use.
+const maxIdleDecoderBytes = 16 << 20
+
+// decoders is the free list of idle Decoders behind Decode and View. It is
+// a bounded channel rather than a sync.Pool, because every garbage
+// collection empties a sync.Pool, and in a Lambda function, which
+// allocates a few MB per delivery, that is nearly every invocation: the
+// buffers would be allocated afresh each time. Idle memory stays under
+// idleDecoders × maxIdleDecoderBytes.
+var decoders = make(chan *Decoder, idleDecoders)
+
+// getDecoder returns an idle Decoder, or a new one.
+func getDecoder() *Decoder {
+	select {
+	case d := <-decoders:
+		return d
+	default:
+		return new(Decoder)
+	}
+}
+
+// putDecoder keeps d for a later call, unless its buffers are too large or
+// enough Decoders are idle already.
+func putDecoder(d *Decoder) {
+	if d.bufferBytes() > maxIdleDecoderBytes {
+		return
+	}
+	select {
+	case decoders <- d:
+	default:
+	}
+}
 
 // Decode decodes one awslogs.data string under lim and validates it: a
 // DATA_MESSAGE needs a messageType, logGroup, logStream and at least one
 // event, each with an id, a positive timestamp and a non-empty message; a
 // CONTROL_MESSAGE needs only its messageType. Every error wraps ErrMalformed
-// or ErrTooLarge. Decode is safe for concurrent use; it borrows a pooled
+// or ErrTooLarge. Decode is safe for concurrent use; it borrows an idle
 // Decoder, and the returned Payload shares no memory with it.
 func Decode(data string, lim Limits) (*Payload, error) {
-	d := decoders.Get().(*Decoder)
+	d := getDecoder()
 	d.Limits = lim
 	p := new(Payload)
 	err := d.Decode(data, p)
-	decoders.Put(d)
+	putDecoder(d)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -80,10 +81,74 @@ func TestDecodeRoundTrip(t *testing.T) {
 			got, err := awslogs.Decode(data, awslogs.DefaultLimits)
 			require.NoError(t, err)
 			assert.Equal(t, len(inflate(t, data)), got.DecompressedBytes)
+			viewed, err := viewCopy(data, awslogs.DefaultLimits)
+			require.NoError(t, err)
+			assert.Equal(t, got, viewed, "View and Decode disagree")
 			got.DecompressedBytes = 0
 			assert.Equal(t, tc.in, got)
 		})
 	}
+}
+
+// viewCopy decodes data with View and returns a deep copy of the payload
+// made inside the callback, the only place View's payload is valid.
+func viewCopy(data string, lim awslogs.Limits) (*awslogs.Payload, error) {
+	var out *awslogs.Payload
+	err := awslogs.View(data, lim, func(p *awslogs.Payload) error {
+		q := *p
+		q.MessageType, q.Owner = strings.Clone(p.MessageType), strings.Clone(p.Owner)
+		q.LogGroup, q.LogStream = strings.Clone(p.LogGroup), strings.Clone(p.LogStream)
+		q.PolicyLevel = strings.Clone(p.PolicyLevel)
+		q.SubscriptionFilters = nil
+		for _, f := range p.SubscriptionFilters {
+			q.SubscriptionFilters = append(q.SubscriptionFilters, strings.Clone(f))
+		}
+		q.LogEvents = nil
+		for _, e := range p.LogEvents {
+			q.LogEvents = append(q.LogEvents, awslogs.LogEvent{ID: strings.Clone(e.ID), Timestamp: e.Timestamp, Message: strings.Clone(e.Message)})
+		}
+		out = &q
+		return nil
+	})
+	return out, err
+}
+
+func TestViewReturnsTheCallbacksError(t *testing.T) {
+	stop := errors.New("stop")
+	called := 0
+	err := awslogs.View(encode(t, samplePayload()), awslogs.DefaultLimits, func(*awslogs.Payload) error {
+		called++
+		return stop
+	})
+	assert.Same(t, stop, err)
+	assert.Equal(t, 1, called)
+
+	err = awslogs.View("%%%", awslogs.DefaultLimits, func(*awslogs.Payload) error {
+		called++
+		return nil
+	})
+	require.ErrorIs(t, err, awslogs.ErrMalformed)
+	assert.Equal(t, 1, called, "View called back on a payload it could not decode")
+}
+
+// TestViewCopiesNoString pins the processor's hot path: a warm View
+// allocates a constant few objects however many events the payload holds,
+// and no bytes for their strings (Decode copies them all into one string of
+// about 2 MB here; encoding/json allocates one per field).
+func TestViewCopiesNoString(t *testing.T) {
+	data := encode(t, awslogstest.RealisticBatch(10_000, 0.5, 20, 1))
+	events := 0
+	fn := func(p *awslogs.Payload) error { events += len(p.LogEvents); return nil }
+	require.NoError(t, awslogs.View(data, awslogs.DefaultLimits, fn))
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := awslogs.View(data, awslogs.DefaultLimits, fn); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Equal(t, (1+1+20)*10_000, events, "one call, then AllocsPerRun's warm-up and 20 runs")
+	assert.LessOrEqual(t, allocs, 2.0, "a warm View allocated %.0f objects for 10,000 events", allocs)
+	bytes := allocated(func() { _ = awslogs.View(data, awslogs.DefaultLimits, fn) })
+	assert.Less(t, bytes, uint64(64<<10), "a warm View allocated %d bytes", bytes)
 }
 
 func TestDecodeDocuments(t *testing.T) {
@@ -210,6 +275,8 @@ func TestDecodeErrors(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 			assert.ErrorContains(t, err, tc.msg)
 			assert.Nil(t, p)
+			_, viewErr := viewCopy(tc.data, tc.lim)
+			assert.Equal(t, err, viewErr, "View and Decode disagree")
 		})
 	}
 }

@@ -83,8 +83,8 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportMetric(float64(len(p.LogEvents)), "events/op")
 }
 
-// BenchmarkDecodePackage measures the package-level Decode, which borrows a
-// pooled Decoder and allocates a fresh Payload each time.
+// BenchmarkDecodePackage measures the package-level Decode, which borrows an
+// idle Decoder and allocates a fresh Payload each time.
 func BenchmarkDecodePackage(b *testing.B) {
 	batch := realisticBatch(b)
 	b.SetBytes(int64(len(batch.raw)))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -25,7 +26,7 @@ const maxDeflateRatio = 1032
 // from one call to the next so that a warm Decoder allocates almost nothing
 // besides the returned strings. The zero Decoder is ready to use with
 // DefaultLimits. A Decoder is not safe for concurrent use; use one per
-// goroutine, or the package-level Decode, which pools them.
+// goroutine, or the package-level Decode and View, which keep idle ones.
 type Decoder struct {
 	// Limits bounds each Decode; zero fields mean DefaultLimits.
 	Limits Limits
@@ -36,6 +37,8 @@ type Decoder struct {
 	br  bytes.Reader
 	zr  *gzip.Reader
 	p   parser
+
+	view Payload // View's payload, reused
 }
 
 // NewDecoder returns a Decoder that enforces lim.
@@ -50,6 +53,38 @@ func NewDecoder(lim Limits) *Decoder {
 // contents of *p are unspecified. The strings it stores in p never alias
 // the Decoder's buffers and stay valid after later calls.
 func (d *Decoder) Decode(data string, p *Payload) error {
+	return d.decode(data, p, func(b []byte) string { return string(b) })
+}
+
+// View decodes data with an idle Decoder, as Decode does, and calls fn
+// with the payload. The payload and its strings alias the Decoder's
+// buffers, which the next decode overwrites, so they are valid only while
+// fn runs: fn must copy (strings.Clone) every string it keeps, and must not
+// keep the payload. In exchange a warm View copies no string and allocates
+// nothing per event; it is the processor's hot path. It returns the decode
+// error, or else fn's.
+func View(data string, lim Limits, fn func(*Payload) error) error {
+	d := getDecoder()
+	defer putDecoder(d)
+	d.Limits = lim
+	if err := d.decode(data, &d.view, func(b []byte) string {
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	}); err != nil {
+		return err
+	}
+	return fn(&d.view)
+}
+
+// bufferBytes is the memory d's buffers hold, besides the gzip state.
+func (d *Decoder) bufferBytes() int {
+	return cap(d.enc) + cap(d.zip) + cap(d.raw) + d.p.bufferBytes() +
+		cap(d.view.LogEvents)*int(unsafe.Sizeof(LogEvent{}))
+}
+
+// decode inflates and parses data, then fills p with strings that are
+// substrings of strs(the unescaped strings): a fresh copy for Decode, the
+// arena itself for View.
+func (d *Decoder) decode(data string, p *Payload, strs func([]byte) string) error {
 	lim := d.Limits.orDefault()
 	if err := d.inflate(data, lim); err != nil {
 		return err
@@ -57,7 +92,7 @@ func (d *Decoder) Decode(data string, p *Payload) error {
 	if err := d.p.parse(d.raw, lim); err != nil {
 		return err
 	}
-	d.p.fill(p)
+	d.p.fill(p, strs(d.p.arena))
 	p.DecompressedBytes = len(d.raw)
 	return validate(p)
 }

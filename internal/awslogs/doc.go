@@ -56,4 +56,13 @@
 // allocated for it, so they stay valid and unchanged after later decodes and
 // may be kept for as long as needed (keeping any one of them keeps that
 // whole string alive).
+//
+// View is the exception, made for the processor's hot path: its payload's
+// strings alias the Decoder's buffers and are valid only during its
+// callback, which copies what it keeps. It copies no string at all, so a
+// warm View allocates nothing however many events a payload holds.
+//
+// Decode and View borrow Decoders from a small bounded free list, which,
+// unlike a sync.Pool, survives garbage collections; a Decoder whose buffers
+// grew past the largest genuine delivery is dropped instead of kept.
 package awslogs

@@ -6,6 +6,6 @@ func (d *Decoder) ParseJSON(raw []byte, p *Payload) error {
 	if err := d.p.parse(raw, d.Limits.orDefault()); err != nil {
 		return err
 	}
-	d.p.fill(p)
+	d.p.fill(p, string(d.p.arena))
 	return nil
 }

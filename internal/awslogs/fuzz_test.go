@@ -125,7 +125,7 @@ func checkAgreement(t *testing.T, d *Decoder, doc []byte) {
 	var got Payload
 	err := d.p.parse(doc, noLimits)
 	if err == nil {
-		d.p.fill(&got)
+		d.p.fill(&got, string(d.p.arena))
 	}
 	if wantErr != nil {
 		require.Errorf(t, err, "encoding/json rejects %q (%v), the parser accepts it", doc, wantErr)

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxNestingDepth is encoding/json's limit on nested arrays and objects.
@@ -75,7 +76,7 @@ type rawEvent struct {
 
 // parser is a JSON parser for the one document shape of a subscription
 // payload. It unescapes every string it keeps into one arena, so a whole
-// document costs one string allocation (see fill), and it reproduces what
+// document costs at most one string allocation (see fill), and it reproduces what
 // json.Unmarshal into wirePayload accepts, rejects and yields.
 //
 // Arrays follow encoding/json's slice semantics: element i of a repeated
@@ -135,9 +136,8 @@ func (p *parser) parse(data []byte, lim Limits) error {
 }
 
 // fill stores the parsed document in out, reusing the capacity of its
-// slices. All strings are substrings of one fresh copy of the arena.
-func (p *parser) fill(out *Payload) {
-	s := string(p.arena)
+// slices. s holds the arena's bytes; every string is a substring of it.
+func (p *parser) fill(out *Payload, s string) {
 	out.MessageType = substr(s, *p.headerField(fieldMessageType))
 	out.Owner = substr(s, *p.headerField(fieldOwner))
 	out.LogGroup = substr(s, *p.headerField(fieldLogGroup))
@@ -167,6 +167,12 @@ func (p *parser) fill(out *Payload) {
 		ev.Message = substr(s, e.msg)
 	}
 	out.LogEvents = events
+}
+
+// bufferBytes is the memory the parser's buffers hold.
+func (p *parser) bufferBytes() int {
+	return cap(p.arena) + cap(p.key) + cap(p.stack) +
+		cap(p.events)*int(unsafe.Sizeof(rawEvent{})) + cap(p.filters)*int(unsafe.Sizeof(span{}))
 }
 
 // headerField is where the top-level string field f is kept.

@@ -42,7 +42,8 @@ type Grouping struct {
 // Group matches every event of p and groups the matching ones by
 // fingerprint. The work per event is one match and, for matching events, one
 // normalisation into a reused buffer and one map lookup; hashing, severity
-// and redaction run once per incident.
+// and redaction run once per incident. The Grouping shares no memory with p,
+// so p may be a transient awslogs.View payload.
 func Group(p *awslogs.Payload, m Matcher) Grouping {
 	type acc struct {
 		template    string
@@ -77,20 +78,21 @@ func Group(p *awslogs.Payload, m Matcher) Grouping {
 			a.last, a.latest = ev.Timestamp, i
 		}
 	}
+	logGroup, logStream := strings.Clone(p.LogGroup), strings.Clone(p.LogStream)
 	deltas := make([]Delta, 0, len(accs))
 	for _, a := range accs {
 		fp := Fingerprint(a.template)
 		deltas = append(deltas, Delta{
-			ID:          ID(p.LogGroup, fp),
-			LogGroup:    p.LogGroup,
-			LogStream:   p.LogStream,
+			ID:          ID(logGroup, fp),
+			LogGroup:    logGroup,
+			LogStream:   logStream,
 			Fingerprint: fp,
 			Template:    Truncate(Redact(a.template), MaxSampleBytes),
 			Severity:    SeverityOf(a.template),
 			Count:       a.count,
 			FirstSeen:   time.UnixMilli(a.first).UTC(),
 			LastSeen:    time.UnixMilli(a.last).UTC(),
-			Sample:      Sample(p.LogEvents[a.latest].Message),
+			Sample:      strings.Clone(Sample(p.LogEvents[a.latest].Message)),
 		})
 	}
 	slices.SortFunc(deltas, func(a, b Delta) int { return strings.Compare(a.ID, b.ID) })

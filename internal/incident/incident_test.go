@@ -166,6 +166,37 @@ func TestGroup(t *testing.T) {
 	}
 }
 
+// TestGroupOutlivesAView groups a transient awslogs.View payload, as the
+// processor does, then lets the next View overwrite the Decoder's buffers:
+// the Grouping must not change.
+func TestGroupOutlivesAView(t *testing.T) {
+	payload := func(group, stream, msg string) string {
+		data, err := awslogs.Encode(&awslogs.Payload{
+			MessageType: awslogs.MessageTypeData, LogGroup: group, LogStream: stream,
+			LogEvents: []awslogs.LogEvent{{ID: "1", Timestamp: 1, Message: msg}},
+		})
+		require.NoError(t, err)
+		return data
+	}
+	group := func(data string) incident.Grouping {
+		var g incident.Grouping
+		require.NoError(t, awslogs.View(data, awslogs.DefaultLimits, func(p *awslogs.Payload) error {
+			g = incident.Group(p, containsMatcher("ERROR"))
+			return nil
+		}))
+		return g
+	}
+	first := group(payload("/app/first", "stream-1", "ERROR first failure"))
+	want := []incident.Delta{first.Deltas[0]}
+	want[0].LogGroup, want[0].LogStream, want[0].Sample = "/app/first", "stream-1", "ERROR first failure"
+	require.Equal(t, want, first.Deltas)
+
+	for range 3 { // a later View, on whichever idle Decoder, overwrites the buffers
+		group(payload("/app/XXXXX", "XXXXXXXX", "ERROR XXXXX XXXXXXX")) // same lengths: same buffers
+	}
+	assert.Equal(t, want, first.Deltas, "the Grouping aliases the View's buffers")
+}
+
 func TestIDSeparatesLogGroups(t *testing.T) {
 	fp := incident.Fingerprint("ERROR x")
 	assert.NotEqual(t, incident.ID("/a", fp), incident.ID("/b", fp))

@@ -212,9 +212,18 @@ func isKeyAt(s string, i int) bool {
 	return false
 }
 
+// isJSONObject reports whether s starts, after white space, with '{'.
 func isJSONObject(s string) bool {
-	s = strings.TrimLeft(s, " \t\r\n")
-	return len(s) > 0 && s[0] == '{'
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // secretKeySuffixes are the key names, matched as lower-case suffixes
@@ -236,7 +245,7 @@ func isSecretKey(word string) bool {
 	return false
 }
 
-func isBearer(tok string) bool { return strings.EqualFold(tok, "bearer") }
+func isBearer(tok string) bool { return len(tok) == len("bearer") && strings.EqualFold(tok, "bearer") }
 
 // isValueEnd reports whether c ends an unquoted secret value.
 func isValueEnd(c byte) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -117,23 +118,35 @@ func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) e
 
 // process reads as the data flow: decode, match and group, record, alert.
 func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) (counts, error) {
-	var c counts
-	p, err := awslogs.Decode(ev.AWSLogs.Data, h.limits)
+	var (
+		c                    counts
+		control              bool
+		logGroup, deliveryID string
+		g                    incident.Grouping
+	)
+	// The payload is a transient view: what outlives the callback is
+	// copied out of it (Group's result shares no memory with it).
+	err := awslogs.View(ev.AWSLogs.Data, h.limits, func(p *awslogs.Payload) error {
+		c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
+		logGroup = strings.Clone(p.LogGroup)
+		if control = p.MessageType == awslogs.MessageTypeControl; !control {
+			g, deliveryID = incident.Group(p, h.match), incident.DeliveryID(p)
+		}
+		return nil
+	})
 	if err != nil {
 		c.badPayload = true
 		return c, fmt.Errorf("decode awslogs: %w", err)
 	}
-	c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
-	if p.MessageType == awslogs.MessageTypeControl {
-		h.log.InfoContext(ctx, "control message ignored", "log_group", p.LogGroup)
+	if control {
+		h.log.InfoContext(ctx, "control message ignored", "log_group", logGroup)
 		return c, nil
 	}
-	g := incident.Group(p, h.match)
 	c.matched, c.incidents = g.Matched, len(g.Deltas)
-	res, err := h.store.Record(ctx, incident.DeliveryID(p), g.Deltas, h.alerts != nil)
+	res, err := h.store.Record(ctx, deliveryID, g.Deltas, h.alerts != nil)
 	c.opened, c.reopened, c.duplicates = res.Opened, res.Reopened, res.Duplicates
 	if err != nil {
-		return c, fmt.Errorf("record %d incidents of %s: %w", len(g.Deltas), p.LogGroup, err)
+		return c, fmt.Errorf("record %d incidents of %s: %w", len(g.Deltas), logGroup, err)
 	}
 	c.alerts, err = h.announce(ctx, res.Alerts)
 	return c, err
