@@ -173,6 +173,7 @@ func TestTemplateParameters(t *testing.T) {
 	}{
 		{"AlarmEmail", ""},
 		{"ErrorPattern", "?ERROR ?FATAL ?CRITICAL"},
+		{"DashboardErrorRegex", "ERROR|FATAL|CRITICAL"},
 		{"AlarmThreshold", "1"},
 		{"AlarmPeriodSeconds", "60"},
 		{"EvaluationPeriods", "1"},
@@ -191,9 +192,9 @@ func TestTemplateParameters(t *testing.T) {
 	}
 	assert.Len(t, tmpl.Parameters, len(tests), "a new parameter needs a default here and in samconfig.toml")
 
-	err := tmpl.SetParameters(map[string]string{"AlarmEmail": "not an email", "AlarmPeriodSeconds": "45", "LogRetentionDays": "13"})
+	err := tmpl.SetParameters(map[string]string{"AlarmEmail": "not an email", "AlarmPeriodSeconds": "45", "LogRetentionDays": "13", "DashboardErrorRegex": `"ERROR"`})
 	require.Error(t, err)
-	for _, p := range []string{"AlarmEmail", "AlarmPeriodSeconds", "LogRetentionDays"} {
+	for _, p := range []string{"AlarmEmail", "AlarmPeriodSeconds", "LogRetentionDays", "DashboardErrorRegex"} {
 		assert.ErrorContains(t, err, "parameter "+p)
 	}
 	assert.NoError(t, tmpl.SetParameters(map[string]string{"AlarmEmail": "ops@example.com"}))
@@ -289,7 +290,7 @@ func TestTemplateCfnLint(t *testing.T) {
 func TestTemplateDashboard(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	// A JSON filter pattern holds quotes; the body must stay valid JSON.
-	require.NoError(t, tmpl.SetParameters(map[string]string{"ErrorPattern": `{ $.level = "ERROR" }`}))
+	require.NoError(t, tmpl.SetParameters(map[string]string{"ErrorPattern": `{ $.level = "ERROR" }`, "DashboardErrorRegex": "level.:.ERROR"}))
 	env := &samtemplate.Env{
 		StackName:   "logalert",
 		PhysicalIDs: map[string]string{"AppLogGroup": "/logalert/logalert/app", "ProcessorFunction": "logalert-ProcessorFunction"},
@@ -316,6 +317,7 @@ func TestTemplateDashboard(t *testing.T) {
 		{"alarm status", `"type": "alarm"`},
 		{"error alarm in status", "ErrorAlarm/Arn"},
 		{"logs insights on the app group", `SOURCE '/logalert/logalert/app'`},
+		{"logs insights with DashboardErrorRegex", `filter @message like /level.:.ERROR/`},
 		{"processor invocations", `["AWS/Lambda", "Invocations", "FunctionName", "logalert-ProcessorFunction"]`},
 		{"processor errors, throttles, duration", `"Throttles"`},
 		{"dead letters", `"ApproximateNumberOfMessagesVisible", "QueueName", "arn:aws:stub:us-east-1:123456789012:ProcessorDeadLetterQueue/QueueName"`},
