@@ -226,13 +226,23 @@ func TestAcknowledgeAndResolve(t *testing.T) {
 	_, err = st.Acknowledge(t.Context(), id, "carol")
 	require.ErrorIs(t, err, incident.ErrTransition)
 
-	// The next occurrence reopens it.
+	// More of the errors it resolved (events from before 15:00, say a late
+	// redrive) are counted but do not reopen it.
 	require.NoError(t, p.Handle(t.Context(), mixedBatch(t)))
+	stored, err = st.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, incident.StatusResolved, stored.Status)
+	assert.Equal(t, int64(0), stored.ReopenCount)
+	assert.Equal(t, int64(15), stored.Occurrences)
+
+	// The next occurrence after the resolve reopens it.
+	require.NoError(t, p.Handle(t.Context(), deliveryAt(t, now.Add(time.Minute), "/app/orders",
+		`2026-11-25T15:01:00.000Z ERROR order 999 failed for "user9" password=hunter9`)))
 	stored, err = st.Get(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, incident.StatusOpen, stored.Status)
 	assert.Equal(t, int64(1), stored.ReopenCount)
-	assert.Equal(t, int64(15), stored.Occurrences)
+	assert.Equal(t, int64(16), stored.Occurrences)
 
 	_, err = st.Acknowledge(t.Context(), "inc-000000000000000000000000", "alice")
 	assert.ErrorIs(t, err, store.ErrNotFound)

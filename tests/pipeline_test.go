@@ -32,7 +32,13 @@ var eventSeq atomic.Int64
 // delivery encodes one subscription delivery of msgs, a second apart.
 func delivery(tb testing.TB, logGroup string, msgs ...string) events.CloudwatchLogsEvent {
 	tb.Helper()
-	t0 := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC).UnixMilli()
+	return deliveryAt(tb, time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), logGroup, msgs...)
+}
+
+// deliveryAt is delivery with the first event at start.
+func deliveryAt(tb testing.TB, start time.Time, logGroup string, msgs ...string) events.CloudwatchLogsEvent {
+	tb.Helper()
+	t0 := start.UnixMilli()
 	p := &awslogs.Payload{
 		MessageType: awslogs.MessageTypeData, Owner: "123456789012", LogGroup: logGroup,
 		LogStream: "2026/11/25/[$LATEST]abc", SubscriptionFilters: []string{"logalert"},

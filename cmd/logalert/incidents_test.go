@@ -138,14 +138,25 @@ func TestIncidentsReopenAfterResolve(t *testing.T) {
 	_, _, err := runCLI(t, "incidents", "resolve", seedTimeout, "--table", table)
 	require.NoError(t, err)
 	p := processor(t, endpoint, table, time.Now)
+	show := func() incidentView {
+		stdout, _, err := runCLI(t, "incidents", "show", seedTimeout, "--table", table, "-o", "json")
+		require.NoError(t, err)
+		var v incidentView
+		require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+		return v
+	}
+
 	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp, event{"14:20:00", "ERROR db timeout after 999 ms on 10.0.0.99"})))
-	stdout, _, err := runCLI(t, "incidents", "show", seedTimeout, "--table", table, "-o", "json")
-	require.NoError(t, err)
-	var v incidentView
-	require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+	v := show()
+	assert.Equal(t, "RESOLVED", v.Status, "an error from before the resolve reopens nothing")
+	assert.Equal(t, int64(4), v.Occurrences, "but it is counted")
+
+	later := time.Now().UTC().Add(time.Minute).Format(time.RFC3339)
+	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp, event{later, "ERROR db timeout after 998 ms on 10.0.0.98"})))
+	v = show()
 	assert.Equal(t, "OPEN", v.Status, "a new occurrence reopens a resolved incident")
 	assert.Equal(t, int64(1), v.ReopenCount)
-	assert.Equal(t, int64(4), v.Occurrences)
+	assert.Equal(t, int64(5), v.Occurrences)
 	assert.Equal(t, "tester", v.ResolvedBy, "who resolved it last stays on record")
 }
 

@@ -96,7 +96,7 @@ var seedTime = time.Date(2026, 11, 25, 14, 5, 0, 0, time.UTC)
 
 // event is one log line of a seeded delivery.
 type event struct {
-	at  string // 15:04:05 on 2026-11-25, UTC
+	at  string // 15:04:05 on 2026-11-25 UTC, or an RFC 3339 time
 	msg string
 }
 
@@ -108,7 +108,10 @@ func subscriptionEvent(t *testing.T, logGroup string, evs ...event) events.Cloud
 		LogStream: "2026/11/25/[$LATEST]5f0c1a", SubscriptionFilters: []string{"logalert-errors"},
 	}
 	for i, e := range evs {
-		ts, err := time.Parse(time.DateTime, "2026-11-25 "+e.at)
+		ts, err := time.Parse(time.RFC3339, e.at)
+		if err != nil {
+			ts, err = time.Parse(time.DateTime, "2026-11-25 "+e.at)
+		}
 		require.NoError(t, err)
 		p.LogEvents = append(p.LogEvents, awslogs.LogEvent{ID: fmt.Sprintf("%s-%d-%d", logGroup, ts.Unix(), i), Timestamp: ts.UnixMilli(), Message: e.msg})
 	}

@@ -89,7 +89,10 @@ func Open(d Delta, now time.Time) Incident {
 
 // Apply returns in with the occurrences of d added: the count grows by
 // d.Count, the seen range widens, the severity is the higher of the two, the
-// sample follows the latest event, and a RESOLVED incident reopens.
+// sample follows the latest event, and a RESOLVED incident reopens if d has
+// an event after it was resolved. Events from before the resolve (a Lambda
+// retry, a late redrive from the dead-letter queue) are counted but reopen
+// nothing: they are the errors someone already resolved.
 func (in Incident) Apply(d Delta, now time.Time) (Incident, Change) {
 	out := in
 	out.Occurrences += d.Count
@@ -104,7 +107,7 @@ func (in Incident) Apply(d Delta, now time.Time) (Incident, Change) {
 	out.Severity = max(out.Severity, d.Severity)
 	out.UpdatedAt = now
 	out.Version++
-	if in.Status == StatusResolved {
+	if in.Status == StatusResolved && d.LastSeen.After(in.ResolvedAt) {
 		out.Status = StatusOpen
 		out.ReopenCount++
 		return out, Reopened

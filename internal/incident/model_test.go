@@ -50,17 +50,28 @@ func TestApply(t *testing.T) {
 				assert.Equal(t, incident.StatusAcknowledged, got.Status)
 				assert.Equal(t, incident.SeverityCritical, got.Severity)
 			}},
-		{"resolved reopens", incident.StatusResolved,
-			incident.Delta{Count: 1, FirstSeen: t0, LastSeen: t0, Severity: incident.SeverityError},
+		{"resolved reopens on an event after the resolve", incident.StatusResolved,
+			incident.Delta{Count: 1, FirstSeen: t0.Add(20 * time.Minute), LastSeen: t0.Add(31 * time.Minute), Severity: incident.SeverityError},
 			incident.Reopened, func(t *testing.T, got incident.Incident) {
 				assert.Equal(t, incident.StatusOpen, got.Status)
 				assert.Equal(t, int64(1), got.ReopenCount)
+			}},
+		{"events from before the resolve are counted but reopen nothing", incident.StatusResolved,
+			incident.Delta{Count: 2, FirstSeen: t0.Add(10 * time.Minute), LastSeen: t0.Add(30 * time.Minute), Severity: incident.SeverityError},
+			incident.Updated, func(t *testing.T, got incident.Incident) {
+				assert.Equal(t, incident.StatusResolved, got.Status)
+				assert.Equal(t, int64(0), got.ReopenCount)
+				assert.Equal(t, int64(6), got.Occurrences)
+				assert.Equal(t, t0.Add(30*time.Minute), got.LastSeen)
 			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
 			in.Status = tc.status
+			if tc.status == incident.StatusResolved {
+				in.ResolvedBy, in.ResolvedAt = "ops", t0.Add(30*time.Minute)
+			}
 			got, change := in.Apply(tc.delta, now)
 			assert.Equal(t, tc.wantChange, change)
 			assert.Equal(t, base.Version+1, got.Version, "every write bumps the version")
