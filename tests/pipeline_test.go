@@ -280,6 +280,22 @@ func TestThrottledDynamoDBKeepsCountsExact(t *testing.T) {
 	assert.Greater(t, e.proxy.Injected(), 5, "the proxy must actually have throttled")
 }
 
+// DynamoDB reports a throttled item of a transaction as a cancellation
+// reason, which the SDK does not retry: the store must.
+func TestThrottledTransactionIsRetried(t *testing.T) {
+	e := newEnv(t)
+	e.proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "TransactWriteItems" && n <= 3 {
+			return &awstest.TransactionThrottled
+		}
+		return nil
+	})
+	p := e.newProcessor(t, e.proxy.URL, "", nil)
+	require.NoError(t, p.Handle(t.Context(), mixedBatch(t)))
+	assert.Equal(t, mixedCounts, counts(e.incidents(t)))
+	assert.Equal(t, 4, e.proxy.Count("TransactWriteItems"), "three throttled attempts, then the one that landed")
+}
+
 func TestControlMessageIsIgnored(t *testing.T) {
 	e := newEnv(t)
 	var log bytes.Buffer

@@ -12,6 +12,7 @@ package awstest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -49,10 +50,22 @@ func Config(ctx context.Context, endpoint string) (aws.Config, error) {
 type Fault struct {
 	Status int    // HTTP status, e.g. 400 or 500
 	Type   string // the error's __type, e.g. "ThrottlingException"
+	// Reasons are the CancellationReasons codes of a
+	// TransactionCanceledException, one per item, e.g. "ThrottlingError".
+	Reasons []string
 }
 
 // Throttle is DynamoDB's throttling answer, which the SDK retries.
 var Throttle = Fault{Status: http.StatusBadRequest, Type: "com.amazonaws.dynamodb.v20120810#ThrottlingException"}
+
+// TransactionThrottled is how DynamoDB reports a transaction throttled on
+// one of its items: a TransactionCanceledException, which the SDK does not
+// retry, whose cancellation reason is ThrottlingError.
+var TransactionThrottled = Fault{
+	Status:  http.StatusBadRequest,
+	Type:    "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+	Reasons: []string{"ThrottlingError", "None"},
+}
 
 // Rejected is a 400 ValidationException, which the SDK does not retry: a
 // write that fails for good.
@@ -181,7 +194,7 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 				p.mu.Lock()
 				p.injected++
 				p.mu.Unlock()
-				body := fmt.Sprintf(`{"__type":%q,"message":"injected by awstest.Proxy"}`, f.Type)
+				body := faultBody(f)
 				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 				w.Header().Set("X-Amzn-ErrorType", f.Type)
 				w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(body))), 10))
@@ -192,6 +205,20 @@ func (p *Proxy) handler(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// faultBody is the JSON error document of f.
+func faultBody(f *Fault) string {
+	doc := map[string]any{"__type": f.Type, "message": "injected by awstest.Proxy"}
+	if len(f.Reasons) > 0 {
+		reasons := make([]map[string]string, len(f.Reasons))
+		for i, code := range f.Reasons {
+			reasons[i] = map[string]string{"Code": code}
+		}
+		doc["CancellationReasons"] = reasons
+	}
+	body, _ := json.Marshal(doc) // strings and maps of strings always marshal
+	return string(body)
 }
 
 // operation names the API call of r: JSON protocols put it in X-Amz-Target

@@ -36,11 +36,13 @@
 // Markers live DefaultMarkerTTL (21 days), longer than the dead-letter
 // queue keeps a payload (14 days), so a late redrive is still recognised.
 //
-// Retries are for races only: a transaction cancelled because a condition
-// failed or another transaction held an item is re-read and retried with
-// jittered exponential backoff, up to DefaultMaxAttempts and never past a
-// second before the context's deadline; any other cancellation reason
-// (validation, throttling, size) is returned at once with its reason. Under
+// Retries are for races and throttling: a transaction cancelled because a
+// condition failed, another transaction held an item or an item was
+// throttled is re-read and retried with jittered exponential backoff, up to
+// DefaultMaxAttempts and never past a second before the context's deadline;
+// any other cancellation reason (validation, size) is returned at once with
+// its reason. Throttled requests outside transactions are the SDK
+// retryer's. Under
 // a storm of concurrent deliveries of one error every delivery still lands,
 // one transaction at a time on the hot item, at the price of latency.
 //

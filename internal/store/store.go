@@ -128,7 +128,7 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 			return nil
 		}
 		var canceled *types.TransactionCanceledException
-		if !errors.As(err, &canceled) || !contended(canceled) {
+		if !errors.As(err, &canceled) || !retryable(canceled) {
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
 		wait := retryPolicy.Delay(attempt)
@@ -205,14 +205,17 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 	return w
 }
 
-// contended reports whether a cancelled transaction lost a race that a
-// fresh read resolves: a condition on a version or marker failed, or another
-// transaction held an item. Any other reason (validation, throttling, size)
-// is returned to the caller as it is.
-func contended(e *types.TransactionCanceledException) bool {
+// retryable reports whether a cancelled transaction may succeed on a fresh
+// read after a backoff: it lost a race (a condition on a version or marker
+// failed, or another transaction held an item), or one of its items was
+// throttled (DynamoDB reports throttling inside a transaction as a
+// cancellation reason, which the SDK's retryer does not retry). Any other
+// reason (validation, size) is returned to the caller as it is.
+func retryable(e *types.TransactionCanceledException) bool {
 	for _, r := range e.CancellationReasons {
 		switch aws.ToString(r.Code) {
-		case "", "None", "ConditionalCheckFailed", "TransactionConflict":
+		case "", "None", "ConditionalCheckFailed", "TransactionConflict",
+			"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
 		default:
 			return false
 		}
