@@ -122,7 +122,7 @@ func Files() ([]File, error) {
 	}
 	oversize := DataMessage()
 	oversize.LogEvents = oversize.LogEvents[:1]
-	oversize.LogEvents[0].Message = "ERROR " + strings.Repeat("stack frame ", (300<<10)/12)
+	oversize.LogEvents[0].Message = "ERROR " + strings.Repeat("stack frame ", (1100<<10)/12)
 	oversizeData, err := awslogs.Encode(oversize)
 	if err != nil {
 		return nil, fmt.Errorf("encode oversize sample: %w", err)

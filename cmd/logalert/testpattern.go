@@ -14,8 +14,8 @@ import (
 )
 
 // maxLine is the longest line test-pattern reads: CloudWatch Logs' largest
-// event (256 KiB).
-const maxLine = 256 << 10
+// event (1 MB since April 2025).
+const maxLine = 1 << 20
 
 // runTestPattern is `logalert test-pattern`, an offline `aws logs
 // test-metric-filter`: it prints the lines of FILE (or stdin) that PATTERN

@@ -88,5 +88,5 @@ func TestTestPatternUsageErrors(t *testing.T) {
 func TestTestPatternRejectsOverlongLine(t *testing.T) {
 	path := writeLines(t, "ERROR ok", strings.Repeat("x", maxLine+1))
 	_, _, err := runCLI(t, "test-pattern", "ERROR", path)
-	assert.ErrorContains(t, err, "line 2 is longer than 256 KiB")
+	assert.ErrorContains(t, err, "line 2 is longer than 1024 KiB")
 }

@@ -92,8 +92,8 @@ type Limits struct {
 //     \u00XX) stay under 8 MiB. 16 MiB keeps twice that margin and stops a
 //     decompression bomb after 16 MiB.
 //   - MaxEvents, 10,000: the most events one PutLogEvents call accepts.
-//   - MaxMessageBytes, 256 KiB: the largest event CloudWatch Logs accepts
-//     (262,144 bytes including 26 bytes of overhead).
+//   - MaxMessageBytes, 1 MiB: the largest event CloudWatch Logs accepts
+//     (1 MB since April 2025; 256 KB before).
 //
 // A payload over a limit fails with ErrTooLarge, so it is retried and then
 // lands in the dead-letter queue rather than being dropped; raise a limit
@@ -102,7 +102,7 @@ var DefaultLimits = Limits{
 	MaxEncodedBytes:      1 << 20,
 	MaxDecompressedBytes: 16 << 20,
 	MaxEvents:            10_000,
-	MaxMessageBytes:      256 << 10,
+	MaxMessageBytes:      1 << 20,
 }
 
 // orDefault returns l with zero or negative fields replaced by DefaultLimits.

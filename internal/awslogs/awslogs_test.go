@@ -68,6 +68,11 @@ func TestDecodeRoundTrip(t *testing.T) {
 			p.PolicyLevel = "ACCOUNT_LEVEL_POLICY"
 			return p
 		}()},
+		{"a 900 KiB message (CloudWatch Logs accepts 1 MB events)", func() *awslogs.Payload {
+			p := samplePayload()
+			p.LogEvents[0].Message = "ERROR " + strings.Repeat("at frame ", 900<<10/9)
+			return p
+		}()},
 		{"every escape", func() *awslogs.Payload {
 			p := samplePayload()
 			p.LogEvents[0].Message = "quote \" backslash \\ slash / controls \b\f\n\r\t\x00\x1f\x7f html <>& é € 😀 \u2028\u2029"
@@ -267,7 +272,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"too many subscription filters", awslogstest.Compress([]byte(`{"subscriptionFilters":["a","b","c"]}`)), small, awslogs.ErrTooLarge, "json: more than 2 subscription filters (MaxEvents)"},
 		{"oversize message", doc(`{"id":"1","timestamp":1,"message":"1234567890123"}`), small, awslogs.ErrTooLarge, "json: string at offset 120 is over 12 bytes (MaxMessageBytes)"},
 		{"oversize message after unescaping", doc(`{"id":"1","timestamp":1,"message":"` + "\xff\xff\xff\xff\xff" + `"}`), small, awslogs.ErrTooLarge, "is over 12 bytes (MaxMessageBytes)"},
-		{"oversize message under the JSON limit", doc(`{"id":"1","timestamp":1,"message":"` + strings.Repeat("x", 300<<10) + `"}`), awslogs.DefaultLimits, awslogs.ErrTooLarge, "is over 262144 bytes (MaxMessageBytes)"},
+		{"oversize message under the JSON limit", doc(`{"id":"1","timestamp":1,"message":"` + strings.Repeat("x", 1100<<10) + `"}`), awslogs.DefaultLimits, awslogs.ErrTooLarge, "is over 1048576 bytes (MaxMessageBytes)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

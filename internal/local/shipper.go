@@ -28,8 +28,9 @@ const (
 	EventOverhead  = 26
 	MaxBatchSpan   = 24 * time.Hour
 	// MaxEventBytes is the largest event, message plus EventOverhead: the
-	// 256 KB quota that every endpoint accepts (newer API references allow
-	// 1 MB) and that the processor's awslogs limits expect.
+	// 256 KB quota that every endpoint accepts (CloudWatch Logs itself
+	// takes 1 MB events since April 2025), so that any event the twin ships
+	// fits one of its subscription deliveries (MaxDeliveryBytes).
 	MaxEventBytes = 262_144
 )
 
