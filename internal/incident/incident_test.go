@@ -112,6 +112,11 @@ func TestRedact(t *testing.T) {
 		{"json secret", `{"client_secret":"abc def","user":"bob"}`, `{"client_secret":"<redacted>","user":"bob"}`},
 		{"api key", "api_key=0123456789abcdef", "api_key=<redacted>"},
 		{"url credentials", "dial postgres://app:pa55w0rd@db:5432/x", "dial postgres://app:<redacted>@db:5432/x"},
+		{"aws secret key in the environment", "ERROR AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY set", "ERROR AWS_SECRET_ACCESS_KEY=<redacted> set"},
+		{"aws secret key in json", `{"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG", "region": "eu-west-1"}`, `{"aws_secret_access_key": "<redacted>", "region": "eu-west-1"}`},
+		{"secret_key pair", "auth failed secret_key=abc123XYZ user=bob", "auth failed secret_key=<redacted> user=bob"},
+		{"escaped quote in a secret", `{"password": "hunt\"er2", "user": "bob"}`, `{"password": "<redacted>", "user": "bob"}`},
+		{"single-quoted secret", "retry with token='abc def' now", "retry with token='<redacted>' now"},
 		{"nothing to redact", "ERROR disk full on /dev/sda1", "ERROR disk full on /dev/sda1"},
 	}
 	for _, tc := range tests {

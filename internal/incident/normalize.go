@@ -226,13 +226,6 @@ func isJSONObject(s string) bool {
 	return false
 }
 
-// secretKeySuffixes are the key names, matched as lower-case suffixes
-// (db_password, x-auth-token, githubToken), whose values are secrets.
-var secretKeySuffixes = []string{
-	"password", "passwd", "pwd", "secret", "token", "apikey", "api_key",
-	"api-key", "authorization", "credentials", "private_key", "secret_key",
-}
-
 func isSecretKey(word string) bool {
 	if len(word) < 3 || len(word) > 64 {
 		return false

@@ -19,8 +19,10 @@ var redactions = []struct {
 }{
 	// Credentials in URLs: scheme://user:secret@host.
 	{[]string{"://"}, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
-	// Quoted values of secret keys: "password": "x", token='x'.
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(["'])[^"']*["']`), "${1}${2}<redacted>${2}"},
+	// Quoted values of secret keys, escaped quotes and all: "password":
+	// "x\"y", token='x'.
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)"(?:[^"\\]|\\.)*"`), `${1}"<redacted>"`},
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)'(?:[^'\\]|\\.)*'`), `${1}'<redacted>'`},
 	// Unquoted values of secret keys, a bearer token included:
 	// password=x, Authorization: Bearer x.
 	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<]+`), "${1}<redacted>"},
@@ -33,11 +35,27 @@ var redactions = []struct {
 		regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b`), "<redacted>"},
 }
 
-// secretKey matches key names whose values are secrets (db_password,
-// x-auth-token, client_secret, ...); secretTriggers are their cores.
-const secretKey = `[\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|authorization|credentials|private[_-]?key)`
+// secretKeySuffixes are the key names, matched as case-insensitive suffixes
+// (db_password, x-auth-token, githubToken, AWS_SECRET_ACCESS_KEY), whose
+// values are secrets. Redact and the normaliser share them.
+var secretKeySuffixes = []string{
+	"password", "passwd", "pwd", "secret", "token", "authorization", "credential", "credentials",
+	"apikey", "api_key", "api-key", "private_key", "private-key", "privatekey",
+	"secret_key", "secret-key", "secretkey", "access_key", "access-key", "accesskey",
+}
 
-var secretTriggers = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credentials"}
+// secretKey matches a key name with one of secretKeySuffixes.
+var secretKey = func() string {
+	alts := make([]string, len(secretKeySuffixes))
+	for i, s := range secretKeySuffixes {
+		alts[i] = regexp.QuoteMeta(s)
+	}
+	return `[\w.-]*(?:` + strings.Join(alts, "|") + `)`
+}()
+
+// secretTriggers hold a substring of every one of secretKeySuffixes: a
+// message without any of them (in lower case) has no secret pair.
+var secretTriggers = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credential"}
 
 // Redact returns message with the secrets it recognises replaced by
 // <redacted>: AWS access key ids, bearer tokens, JWTs, credentials in URLs
