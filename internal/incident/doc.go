@@ -16,13 +16,18 @@
 //	<uuid>  UUIDs
 //	<ts>    timestamps and dates (tokens of digits joined by - : . T Z)
 //	<id>    any other token that contains a digit (user42, req-7f3a)
-//	"<*>"   quoted values ('...' or "..."), outside JSON messages
+//	"<*>"   quoted values ('...' or "..."), outside JSON messages and
+//	        except after a logfmt text key (msg=, message=, error=, level=
+//	        and a few more)
 //	<redacted>  the value after a secret key (password=, token: ...),
 //	        bearer tokens, AWS access key ids and JWTs
 //
 // A message that is a JSON object keeps its structure: keys stay, and string
 // values are normalised token by token instead of replaced whole, so that
-// {"msg":"db timeout"} and {"msg":"disk full"} stay apart.
+// {"msg":"db timeout"} and {"msg":"disk full"} stay apart. So do the quoted
+// messages of logfmt lines (Go's slog text handler, logrus, zap's console
+// encoder): level=ERROR msg="db timeout" and level=ERROR msg="disk full"
+// are two incidents.
 //
 // Normalize reads at most MaxTemplateInput bytes of a message, so memory
 // and time stay bounded on oversize lines; two messages that agree on that

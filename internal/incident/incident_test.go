@@ -42,6 +42,10 @@ func TestNormalize(t *testing.T) {
 		{"access key id", "ERROR key AKIAIOSFODNNEXAMPLEX denied", "ERROR key <redacted> denied"},
 		{"json keeps keys and words", `{"level":"ERROR","msg":"db timeout after 30s","user":"u-9"}`, `{"level":"ERROR","msg":"db timeout after <id>","user":"<id>"}`},
 		{"json secret value", `{"level":"ERROR","password":"letmein"}`, `{"level":"ERROR","password":"<redacted>"}`},
+		{"logfmt message is text", `time=2026-11-25T14:00:00Z level=ERROR msg="payment failed" order=12 user="bob"`, `time=<ts> level=ERROR msg="payment failed" order=<num> user="<*>"`},
+		{"logfmt message normalised", `level=ERROR msg="db timeout after 30s on 10.0.0.1" err='conn reset by "peer"'`, `level=ERROR msg="db timeout after <id> on <ip>" err='conn reset by "<*>"'`},
+		{"logfmt quoted level", `level="CRITICAL" Msg: "disk full"`, `level="CRITICAL" Msg: "disk full"`},
+		{"logfmt secret in a message key", `msg="retry password=hunter2"`, `msg="retry password=<redacted>"`},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
@@ -57,6 +61,13 @@ func TestNormalizeGroupsVariants(t *testing.T) {
 	c := incident.Normalize(`2026-11-26T09:13:59Z ERROR refund 90211 for "bob" failed at 192.168.1.20 (req 00000000-1111-2222-3333-444444444444)`)
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, a, c)
+
+	// slog's text handler: the message tells incidents apart.
+	pay := incident.Normalize(`time=2026-11-25T14:00:00.001Z level=ERROR msg="payment failed" order=12`)
+	pay2 := incident.Normalize(`time=2026-11-25T15:30:00.120Z level=ERROR msg="payment failed" order=9931`)
+	disk := incident.Normalize(`time=2026-11-25T14:00:00.001Z level=ERROR msg="disk full" order=12`)
+	assert.Equal(t, pay, pay2)
+	assert.NotEqual(t, pay, disk)
 }
 
 func TestNormalizeBounded(t *testing.T) {
@@ -169,6 +180,25 @@ func TestGroup(t *testing.T) {
 	for i := 1; i < len(all.Deltas); i++ {
 		assert.Less(t, all.Deltas[i-1].ID, all.Deltas[i].ID, "deltas sorted by id")
 	}
+}
+
+// Group grades an incident from its template, so a quoted level must
+// survive normalisation.
+func TestGroupGradesQuotedLevels(t *testing.T) {
+	p := &awslogs.Payload{LogGroup: "/app/a", LogEvents: []awslogs.LogEvent{
+		{ID: "1", Timestamp: 1, Message: `level="CRITICAL" msg="db down"`},
+		{ID: "2", Timestamp: 2, Message: `severity='FATAL' msg='worker died'`},
+	}}
+	g := incident.Group(p, containsMatcher(""))
+	require.Len(t, g.Deltas, 2)
+	got := map[string]incident.Severity{}
+	for _, d := range g.Deltas {
+		got[d.Template] = d.Severity
+	}
+	assert.Equal(t, map[string]incident.Severity{
+		`level="CRITICAL" msg="db down"`:     incident.SeverityCritical,
+		`severity='FATAL' msg='worker died'`: incident.SeverityFatal,
+	}, got)
 }
 
 // TestGroupOutlivesAView groups a transient awslogs.View payload, as the

@@ -21,6 +21,7 @@ func appendTemplate(dst []byte, message string) []byte {
 	json := isJSONObject(msg)
 	var (
 		lastWord string // the last word or JSON key, a candidate secret key
+		valueOf  string // the key before the last = or :, whose value may follow
 		pending  bool   // a secret key and its separator were seen: redact the next value
 	)
 	for i := 0; i < len(msg); {
@@ -56,7 +57,10 @@ func appendTemplate(dst []byte, message string) []byte {
 			case json && isKeyAt(msg, end+1):
 				dst = append(dst, msg[i:end+1]...)
 				lastWord = content
-			case json:
+			case json || isTextKey(valueOf):
+				// JSON strings, and the quoted message of a logfmt line
+				// (msg="payment failed"), are text: normalised, not
+				// replaced, or every line of a logger would be one incident.
 				dst = append(dst, c)
 				dst = appendTemplate(dst, content)
 				dst = append(dst, c)
@@ -67,6 +71,7 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, c)
 				lastWord = ""
 			}
+			valueOf = ""
 			i = end + 1
 		case isAlnum(c) || c == '_' || c == '-':
 			j, all, any := tokenEnd(msg, i)
@@ -84,14 +89,17 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = appendToken(dst, trimmed, all, any)
 			}
 			dst = append(dst, tok[len(trimmed):]...)
-			lastWord = trimmed
+			lastWord, valueOf = trimmed, ""
 			i = j
 		default:
 			dst = append(dst, c)
-			if (c == '=' || c == ':') && isSecretKey(lastWord) {
+			switch {
+			case (c == '=' || c == ':') && isSecretKey(lastWord):
 				pending = true
-			} else if c != ' ' && c != '\t' && c != '"' && c != '\'' {
-				lastWord = ""
+			case c == '=' || c == ':':
+				valueOf, lastWord = lastWord, ""
+			case c != ' ' && c != '\t' && c != '"' && c != '\'':
+				lastWord, valueOf = "", ""
 			}
 			i++
 		}
@@ -232,6 +240,26 @@ func isSecretKey(word string) bool {
 	}
 	for _, suf := range secretKeySuffixes {
 		if len(word) >= len(suf) && strings.EqualFold(word[len(word)-len(suf):], suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// textKeys are the logfmt keys whose quoted values are text to normalise,
+// not values to replace: the message and the level.
+var textKeys = []string{
+	"msg", "message", "error", "err", "reason", "cause", "exception", "event",
+	"detail", "details", "description", "summary", "level", "lvl", "severity",
+}
+
+// isTextKey reports whether key is one of textKeys, in any case.
+func isTextKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for _, k := range textKeys {
+		if strings.EqualFold(key, k) {
 			return true
 		}
 	}
