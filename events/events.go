@@ -128,6 +128,15 @@ func Files() ([]File, error) {
 		return nil, fmt.Errorf("encode oversize sample: %w", err)
 	}
 
+	doc := func(messageType, events string) string {
+		return awslogstest.Compress([]byte(`{"messageType":"` + messageType + `","owner":"` + Owner + `","logGroup":"` + LogGroup +
+			`","logStream":"` + LogStream + `","subscriptionFilters":["` + SubscriptionFilter + `"],"logEvents":[` + events + `]}`))
+	}
+	tooMany := make([]string, awslogs.DefaultLimits.MaxEvents+1)
+	for i := range tooMany {
+		tooMany[i] = fmt.Sprintf(`{"id":"%d","timestamp":%d,"message":"ERROR line %d"}`, i+1, StartMillis+int64(i), i)
+	}
+
 	processor := []struct {
 		name, data string
 	}{
@@ -138,6 +147,9 @@ func Files() ([]File, error) {
 		{"processor-truncated-gzip.json", base64.StdEncoding.EncodeToString(zip[:len(zip)/2])},
 		{"processor-bad-json.json", awslogstest.Compress([]byte(`{"messageType":"DATA_MESSAGE","owner":"` + Owner + `","logGroup":"` + LogGroup + `","logEvents":[{"id":"1","timestamp":1714564800000,"message":"ERROR the document ends here`))},
 		{"processor-missing-loggroup.json", awslogstest.Compress(withoutLogGroup)},
+		{"processor-missing-timestamp.json", doc(awslogs.MessageTypeData, `{"id":"1","timestamp":1714564800000,"message":"ERROR a"},{"id":"2","message":"ERROR no timestamp"}`)},
+		{"processor-unknown-messagetype.json", doc("DATA_MESSAGE_V2", `{"id":"1","timestamp":1714564800000,"message":"ERROR a"}`)},
+		{"processor-too-many-events.json", doc(awslogs.MessageTypeData, strings.Join(tooMany, ","))},
 		{"processor-oversize-message.json", oversizeData},
 		{"processor-gzip-bomb.json", awslogstest.Bomb(BombBytes)},
 	}

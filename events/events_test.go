@@ -46,15 +46,18 @@ func TestProcessorSamplesDecode(t *testing.T) {
 		events      int
 		errorLines  int
 	}{
-		"processor-data.json":             {messageType: awslogs.MessageTypeData, events: 13, errorLines: 7},
-		"processor-control.json":          {messageType: awslogs.MessageTypeControl, events: 1},
-		"processor-bad-base64.json":       {want: awslogs.ErrMalformed, msg: "base64: illegal base64 data"},
-		"processor-bad-gzip.json":         {want: awslogs.ErrMalformed, msg: "gzip header: gzip: invalid header"},
-		"processor-truncated-gzip.json":   {want: awslogs.ErrMalformed, msg: "gzip: unexpected EOF"},
-		"processor-bad-json.json":         {want: awslogs.ErrMalformed, msg: "json: offset"},
-		"processor-missing-loggroup.json": {want: awslogs.ErrMalformed, msg: `missing field "logGroup"`},
-		"processor-oversize-message.json": {want: awslogs.ErrTooLarge, msg: "(MaxMessageBytes)"},
-		"processor-gzip-bomb.json":        {want: awslogs.ErrTooLarge, msg: "(MaxDecompressedBytes)"},
+		"processor-data.json":                {messageType: awslogs.MessageTypeData, events: 13, errorLines: 7},
+		"processor-control.json":             {messageType: awslogs.MessageTypeControl, events: 1},
+		"processor-bad-base64.json":          {want: awslogs.ErrMalformed, msg: "base64: illegal base64 data"},
+		"processor-bad-gzip.json":            {want: awslogs.ErrMalformed, msg: "gzip header: gzip: invalid header"},
+		"processor-truncated-gzip.json":      {want: awslogs.ErrMalformed, msg: "gzip: unexpected EOF"},
+		"processor-bad-json.json":            {want: awslogs.ErrMalformed, msg: "json: logEvents[0]: offset 183: unexpected end of JSON input"},
+		"processor-missing-loggroup.json":    {want: awslogs.ErrMalformed, msg: `missing field "logGroup"`},
+		"processor-missing-timestamp.json":   {want: awslogs.ErrMalformed, msg: `logEvents[1]: missing field "timestamp"`},
+		"processor-unknown-messagetype.json": {want: awslogs.ErrMalformed, msg: `unknown messageType "DATA_MESSAGE_V2"`},
+		"processor-too-many-events.json":     {want: awslogs.ErrTooLarge, msg: "more than 10000 log events (MaxEvents)"},
+		"processor-oversize-message.json":    {want: awslogs.ErrTooLarge, msg: "(MaxMessageBytes)"},
+		"processor-gzip-bomb.json":           {want: awslogs.ErrTooLarge, msg: "(MaxDecompressedBytes)"},
 	}
 	files, err := filepath.Glob("processor-*.json")
 	require.NoError(t, err)

@@ -141,7 +141,7 @@ func TestRedriveEndToEnd(t *testing.T) {
 			assert.Equal(t, "/app/orders", o.LogGroup)
 			assert.Equal(t, 2, o.Events)
 		case "req-corrupt":
-			assert.ErrorContains(t, o.Err, "decode awslogs")
+			assert.ErrorContains(t, o.Err, "awslogs: malformed payload")
 		case "":
 			assert.ErrorIs(t, o.Err, redrive.ErrNotRecord)
 		}

@@ -105,7 +105,7 @@ func TestRedriveLocal(t *testing.T) {
 	assert.Equal(t, []string{
 		"redrive 1/3: redriven request 7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f (/logalert/demo/app, 2 events)",
 		"redrive 2/3: redriven request 0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b (/logalert/demo/worker, 1 events)",
-		"redrive 3/3: failed request c0ffee00-1234-4abc-8def-0123456789ab: decode awslogs: awslogs: malformed payload: base64: illegal base64 data at input byte 8",
+		"redrive 3/3: failed request c0ffee00-1234-4abc-8def-0123456789ab: awslogs: malformed payload: base64: illegal base64 data at input byte 8",
 	}, strings.Split(strings.TrimSuffix(stderr, "\n"), "\n"))
 	assert.Equal(t, map[string]int64{
 		seedApp + " ERROR db timeout after <num> ms on <ip>":   2, // already counted: unchanged
@@ -128,7 +128,7 @@ func TestRedriveLocal(t *testing.T) {
 	assert.Equal(t, "RetriesExhausted", v.Messages[0].Condition)
 	assert.Equal(t, 3, v.Messages[0].Attempts)
 	assert.Equal(t, "2026-11-25T14:05:30.000Z", v.Messages[0].FailedAt)
-	assert.Contains(t, v.Messages[0].Error, "decode awslogs")
+	assert.Contains(t, v.Messages[0].Error, "awslogs: malformed payload")
 	assert.Equal(t, 1, queueDepth(t, client, url))
 }
 

@@ -270,7 +270,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"null event", doc(`null`), awslogs.DefaultLimits, awslogs.ErrMalformed, `logEvents[0]: missing field "id"`},
 		{"too many events", doc(`{"id":"1","timestamp":1,"message":"m"},null,null`), small, awslogs.ErrTooLarge, "json: more than 2 log events (MaxEvents)"},
 		{"too many subscription filters", awslogstest.Compress([]byte(`{"subscriptionFilters":["a","b","c"]}`)), small, awslogs.ErrTooLarge, "json: more than 2 subscription filters (MaxEvents)"},
-		{"oversize message", doc(`{"id":"1","timestamp":1,"message":"1234567890123"}`), small, awslogs.ErrTooLarge, "json: string at offset 120 is over 12 bytes (MaxMessageBytes)"},
+		{"oversize message", doc(`{"id":"1","timestamp":1,"message":"1234567890123"}`), small, awslogs.ErrTooLarge, "json: logEvents[0]: string at offset 120 is over 12 bytes (MaxMessageBytes)"},
 		{"oversize message after unescaping", doc(`{"id":"1","timestamp":1,"message":"` + "\xff\xff\xff\xff\xff" + `"}`), small, awslogs.ErrTooLarge, "is over 12 bytes (MaxMessageBytes)"},
 		{"oversize message under the JSON limit", doc(`{"id":"1","timestamp":1,"message":"` + strings.Repeat("x", 1100<<10) + `"}`), awslogs.DefaultLimits, awslogs.ErrTooLarge, "is over 1048576 bytes (MaxMessageBytes)"},
 	}
@@ -335,7 +335,7 @@ func TestDecodeMemoryIsBounded(t *testing.T) {
 			t.Logf("a warm decode allocated %d bytes", alloc)
 			assert.Less(t, alloc, uint64(64<<10), "a warm decode allocated %d bytes", alloc)
 			allocs := testing.AllocsPerRun(3, func() { _ = d.Decode(tc.data, &p) })
-			assert.LessOrEqual(t, allocs, 5.0)
+			assert.LessOrEqual(t, allocs, 6.0, "only the error itself allocates")
 		})
 	}
 }

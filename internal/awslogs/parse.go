@@ -95,6 +95,9 @@ type parser struct {
 	stack  []byte // open containers while skipping a value
 	header [numHeader]span
 
+	array string // the array whose element is being parsed, for errors
+	index int    // and the element's index
+
 	events   []rawEvent
 	nEvents  int
 	filters  []span
@@ -113,6 +116,7 @@ func (p *parser) parse(data []byte, lim Limits) error {
 	p.header = [numHeader]span{}
 	p.events, p.nEvents = p.events[:0], 0
 	p.filters, p.nFilters = p.filters[:0], 0
+	p.array = ""
 
 	p.skipWS()
 	switch p.peek() {
@@ -273,7 +277,10 @@ func readArray[T any](p *parser, name, what string, elems *[]T, n *int, readElem
 			var zero T
 			*elems = append(*elems, zero)
 		}
-		if err := readElem(p, &(*elems)[i]); err != nil {
+		p.array, p.index = name, i
+		err := readElem(p, &(*elems)[i])
+		p.array = ""
+		if err != nil {
 			return err
 		}
 		i++
@@ -422,7 +429,7 @@ func (p *parser) readStringField(dst *span) error {
 			return err
 		}
 		if len(p.arena) > p.lim.MaxDecompressedBytes {
-			return fmt.Errorf("%w: json: strings unescape to more than %d bytes (MaxDecompressedBytes)", ErrTooLarge, p.lim.MaxDecompressedBytes)
+			return fmt.Errorf("%w: json: %sstrings unescape to more than %d bytes (MaxDecompressedBytes)", ErrTooLarge, p.where(), p.lim.MaxDecompressedBytes)
 		}
 		*dst = span{off, len(p.arena) - off}
 		return nil
@@ -498,7 +505,7 @@ func (p *parser) appendString(dst []byte) ([]byte, error) {
 		dst = append(dst, data[i:j]...)
 		if len(dst)-start > p.lim.MaxMessageBytes {
 			p.pos = j
-			return dst, fmt.Errorf("%w: json: string at offset %d is over %d bytes (MaxMessageBytes)", ErrTooLarge, open, p.lim.MaxMessageBytes)
+			return dst, fmt.Errorf("%w: json: %sstring at offset %d is over %d bytes (MaxMessageBytes)", ErrTooLarge, p.where(), open, p.lim.MaxMessageBytes)
 		}
 		if j >= len(data) {
 			p.pos = j
@@ -847,5 +854,13 @@ func (p *parser) peek() byte {
 
 // errorf returns an ErrMalformed error located at p.pos.
 func (p *parser) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: json: offset %d: %s", ErrMalformed, p.pos, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: json: %soffset %d: %s", ErrMalformed, p.where(), p.pos, fmt.Sprintf(format, args...))
+}
+
+// where names the array element being parsed ("logEvents[3]: "), if any.
+func (p *parser) where() string {
+	if p.array == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s[%d]: ", p.array, p.index)
 }

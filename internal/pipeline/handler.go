@@ -136,7 +136,7 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 	})
 	if err != nil {
 		c.badPayload = true
-		return c, fmt.Errorf("decode awslogs: %w", err)
+		return c, err // "awslogs: malformed payload: ..." says it all
 	}
 	if control {
 		h.log.InfoContext(ctx, "control message ignored", "log_group", logGroup)
