@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
@@ -204,6 +205,26 @@ func TestRedriveFailsAgainThenSucceeds(t *testing.T) {
 	assert.Equal(t, mixedCounts, counts(e.incidents(t)))
 	visible, inFlight := q.depth(t)
 	assert.Equal(t, 0, visible+inFlight, "deleted once processed")
+}
+
+// A target that cannot take any payload (here a function moto does not
+// have) would fail every message alike: the run stops at the first and
+// leaves them all in the queue, instead of reporting each as failed again.
+func TestRedriveStopsWhenTheTargetIsUnavailable(t *testing.T) {
+	e := newEnv(t)
+	q := newDLQ(t, e)
+	for i := range 3 {
+		q.send(t, invocationRecord(t, "req-"+strconv.Itoa(i), delivery(t, "/app/gone", "ERROR thing "+strconv.Itoa(i)+" broke")))
+	}
+	target := redrive.NewLambda(lambda.NewFromConfig(e.cfg), "logalert-no-such-function")
+	r := redrive.New(q.sqs, q.url, target, redrive.WithWait(0))
+	sum, err := r.Run(t.Context(), redrive.Options{})
+	require.ErrorIs(t, err, redrive.ErrTargetUnavailable)
+	assert.ErrorContains(t, err, "ResourceNotFoundException")
+	assert.Len(t, sum.Outcomes, 1, "stopped at the first message")
+	visible, inFlight := q.depth(t)
+	assert.Equal(t, 3, visible, "every message is released")
+	assert.Equal(t, 0, inFlight)
 }
 
 func TestRedriveDryRunAndMax(t *testing.T) {

@@ -142,9 +142,13 @@ func TestRedriveToFunction(t *testing.T) {
 	stack := "redrive-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-"))
 	createStack(t, endpoint, stack, map[string]string{outputDLQ: url, outputFunction: "logalert-no-such-function"})
 	stdout, stderr, err := runCLI(t, "redrive", "--stack", stack, "--max", "2")
-	require.EqualError(t, err, "2 of 2 messages failed again and stay in the queue")
-	assert.Contains(t, stderr, "redrive 1/2: failed request 7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f (/logalert/demo/app, 2 events): invoke logalert-no-such-function: ")
-	assert.Contains(t, stdout, "redriven 0, failed 2, skipped 0: 2 left in the queue\n")
+	// A missing function fails every message alike: the run stops at the
+	// first instead of blaming each payload.
+	require.ErrorIs(t, err, redrive.ErrTargetUnavailable)
+	assert.ErrorContains(t, err, "ResourceNotFoundException: Function not found")
+	assert.Contains(t, stderr, "redrive 1/2: failed request 7d1c0b6e-5f3a-4c2b-9e8d-1a2b3c4d5e6f (/logalert/demo/app, 2 events): redrive: target unavailable: invoke logalert-no-such-function: ")
+	assert.NotContains(t, stderr, "redrive 2/2")
+	assert.Contains(t, stdout, "redriven 0, failed 1, skipped 0: 1 left in the queue\n")
 	assert.Equal(t, 3, queueDepth(t, client, url))
 }
 

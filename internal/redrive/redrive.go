@@ -135,7 +135,8 @@ func (r *Redriver) Depth(ctx context.Context) (int, error) {
 // handled or ctx ends, and redrives each: a message is deleted only after
 // its target succeeded; every other message it received is made visible
 // again before Run returns. It returns what it did and the error that
-// stopped it early (a queue error, or ctx's).
+// stopped it early: a queue error, ctx's, or the target's once it is
+// unavailable (ErrTargetUnavailable), which would fail every message alike.
 func (r *Redriver) Run(ctx context.Context, opts Options) (sum Summary, err error) {
 	if r.target == nil && !opts.DryRun {
 		return sum, errors.New("redrive: no target")
@@ -196,6 +197,14 @@ func (r *Redriver) Run(ctx context.Context, opts Options) (sum Summary, err erro
 			sum.add(o)
 			if opts.Progress != nil {
 				opts.Progress(done, max(total, done), o)
+			}
+			if errors.Is(o.Err, ErrTargetUnavailable) {
+				for _, rest := range out.Messages {
+					if rid := aws.ToString(rest.MessageId); !seen[rid] {
+						held[rid] = aws.ToString(rest.ReceiptHandle)
+					}
+				}
+				return sum, fmt.Errorf("stopped at message %s (it and those not yet tried stay in the queue): %w", id, o.Err)
 			}
 		}
 	}

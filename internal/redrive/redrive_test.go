@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -86,7 +87,11 @@ func TestLambdaTarget(t *testing.T) {
 			"redrive: function error (Unhandled) in logalert-Processor: Runtime.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed", redrive.ErrFunction},
 		{"error without a JSON body", &lambda.InvokeOutput{StatusCode: 200, FunctionError: new("Unhandled"), Payload: []byte("timeout")}, nil,
 			"redrive: function error (Unhandled) in logalert-Processor: timeout", redrive.ErrFunction},
-		{"invoke fails", nil, failure, "invoke logalert-Processor: connection reset", failure},
+		{"invoke fails", nil, failure, "redrive: target unavailable: invoke logalert-Processor: connection reset", redrive.ErrTargetUnavailable},
+		{"function missing", nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Function not found"},
+			"redrive: target unavailable: invoke logalert-Processor: api error ResourceNotFoundException: Function not found", redrive.ErrTargetUnavailable},
+		{"payload too large", nil, &smithy.GenericAPIError{Code: "RequestTooLargeException", Message: "Request must be smaller than 6291456 bytes"},
+			"invoke logalert-Processor: api error RequestTooLargeException: Request must be smaller than 6291456 bytes", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +109,11 @@ func TestLambdaTarget(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			require.ErrorIs(t, err, tc.is)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			} else {
+				require.NotErrorIs(t, err, redrive.ErrTargetUnavailable, "one payload's problem does not stop the run")
+			}
 			assert.Equal(t, tc.wantErr, err.Error())
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 )
 
 // Target processes one original payload again.
@@ -35,6 +36,18 @@ func (h Handler) Redrive(ctx context.Context, payload json.RawMessage) error {
 // ErrFunction reports that the invoked function returned an error.
 var ErrFunction = errors.New("redrive: function error")
 
+// ErrTargetUnavailable reports that the target cannot take any payload (the
+// function is missing, access is denied, the endpoint is unreachable):
+// retrying the next message would fail the same way, so Run stops.
+var ErrTargetUnavailable = errors.New("redrive: target unavailable")
+
+// payloadErrors are the Invoke error codes that concern one payload, not
+// the function: the run goes on with the next message.
+var payloadErrors = map[string]bool{
+	"RequestTooLargeException":       true,
+	"InvalidRequestContentException": true,
+}
+
 // invokeAPI is the subset of *lambda.Client that Lambda calls.
 type invokeAPI interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
@@ -55,7 +68,9 @@ func NewLambda(client invokeAPI, function string) *Lambda {
 
 // Redrive invokes the function with payload. A function error (the
 // response's FunctionError, Handled or Unhandled) is an error wrapping
-// ErrFunction with the function's errorMessage.
+// ErrFunction with the function's errorMessage. An Invoke that fails for
+// any reason but the payload's (after the SDK's retries) wraps
+// ErrTargetUnavailable.
 func (l *Lambda) Redrive(ctx context.Context, payload json.RawMessage) error {
 	out, err := l.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   &l.function,
@@ -63,7 +78,11 @@ func (l *Lambda) Redrive(ctx context.Context, payload json.RawMessage) error {
 		Payload:        payload,
 	})
 	if err != nil {
-		return fmt.Errorf("invoke %s: %w", l.function, err)
+		var api smithy.APIError
+		if errors.As(err, &api) && payloadErrors[api.ErrorCode()] || ctx.Err() != nil {
+			return fmt.Errorf("invoke %s: %w", l.function, err)
+		}
+		return fmt.Errorf("%w: invoke %s: %w", ErrTargetUnavailable, l.function, err)
 	}
 	if out.FunctionError == nil {
 		return nil
