@@ -46,9 +46,11 @@ func parseS3(s string) (s3Location, error) {
 	return s3Location{bucket: bucket, prefix: strings.Trim(prefix, "/")}, nil
 }
 
-// reportKey is where a report made at t goes: prefix/logalert-report-<UTC time>.ext.
+// reportKey is where a report made at t goes:
+// prefix/logalert-report-<UTC time, to the millisecond>.ext, so that two
+// reports never share a key.
 func (l s3Location) reportKey(t time.Time, ext string) string {
-	return path.Join(l.prefix, "logalert-report-"+t.UTC().Format("20060102T150405Z")+"."+ext)
+	return path.Join(l.prefix, "logalert-report-"+t.UTC().Format("20060102T150405.000Z")+"."+ext)
 }
 
 // runExport is `logalert incidents export`.

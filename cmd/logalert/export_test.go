@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -73,7 +74,7 @@ func TestExportLocal(t *testing.T) {
 	assert.Contains(t, string(body), "incidents:\n  - incident_id: "+seedJob+"\n")
 }
 
-var reportKey = regexp.MustCompile(`^reports/daily/logalert-report-\d{8}T\d{6}Z\.yaml$`)
+var reportKey = regexp.MustCompile(`^reports/daily/logalert-report-\d{8}T\d{6}\.\d{3}Z\.yaml$`)
 
 func TestExportToS3(t *testing.T) {
 	endpoint := useMoto(t)
@@ -102,7 +103,7 @@ func TestExportToMissingBucket(t *testing.T) {
 	table := seed(t, endpoint)
 	_, _, err := runCLI(t, "incidents", "export", "--table", table, "--out", filepath.Join(t.TempDir(), "r.json"), "--s3", "s3://logalert-no-such-bucket/x")
 	require.Error(t, err)
-	assert.Regexp(t, `^upload report to s3://logalert-no-such-bucket/x/logalert-report-\d{8}T\d{6}Z\.json: bucket logalert-no-such-bucket does not exist: create it or fix --s3$`, err.Error())
+	assert.Regexp(t, `^upload report to s3://logalert-no-such-bucket/x/logalert-report-\d{8}T\d{6}\.\d{3}Z\.json: bucket logalert-no-such-bucket does not exist: create it or fix --s3$`, err.Error())
 }
 
 // TestExportRetriesThrottling puts a proxy answering S3's 503 SlowDown to
@@ -167,15 +168,17 @@ func TestUploadReportErrors(t *testing.T) {
 func TestReportKey(t *testing.T) {
 	when := seedTime
 	tests := []struct{ arg, want string }{
-		{"s3://b", "logalert-report-20261125T140500Z.json"},
-		{"s3://b/", "logalert-report-20261125T140500Z.json"},
-		{"s3://b/reports", "reports/logalert-report-20261125T140500Z.json"},
-		{"s3://b/reports/daily/", "reports/daily/logalert-report-20261125T140500Z.json"},
+		{"s3://b", "logalert-report-20261125T140500.000Z.json"},
+		{"s3://b/", "logalert-report-20261125T140500.000Z.json"},
+		{"s3://b/reports", "reports/logalert-report-20261125T140500.000Z.json"},
+		{"s3://b/reports/daily/", "reports/daily/logalert-report-20261125T140500.000Z.json"},
 	}
 	for _, tc := range tests {
 		loc, err := parseS3(tc.arg)
 		require.NoError(t, err)
 		assert.Equal(t, "b", loc.bucket)
 		assert.Equal(t, tc.want, loc.reportKey(when, "json"), tc.arg)
+		assert.NotEqual(t, loc.reportKey(when, "json"), loc.reportKey(when.Add(time.Millisecond), "json"),
+			"two reports in one second must not overwrite each other")
 	}
 }
