@@ -12,6 +12,10 @@ STATUS     ?=
 FUZZEXECS  ?= 40000x
 BENCHTIME  ?= 1s
 PARAMS     ?=
+ARGS       ?=
+# PARAMS reaches the recipes through the environment ("$$PARAMS"), so that
+# any quotes in it survive: PARAMS="ErrorPattern='?ERROR ?FATAL'" works.
+export PARAMS
 GO         ?= go
 
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
@@ -61,7 +65,7 @@ bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to en
 	@$(MAKE) --no-print-directory build
 
 demo: deps ## run the whole pipeline on this machine against moto_server (no AWS account)
-	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides '$(PARAMS)')
+	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides "$$PARAMS") $(ARGS)
 
 events: ## regenerate the sample payloads in events/
 	$(GO) generate ./events
@@ -69,7 +73,7 @@ events: ## regenerate the sample payloads in events/
 deploy: ## sam build + sam deploy (guided the first time: make deploy GUIDED=1)
 	@command -v sam >/dev/null || { echo "deploy: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
 	CGO_ENABLED=0 sam build
-	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides '$(PARAMS)')
+	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides "$$PARAMS")
 
 emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10
 	@command -v sam >/dev/null || { echo "emit: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }

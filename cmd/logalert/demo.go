@@ -206,13 +206,13 @@ func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, 
 	var b strings.Builder
 	b.WriteString("\nlook closer")
 	if ep.started && !f.keep {
-		b.WriteString(" (moto_server has stopped: run the demo with --keep to keep it up for these)")
+		b.WriteString(" (moto_server has stopped: run it with --keep, or make demo ARGS=--keep, to keep it up for these)")
 	}
 	b.WriteString(":\n")
 	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n", ep.url, d.Region)
 	fmt.Fprintf(&b, "  go run ./cmd/logalert incidents list --stack %s    # or: make incidents STACK_NAME=%s\n", d.StackName, d.StackName)
 	fmt.Fprintf(&b, "  go run ./cmd/logalert redrive --stack %s --local --dry-run\n", d.StackName)
-	fmt.Fprintf(&b, "  aws logs tail %s\n", d.LogGroup)
+	fmt.Fprintf(&b, "  aws logs tail %s    # AWS CLI v2\n", d.LogGroup)
 	if !smtp {
 		dir, err := filepath.Abs(f.outbox)
 		if err != nil {
