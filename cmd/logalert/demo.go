@@ -136,7 +136,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return errors.Join(runErr, err)
 	}
 	if f.output == "json" {
-		if err := writeJSON(stdout, res); err != nil {
+		if err := writeJSON(stdout, demoViewOf(res)); err != nil {
 			return err
 		}
 	} else {
@@ -248,4 +248,17 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
+}
+
+// demoView is the JSON form of a demo's result: the twin's hop-by-hop
+// figures, with the elapsed time in seconds and the incidents as
+// `incidents list -o json` shows them.
+type demoView struct {
+	*local.Result
+	ElapsedSeconds float64        `json:"elapsed_seconds"`
+	Incidents      []incidentView `json:"incidents"`
+}
+
+func demoViewOf(r *local.Result) demoView {
+	return demoView{Result: r, ElapsedSeconds: r.Elapsed.Seconds(), Incidents: viewsOf(r.Incidents, r.Deployment.Region)}
 }

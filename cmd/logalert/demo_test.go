@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/logalert/logalert/internal/local"
 )
 
 // demoRuns numbers the demo runs, so that each has a stack of its own.
@@ -94,9 +93,34 @@ func TestDemoCLI(t *testing.T) {
 		"--template", "../../template.yaml", "--stack", stack + "-json", "--period", "1s", "--quiet",
 		"--errors", "0", "--warnings", "0", "--infos", "1", "--outbox", outbox, "-o", "json",
 	}, &stdout, &stderr, os.Getenv))
-	var res local.Result
+	var res struct {
+		Deployment struct {
+			StackName string `json:"stack_name"`
+		} `json:"deployment"`
+		Emitted struct {
+			Lines int `json:"lines"`
+		} `json:"emitted"`
+		Alarms []struct {
+			Transitions []struct {
+				Old string `json:"old_state"`
+				New string `json:"new_state"`
+			} `json:"transitions"`
+		} `json:"alarms"`
+		ElapsedSeconds float64           `json:"elapsed_seconds"`
+		Incidents      []json.RawMessage `json:"incidents"`
+		DLQDepth       *int              `json:"dlq_depth"`
+	}
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res))
+	assert.Equal(t, stack+"-json", res.Deployment.StackName)
 	assert.Equal(t, 1, res.Emitted.Lines)
 	require.Len(t, res.Alarms, 1)
-	assert.Len(t, res.Alarms[0].Transitions, 1, "INSUFFICIENT_DATA -> OK only")
+	require.Len(t, res.Alarms[0].Transitions, 1, "INSUFFICIENT_DATA -> OK only")
+	assert.Equal(t, "INSUFFICIENT_DATA", res.Alarms[0].Transitions[0].Old)
+	assert.Equal(t, "OK", res.Alarms[0].Transitions[0].New)
+	assert.Greater(t, res.ElapsedSeconds, 0.0)
+	assert.NotNil(t, res.Incidents, "incidents is a list, as in incidents list -o json")
+	require.NotNil(t, res.DLQDepth)
+	for _, goName := range []string{`"Deployment":`, `"Elapsed":`, `"Emitted":`, `"Time":`, `"Severity":`, `"DLQDepth":`} {
+		assert.NotContains(t, stdout.String(), goName, "snake_case keys, like every other -o json")
+	}
 }

@@ -17,19 +17,20 @@ const initialReason = "Unchecked: Initial alarm creation"
 // Transition is one change of alarm state.
 type Transition struct {
 	// Old and New are the states before and after the change.
-	Old, New State
+	Old State `json:"old_state"`
+	New State `json:"new_state"`
 	// Reason is the human-readable NewStateReason, worded as CloudWatch
 	// words it, e.g. "Threshold Crossed: 1 out of the last 1 datapoints
 	// [5.0 (25/11/26 14:00:00)] was greater than or equal to the threshold
 	// (1.0) (minimum 1 datapoint for OK -> ALARM transition)."
-	Reason string
+	Reason string `json:"reason"`
 	// ReasonData is the machine-readable JSON CloudWatch keeps as
 	// StateReasonData (version, queryDate, startDate, statistic, period,
 	// recentDatapoints, threshold, evaluatedDatapoints). It is empty for
 	// SetState.
-	ReasonData string
+	ReasonData string `json:"reason_data,omitempty"`
 	// Time is when the state changed (StateChangeTime).
-	Time time.Time
+	Time time.Time `json:"time"`
 }
 
 // Evaluator holds the state of one alarm and moves it as CloudWatch would.

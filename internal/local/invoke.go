@@ -63,11 +63,11 @@ type InvokeConfig struct {
 
 // InvokeStats counts what an Invoker did.
 type InvokeStats struct {
-	Events         int // events submitted
-	Invocations    int // attempts, failed ones included
-	FailedAttempts int
-	Succeeded      int // events the function accepted
-	DeadLettered   int // events sent to the DLQ
+	Events         int `json:"events"`      // events submitted
+	Invocations    int `json:"invocations"` // attempts, failed ones included
+	FailedAttempts int `json:"failed_attempts"`
+	Succeeded      int `json:"succeeded"`     // events the function accepted
+	DeadLettered   int `json:"dead_lettered"` // events sent to the DLQ
 }
 
 // FailureRecord is the invocation record Lambda sends to an SQS on-failure

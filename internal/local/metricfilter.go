@@ -44,12 +44,12 @@ type Sample struct {
 
 // MetricStats counts what a MetricFilter did.
 type MetricStats struct {
-	Events   int     // events read
-	Matched  int     // events that matched the pattern and yielded a value
-	Samples  int     // values published, defaults included
-	Sum      float64 // sum of the values published
-	Datums   int     // MetricDatum sent (one per metric, minute and dimensions per call)
-	Requests int     // PutMetricData calls
+	Events   int     `json:"events"`   // events read
+	Matched  int     `json:"matched"`  // events that matched the pattern and yielded a value
+	Samples  int     `json:"samples"`  // values published, defaults included
+	Sum      float64 `json:"sum"`      // sum of the values published
+	Datums   int     `json:"datums"`   // MetricDatum sent (one per metric, minute and dimensions per call)
+	Requests int     `json:"requests"` // PutMetricData calls
 }
 
 // MetricFilter turns log events into metric values as a CloudWatch Logs

@@ -62,9 +62,9 @@ func NewRelay(q relayQueue, topics topicDirectory, queueURL string, mailer Maile
 
 // SentMail is one mail the Relay sent.
 type SentMail struct {
-	Where   string // what the Mailer returned: a file path, an SMTP address
-	To      string
-	Subject string
+	Where   string `json:"where"` // what the Mailer returned: a file path, an SMTP address
+	To      string `json:"to"`
+	Subject string `json:"subject"`
 }
 
 // Sent returns the mails sent so far, in order.

@@ -23,25 +23,25 @@ import (
 
 // AlarmResult is what became of one alarm.
 type AlarmResult struct {
-	Name        string
-	State       alarm.State
-	Transitions []alarm.Transition
-	Published   int // notifications published to SNS
+	Name        string             `json:"name"`
+	State       alarm.State        `json:"state"`
+	Transitions []alarm.Transition `json:"transitions"`
+	Published   int                `json:"published"` // notifications published to SNS
 }
 
 // Result is what a run did, hop by hop.
 type Result struct {
-	Deployment  Deployment
-	Elapsed     time.Duration // real time since New
-	Emitted     emit.Summary  // the emitter's invocations, added up
-	Shipped     ShipStats     // every stream the twin wrote, added up
-	Metrics     MetricStats   // every metric filter, added up
-	Alarms      []AlarmResult
-	Deliveries  SubscriptionStats // every subscription filter, added up
-	Invocations InvokeStats
-	Emails      []SentMail
-	Incidents   []incident.Incident
-	DLQDepth    int // messages in the dead-letter queue, in flight included
+	Deployment  Deployment          `json:"deployment"`
+	Elapsed     time.Duration       `json:"-"`       // real time since New
+	Emitted     emit.Summary        `json:"emitted"` // the emitter's invocations, added up
+	Shipped     ShipStats           `json:"shipped"` // every stream the twin wrote, added up
+	Metrics     MetricStats         `json:"metrics"` // every metric filter, added up
+	Alarms      []AlarmResult       `json:"alarms"`
+	Deliveries  SubscriptionStats   `json:"deliveries"` // every subscription filter, added up
+	Invocations InvokeStats         `json:"invocations"`
+	Emails      []SentMail          `json:"emails"`
+	Incidents   []incident.Incident `json:"-"`
+	DLQDepth    int                 `json:"dlq_depth"` // messages in the dead-letter queue, in flight included
 }
 
 // Result gathers what the twin did and reads the incidents table and the

@@ -54,10 +54,10 @@ var DefaultBackoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 5 * time.
 
 // ShipStats counts what a Shipper did.
 type ShipStats struct {
-	Events  int // events sent in accepted PutLogEvents calls
-	Bytes   int // message bytes of those events
-	Batches int // successful PutLogEvents calls
-	Retries int // PutLogEvents calls repeated after throttling or a server error
+	Events  int `json:"events"`  // events sent in accepted PutLogEvents calls
+	Bytes   int `json:"bytes"`   // message bytes of those events
+	Batches int `json:"batches"` // successful PutLogEvents calls
+	Retries int `json:"retries"` // PutLogEvents calls repeated after throttling or a server error
 }
 
 // Shipper writes lines to one log stream through PutLogEvents, the way a

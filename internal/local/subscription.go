@@ -22,9 +22,9 @@ type submitter interface {
 
 // SubscriptionStats counts what a Subscription did.
 type SubscriptionStats struct {
-	Events     int // events read
-	Matched    int // events the filter pattern matched
-	Deliveries int // payloads handed to the function
+	Events     int `json:"events"`     // events read
+	Matched    int `json:"matched"`    // events the filter pattern matched
+	Deliveries int `json:"deliveries"` // payloads handed to the function
 }
 
 // Subscription is a subscription filter with a Lambda destination: it

@@ -56,24 +56,24 @@ type Config struct {
 // Deployment names what the twin set up, for the commands that look
 // closer.
 type Deployment struct {
-	StackName string
-	Region    string
-	AccountID string
+	StackName string `json:"stack_name"`
+	Region    string `json:"region"`
+	AccountID string `json:"account_id"`
 	// LogGroup is the monitored log group, the one the emitter writes to.
-	LogGroup string
+	LogGroup string `json:"log_group"`
 	// Table is the incidents table.
-	Table string
+	Table string `json:"table"`
 	// Topics are the SNS topics, by logical id.
-	Topics map[string]string
+	Topics map[string]string `json:"topics"`
 	// DLQURL is the processor's dead-letter queue.
-	DLQURL string
+	DLQURL string `json:"dlq_url"`
 	// Alarms are the alarms the twin evaluates.
-	Alarms []string
+	Alarms []string `json:"alarms"`
 	// Parameters are the template's effective parameter values.
-	Parameters map[string]string
+	Parameters map[string]string `json:"parameters"`
 	// Skipped lists what runs in AWS but not here (see provision.Stack),
 	// and what the twin could not set up besides the pipeline.
-	Skipped []string
+	Skipped []string `json:"skipped"`
 }
 
 // clients are the service clients of one endpoint.
