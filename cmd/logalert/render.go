@@ -186,11 +186,13 @@ func tableWidth(flagWidth int, w io.Writer) int {
 const lastSeenLayout = "Jan _2 15:04"
 
 // incidentTable lays out the incidents table in width columns. With rows,
-// the COUNT and LOG GROUP columns fit them; without (watch), they are fixed.
-// When TEMPLATE would get narrower than 24 columns, SEV goes (the template
-// mostly starts with the level), then LOG GROUP gives way down to 12
-// columns, keeping the end of the name.
+// the COUNT and LOG GROUP columns fit them (LOG GROUP up to maxGroup);
+// without (watch), they are fixed. TEMPLATE takes the rest. When it would
+// get narrower than minTemplate columns, LOG GROUP gives way first, down to
+// minGroup columns (keeping the end of the name), and only then SEV goes
+// (the template mostly starts with the level anyway).
 func incidentTable(w io.Writer, width int, rows []incident.Incident) table {
+	const minTemplate, minGroup, maxGroup = 24, 12, 48
 	count, group := 5, 22
 	if rows != nil {
 		count, group = len("COUNT"), len("LOG GROUP")
@@ -198,9 +200,8 @@ func incidentTable(w io.Writer, width int, rows []incident.Incident) table {
 			count = max(count, len(strconv.FormatInt(in.Occurrences, 10)))
 			group = max(group, utf8.RuneCountInString(in.LogGroup))
 		}
-		group = min(group, 24)
+		group = min(group, maxGroup)
 	}
-	const minTemplate, minGroup = 24, 12
 	used := func(cols []column) int {
 		n := 0
 		for _, c := range cols {
@@ -216,12 +217,17 @@ func incidentTable(w io.Writer, width int, rows []incident.Incident) table {
 		{title: "LAST SEEN", width: len(lastSeenLayout)},
 		{title: "LOG GROUP", width: group, tail: true},
 	}
+	shrinkGroup := func() {
+		if short := minTemplate - (width - used(cols)); short > 0 {
+			g := &cols[len(cols)-1]
+			g.width -= min(short, max(g.width-minGroup, 0))
+		}
+	}
+	shrinkGroup()
 	if width-used(cols) < minTemplate {
 		cols = slices.Delete(cols, 2, 3)
-	}
-	if short := minTemplate - (width - used(cols)); short > 0 {
-		g := &cols[len(cols)-1]
-		g.width -= min(short, max(g.width-minGroup, 0))
+		cols[len(cols)-1].width = group
+		shrinkGroup()
 	}
 	return table{w: w, cols: append(cols, column{title: "TEMPLATE", width: max(width-used(cols), 8)})}
 }
