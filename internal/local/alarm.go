@@ -23,6 +23,7 @@ const (
 
 // alarmAPI is the subset of *cloudwatch.Client that Alarm calls.
 type alarmAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
 	SetAlarmState(ctx context.Context, in *cloudwatch.SetAlarmStateInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.SetAlarmStateOutput, error)
 }
@@ -67,9 +68,16 @@ func (a *Alarm) Transitions() []alarm.Transition { return a.transitions }
 func (a *Alarm) Published() int { return a.published }
 
 // Create puts the alarm into the endpoint and sets it to INSUFFICIENT_DATA,
-// the state of a new CloudWatch alarm (moto starts alarms in OK).
+// the state of a new CloudWatch alarm (moto starts alarms in OK). An alarm
+// that already exists (a second run against the same endpoint) keeps its
+// state, as PutMetricAlarm keeps it in CloudWatch, so a rerun sends no
+// spurious INSUFFICIENT_DATA -> OK notification.
 func (a *Alarm) Create(ctx context.Context) error {
 	c := a.cfg
+	old, err := a.cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{c.Name}})
+	if err != nil {
+		return fmt.Errorf("look up alarm %s: %w", c.Name, err)
+	}
 	in := &cloudwatch.PutMetricAlarmInput{
 		AlarmName:               aws.String(c.Name),
 		Namespace:               aws.String(c.Namespace),
@@ -101,6 +109,13 @@ func (a *Alarm) Create(ctx context.Context) error {
 	}
 	if _, err := a.cw.PutMetricAlarm(ctx, in); err != nil {
 		return fmt.Errorf("create alarm %s: %w", c.Name, err)
+	}
+	for _, m := range old.MetricAlarms {
+		if aws.ToString(m.AlarmName) == c.Name {
+			if _, _, err := a.ev.SetState(alarm.State(m.StateValue), aws.ToString(m.StateReason), m.StateUpdatedTimestamp.UTC()); err != nil {
+				return fmt.Errorf("alarm %s: %w", c.Name, err)
+			}
+		}
 	}
 	return a.setState(ctx, a.ev.State(), a.ev.Reason(), "")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -15,10 +16,16 @@ import (
 	"github.com/logalert/logalert/internal/alarm"
 )
 
-// fakeCloudWatch records the alarm calls.
+// fakeCloudWatch records the alarm calls; existing are the alarms
+// DescribeAlarms finds.
 type fakeCloudWatch struct {
-	put    []*cloudwatch.PutMetricAlarmInput
-	states []*cloudwatch.SetAlarmStateInput
+	existing []types.MetricAlarm
+	put      []*cloudwatch.PutMetricAlarmInput
+	states   []*cloudwatch.SetAlarmStateInput
+}
+
+func (f *fakeCloudWatch) DescribeAlarms(_ context.Context, _ *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: f.existing}, nil
 }
 
 func (f *fakeCloudWatch) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetricAlarmInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error) {
@@ -52,6 +59,29 @@ func testAlarmConfig() alarm.Config {
 		AlarmActions: []string{alarmTopic, "arn:aws:automate:us-east-1:ec2:stop"}, OKActions: []string{okTopic},
 		Region: "us-east-1", AccountID: "123456789012",
 	}
+}
+
+// A second run against the same endpoint finds the alarm: it keeps its
+// state, as PutMetricAlarm keeps it in CloudWatch, and notifies nobody
+// until the state really changes.
+func TestAlarmKeepsTheStateOfAnExistingAlarm(t *testing.T) {
+	cw, topics := &fakeCloudWatch{}, &fakeTopics{}
+	cw.existing = []types.MetricAlarm{{
+		AlarmName: aws.String("app-error-lines"), StateValue: types.StateValueOk,
+		StateReason: aws.String("Threshold Crossed: no datapoints were received"), StateUpdatedTimestamp: aws.Time(time.Now()),
+	}}
+	a, err := NewAlarm(cw, topics, testAlarmConfig())
+	require.NoError(t, err)
+	require.NoError(t, a.Create(t.Context()))
+	assert.Equal(t, alarm.StateOK, a.State())
+	require.Len(t, cw.states, 1)
+	assert.Equal(t, types.StateValueOk, cw.states[0].StateValue, "the state moto's PutMetricAlarm reset is put back")
+
+	_, changed, err := a.Evaluate(t.Context(), time.Date(2026, 11, 25, 14, 0, 1, 0, time.UTC))
+	require.NoError(t, err)
+	assert.False(t, changed, "no data, not breaching: still OK")
+	assert.Empty(t, a.Transitions())
+	assert.Empty(t, topics.published)
 }
 
 func TestAlarmLifecycle(t *testing.T) {
