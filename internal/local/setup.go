@@ -154,6 +154,12 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	t.out = t.writers[stream]
 	t.emitter = &emit.Handler{Out: t.out, Now: t.clock.Now, Log: t.log}
 	t.logf("setup", "stack %s from %s: %s", st.Name, t.cfg.Template, strings.Join(st.Created, ", "))
+	if len(st.NotCreated) > 0 {
+		// Functions, metric and subscription filters and the error alarm
+		// are played by the twin; roles, permissions, the dashboard and the
+		// self-monitoring alarms are left out.
+		t.logf("setup", "not provisioned from the template (the twin plays the functions and filters and puts the error alarm itself; the rest is left out): %s", strings.Join(st.NotCreated, ", "))
+	}
 	for _, s := range t.dep.Skipped {
 		t.logf("setup", "not here: %s", s)
 	}

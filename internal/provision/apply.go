@@ -29,6 +29,8 @@ type LogsAPI interface {
 type TopicAPI interface {
 	CreateTopic(ctx context.Context, in *sns.CreateTopicInput, optFns ...func(*sns.Options)) (*sns.CreateTopicOutput, error)
 	Subscribe(ctx context.Context, in *sns.SubscribeInput, optFns ...func(*sns.Options)) (*sns.SubscribeOutput, error)
+	ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, optFns ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
+	Unsubscribe(ctx context.Context, in *sns.UnsubscribeInput, optFns ...func(*sns.Options)) (*sns.UnsubscribeOutput, error)
 }
 
 // QueueAPI is the subset of *sqs.Client that Apply calls.
@@ -85,6 +87,12 @@ type Stack struct {
 	// Skipped says which settings of created resources the endpoint could
 	// not take, e.g. "AppLogGroup.KmsKeyId: no KMS key is created locally".
 	Skipped []string
+	// Unsubscribed lists the email endpoints Apply removed from the stack's
+	// topics because the template no longer declares them (AlarmEmail
+	// changed or emptied since an earlier run), as "topic ARN: endpoint".
+	Unsubscribed []string
+
+	emails map[string]map[string]bool // topic ARN -> declared "protocol:endpoint" of email subscriptions
 }
 
 // Env returns the samtemplate.Env that resolves the template against s, for
@@ -140,6 +148,7 @@ func Apply(ctx context.Context, c Clients, t *samtemplate.Template, stackName st
 		AccountID:   c.account(),
 		PhysicalIDs: map[string]string{},
 		Attributes:  map[string]map[string]string{},
+		emails:      map[string]map[string]bool{},
 	}
 	env := s.Env()
 	order, err := t.Order()
@@ -158,10 +167,55 @@ func Apply(ctx context.Context, c Clients, t *samtemplate.Template, stackName st
 			return nil, fmt.Errorf("apply %s: %w", id, err)
 		}
 	}
+	if err := s.pruneEmails(ctx, c); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
 	if s.Outputs, err = t.EvalOutputs(env); err != nil {
 		return nil, fmt.Errorf("apply: outputs: %w", err)
 	}
 	return s, nil
+}
+
+// declare records a subscription the template declares, if it is an email
+// one (the only kind pruneEmails removes).
+func (s *Stack) declare(topicARN, protocol, endpoint string) {
+	if protocol != "email" && protocol != "email-json" {
+		return
+	}
+	if s.emails[topicARN] == nil {
+		s.emails[topicARN] = map[string]bool{}
+	}
+	s.emails[topicARN][protocol+":"+endpoint] = true
+}
+
+// pruneEmails removes from the stack's topics the email subscriptions the
+// template does not declare, as a CloudFormation update deletes a removed
+// AWS::SNS::Subscription. Other protocols (the twin's own SQS relay, say)
+// are left alone.
+func (s *Stack) pruneEmails(ctx context.Context, c Clients) error {
+	for topic, declared := range s.emails {
+		var next *string
+		for {
+			out, err := c.SNS.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic), NextToken: next})
+			if err != nil {
+				return fmt.Errorf("list subscriptions of %s: %w", topic, err)
+			}
+			for _, sub := range out.Subscriptions {
+				proto, endpoint := aws.ToString(sub.Protocol), aws.ToString(sub.Endpoint)
+				if (proto != "email" && proto != "email-json") || declared[proto+":"+endpoint] {
+					continue
+				}
+				if _, err := c.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: sub.SubscriptionArn}); err != nil {
+					return fmt.Errorf("unsubscribe %s from %s: %w", endpoint, topic, err)
+				}
+				s.Unsubscribed = append(s.Unsubscribed, topic+": "+endpoint)
+			}
+			if next = out.NextToken; next == nil {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Stack) apply(ctx context.Context, c Clients, t *samtemplate.Template, id string, env *samtemplate.Env) error {
@@ -332,6 +386,9 @@ func (s *Stack) topic(ctx context.Context, c Clients, t *samtemplate.Template, i
 		return "", fmt.Errorf("create topic %s: %w", name, err)
 	}
 	arn := aws.ToString(out.TopicArn)
+	if s.emails[arn] == nil { // every topic of the stack is pruned, even with no email declared
+		s.emails[arn] = map[string]bool{}
+	}
 	for i, sub := range list(props, "Subscription") {
 		m, _ := sub.(map[string]any)
 		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{
@@ -339,6 +396,7 @@ func (s *Stack) topic(ctx context.Context, c Clients, t *samtemplate.Template, i
 		}); err != nil {
 			return "", fmt.Errorf("topic %s: Properties.Subscription[%d]: %w", name, i, err)
 		}
+		s.declare(arn, str(m, "Protocol"), str(m, "Endpoint"))
 	}
 	return arn, nil
 }
@@ -377,6 +435,7 @@ func (s *Stack) subscription(ctx context.Context, c Clients, t *samtemplate.Temp
 	if err != nil {
 		return "", fmt.Errorf("subscribe %s to %s: %w", *in.Endpoint, *in.TopicArn, err)
 	}
+	s.declare(*in.TopicArn, *in.Protocol, *in.Endpoint)
 	return aws.ToString(out.SubscriptionArn), nil
 }
 

@@ -237,6 +237,40 @@ func TestProvisionApplyExistingResources(t *testing.T) {
 	assert.Equal(t, "LogAlert/"+stack+"/Processor", vars["METRICS_NAMESPACE"])
 }
 
+// A rerun with another AlarmEmail moves the subscription, as a
+// CloudFormation update would; an empty one removes it.
+func TestProvisionApplyMovesTheEmailSubscription(t *testing.T) {
+	cfg := awsConfig(t)
+	const stack = "apply-email-moves"
+	emails := func(st *provision.Stack) []string {
+		out, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(t.Context(), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(st.Outputs["AlertsTopicArn"])})
+		require.NoError(t, err)
+		var got []string
+		for _, s := range out.Subscriptions {
+			got = append(got, aws.ToString(s.Protocol)+":"+aws.ToString(s.Endpoint))
+		}
+		return got
+	}
+	apply := func(email string) *provision.Stack {
+		tmpl := loadTemplate(t)
+		require.NoError(t, tmpl.SetParameters(map[string]string{"AlarmEmail": email}))
+		st, err := provision.Apply(t.Context(), provision.NewClients(cfg), tmpl, stack)
+		require.NoError(t, err)
+		return st
+	}
+
+	st := apply("first@example.com")
+	assert.Equal(t, []string{"email:first@example.com"}, emails(st))
+	assert.Empty(t, st.Unsubscribed)
+
+	st = apply("second@example.com")
+	assert.Equal(t, []string{"email:second@example.com"}, emails(st))
+	assert.Equal(t, []string{st.Outputs["AlertsTopicArn"] + ": first@example.com"}, st.Unsubscribed)
+
+	st = apply("")
+	assert.Empty(t, emails(st))
+}
+
 func TestProvisionCreateTableRejectsOtherKeySchema(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	const name = "incidents-other-keys"
