@@ -18,6 +18,11 @@ ARGS       ?=
 export PARAMS
 GO         ?= go
 
+# Python tools missing from PATH are installed into a project virtualenv,
+# which the recipes see first.
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
@@ -26,11 +31,12 @@ SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-a
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## check (and where possible install) what the tests need: Go, moto_server, cfn-lint
+deps: ## check (and where missing install into .venv) what the tests need: Go, moto_server, cfn-lint
 	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (or a Go that can fetch that toolchain): https://go.dev/dl/" >&2; exit 1; }
-	@command -v moto_server >/dev/null || { echo "installing moto_server: pip install 'moto[server]'" >&2; python3 -m pip install --quiet 'moto[server]'; }
-	@command -v cfn-lint >/dev/null || { echo "installing cfn-lint: pip install cfn-lint" >&2; python3 -m pip install --quiet cfn-lint; }
-	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH (pip install 'moto[server]' cfn-lint)" >&2; exit 1; }
+	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { \
+		echo "installing moto[server] and cfn-lint into .venv (python3 -m venv; the system Python may refuse pip installs)" >&2; \
+		python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet 'moto[server]' cfn-lint || true; }
+	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH: pip install 'moto[server]' cfn-lint (or pipx install), or install python3-venv and run make deps again" >&2; exit 1; }
 
 build: ## build the Lambda binaries (linux/arm64 bootstrap) into bin/, no SAM needed
 	@for fn in processor emitter; do \
