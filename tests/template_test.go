@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,17 @@ func TestTemplateParameters(t *testing.T) {
 		assert.ErrorContains(t, err, "parameter "+p)
 	}
 	assert.NoError(t, tmpl.SetParameters(map[string]string{"AlarmEmail": "ops@example.com"}))
+
+	// M out of N: the Rules reject M > N before any change set, for every N.
+	for n := 1; n <= 24; n++ {
+		ok := map[string]string{"EvaluationPeriods": strconv.Itoa(n), "DatapointsToAlarm": strconv.Itoa(n)}
+		assert.NoError(t, loadRepoTemplate(t).SetParameters(ok), "%d out of %d", n, n)
+		if n < 24 {
+			bad := map[string]string{"EvaluationPeriods": strconv.Itoa(n), "DatapointsToAlarm": strconv.Itoa(n + 1)}
+			assert.ErrorContains(t, loadRepoTemplate(t).SetParameters(bad),
+				fmt.Sprintf("DatapointsToAlarm must be at most EvaluationPeriods (%d)", n), "%d out of %d", n+1, n)
+		}
+	}
 }
 
 // samconfig.toml's parameter_overrides must be valid and spell out the

@@ -16,6 +16,7 @@ var shortForms = map[string]string{
 	"!Sub":          "Fn::Sub",
 	"!If":           "Fn::If",
 	"!Equals":       "Fn::Equals",
+	"!Contains":     "Fn::Contains",
 	"!Not":          "Fn::Not",
 	"!And":          "Fn::And",
 	"!Or":           "Fn::Or",

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +101,38 @@ func (t *Template) ResolveProperties(logicalID string, env *Env) (map[string]any
 // Condition evaluates the named condition.
 func (t *Template) Condition(name string, env *Env) (bool, error) {
 	return t.evaluator(env).condition(name)
+}
+
+// CheckRules evaluates the Rules section as CloudFormation does before it
+// makes a change set: for every rule whose RuleCondition holds, each
+// assertion must hold. The error names each failed assertion by rule and
+// AssertDescription.
+func (t *Template) CheckRules(env *Env) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(t.Rules)) {
+		r := t.Rules[name]
+		e := t.evaluator(env)
+		if r.RuleCondition != nil {
+			ok, err := e.condExpr(r.RuleCondition)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: RuleCondition: %w", name, err))
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		for i, a := range r.Assertions {
+			ok, err := e.condExpr(a.Assert)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("rule %s: Assertions[%d]: %w", name, i, err))
+			case !ok:
+				errs = append(errs, fmt.Errorf("rule %s: %s", name, cmp.Or(a.Description, "assertion "+strconv.Itoa(i)+" failed")))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Active reports whether the resource is created: true when it has no
@@ -623,6 +657,16 @@ func (e *evaluator) condExpr(expr any) (bool, error) {
 				return false, err
 			}
 			return equal(l[0], l[1]), nil
+		case "Fn::Contains": // rules only: [list, value]
+			l, err := e.args(fn, arg, "", 2)
+			if err != nil {
+				return false, err
+			}
+			list, ok := l[0].([]any)
+			if !ok {
+				return false, fmt.Errorf("Fn::Contains: want a list of values first, got %s", describe(l[0]))
+			}
+			return slices.ContainsFunc(list, func(x any) bool { return equal(x, l[1]) }), nil
 		case "Fn::Not":
 			l, ok := arg.([]any)
 			if !ok || len(l) != 1 {

@@ -154,8 +154,8 @@ func (p *Parameter) check(v string) error {
 // are valid, makes them the parameters' effective values. It reports every
 // problem together: unknown parameters, values outside AllowedValues or not
 // matching AllowedPattern, non-numbers for Number parameters, values outside
-// MinValue/MaxValue or MinLength/MaxLength, and parameters left with no
-// value at all.
+// MinValue/MaxValue or MinLength/MaxLength, parameters left with no value
+// at all, and then the Rules section's failed assertions (CheckRules).
 func (t *Template) SetParameters(overrides map[string]string) error {
 	var errs []error
 	for name, v := range overrides {
@@ -176,8 +176,16 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 	if err := joinSorted(errs); err != nil {
 		return fmt.Errorf("parameters: %w", err)
 	}
+	old := map[string]*string{}
 	for name, v := range overrides {
+		old[name] = t.Parameters[name].value
 		t.Parameters[name].value = &v
+	}
+	if err := t.CheckRules(nil); err != nil {
+		for name, v := range old { // all or nothing
+			t.Parameters[name].value = v
+		}
+		return fmt.Errorf("parameters: %w", err)
 	}
 	return nil
 }

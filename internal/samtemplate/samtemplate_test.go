@@ -193,6 +193,9 @@ func TestTemplateSetParameters(t *testing.T) {
 				"parameter Stage=\"qa\": not one of the AllowedValues [dev, prod]",
 		},
 		{"not a number", map[string]string{"Days": "ten"}, nil, "parameters: parameter Days=\"ten\": \"ten\" is not a number"},
+		{"rules hold", map[string]string{"Stage": "prod", "Email": "ops@example.com", "Days": "90"}, map[string]string{"Stage": "prod", "Days": "90"}, ""},
+		{"rules fail", map[string]string{"Stage": "prod", "Days": "30"}, nil, "parameters: rule ProdNeedsEmail: prod needs an Email"},
+		{"a rule without a condition", map[string]string{"Days": "30"}, nil, "parameters: rule ShortRetentionInDev: dev keeps logs 1, 7 or 14 days"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,7 +316,7 @@ func TestTemplateEvalWithoutStackName(t *testing.T) {
 
 func TestTemplateResolveProperties(t *testing.T) {
 	tmpl := load(t)
-	require.NoError(t, tmpl.SetParameters(map[string]string{"Stage": "prod"}))
+	require.NoError(t, tmpl.SetParameters(map[string]string{"Stage": "prod", "Email": "ops@example.com"}))
 	got, err := tmpl.ResolveProperties("Fn", env())
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{

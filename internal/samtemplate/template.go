@@ -23,8 +23,24 @@ type Template struct {
 	Parameters map[string]*Parameter
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
-	Resources  map[string]*Resource
-	Outputs    map[string]*Output
+	// Rules holds the parameter rules; see CheckRules.
+	Rules     map[string]*Rule
+	Resources map[string]*Resource
+	Outputs   map[string]*Output
+}
+
+// Rule is one entry of the Rules section: when RuleCondition holds (or is
+// absent), every assertion must hold for the parameters to be accepted.
+type Rule struct {
+	Name          string
+	RuleCondition any // a condition expression, or nil
+	Assertions    []Assertion
+}
+
+// Assertion is one assertion of a Rule.
+type Assertion struct {
+	Assert      any // a condition expression
+	Description string
 }
 
 // Resource is one entry of the Resources section.
@@ -82,6 +98,7 @@ func Parse(data []byte) (*Template, error) {
 		Resources:  map[string]*Resource{},
 		Outputs:    map[string]*Output{},
 		Conditions: map[string]any{},
+		Rules:      map[string]*Rule{},
 	}
 	var errs []error
 	if s, ok := top["Description"].(string); ok {
@@ -103,6 +120,15 @@ func Parse(data []byte) (*Template, error) {
 	var conds map[string]any
 	if conds, errs = section(top, "Conditions", errs); conds != nil {
 		t.Conditions = conds
+	}
+	rules, errs := section(top, "Rules", errs)
+	for name, v := range rules {
+		r, err := parseRule(name, v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		t.Rules[name] = r
 	}
 	params, errs := section(top, "Parameters", errs)
 	for name, v := range params {
@@ -395,4 +421,26 @@ func subVars(s string) []string {
 func joinSorted(errs []error) error {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
+}
+
+// parseRule reads one entry of the Rules section.
+func parseRule(name string, v any) (*Rule, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("rule %s: not a mapping", name)
+	}
+	r := &Rule{Name: name, RuleCondition: m["RuleCondition"]}
+	list, ok := m["Assertions"].([]any)
+	if !ok || len(list) == 0 {
+		return nil, fmt.Errorf("rule %s: Assertions: want a list of assertions", name)
+	}
+	for i, a := range list {
+		am, ok := a.(map[string]any)
+		if !ok || am["Assert"] == nil {
+			return nil, fmt.Errorf("rule %s: Assertions[%d]: want a mapping with Assert", name, i)
+		}
+		desc, _ := am["AssertDescription"].(string)
+		r.Assertions = append(r.Assertions, Assertion{Assert: am["Assert"], Description: desc})
+	}
+	return r, nil
 }
