@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -36,13 +38,14 @@ type demoFlags struct {
 	template, stack, outbox, output string
 	period                          time.Duration
 	keep, quiet                     bool
+	failDeliveries                  int
 	overrides                       map[string]string
 	emit                            emit.Request
 }
 
 // parseDemoFlags reads and checks the demo's command line.
 func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
-	fs := newFlagSet("demo", "demo [--parameter-overrides \"K=V ...\"] [--period 5s] [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--keep] [--quiet] [-o text|json]", stderr)
+	fs := newFlagSet("demo", "demo [--parameter-overrides \"K=V ...\"] [--period 5s] [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--fail-deliveries N] [--keep] [--quiet] [-o text|json]", stderr)
 	var (
 		f                       demoFlags
 		overrides               string
@@ -56,6 +59,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.IntVar(&nWarns, "warnings", emit.DefaultWarnings, "warning lines the emitter writes")
 	fs.IntVar(&nInfos, "infos", emit.DefaultInfos, "info lines the emitter writes")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "`directory` for the emails, one .eml file each (with $SMTP_ADDR set they go to that SMTP server instead)")
+	fs.IntVar(&f.failDeliveries, "fail-deliveries", 0, "make every attempt of the first `N` subscription deliveries fail, so they end in the dead-letter queue (then try: logalert redrive --local, with --keep)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
 	fs.StringVar(&f.output, "output", "text", "summary `format`: text or json")
@@ -71,6 +75,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 		return f, usagef("--output must be text or json, not %q", f.output)
 	case f.period < 0:
 		return f, usagef("--period must not be negative")
+	case f.failDeliveries < 0:
+		return f, usagef("--fail-deliveries must be 0 or more")
 	}
 	f.emit = emit.Request{ErrorCount: &nErrors, WarnCount: &nWarns, InfoCount: &nInfos}
 	if _, _, _, err := f.emit.Counts(); err != nil {
@@ -108,6 +114,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		Period:    f.period,
 		Progress:  progress,
 		Mailer:    &local.Outbox{Dir: f.outbox},
+	}
+	if f.failDeliveries > 0 {
+		cfg.Fault = failFirst(f.failDeliveries)
 	}
 	if addr := getenv("SMTP_ADDR"); addr != "" {
 		cfg.Mailer = local.SMTP{Addr: addr}
@@ -261,4 +270,26 @@ type demoView struct {
 
 func demoViewOf(r *local.Result) demoView {
 	return demoView{Result: r, ElapsedSeconds: r.Elapsed.Seconds(), Incidents: viewsOf(r.Incidents, r.Deployment.Region)}
+}
+
+// failFirst is --fail-deliveries: a local.FaultFunc that fails every
+// attempt of the first n distinct deliveries, so that Lambda's retries run
+// out and they land in the dead-letter queue.
+func failFirst(n int) local.FaultFunc {
+	var (
+		mu     sync.Mutex
+		doomed = map[string]bool{}
+	)
+	return func(attempt int, ev events.CloudwatchLogsEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		d := ev.AWSLogs.Data
+		if attempt == 1 && len(doomed) < n {
+			doomed[d] = true
+		}
+		if doomed[d] {
+			return fmt.Errorf("--fail-deliveries: attempt %d made to fail", attempt)
+		}
+		return nil
+	}
 }

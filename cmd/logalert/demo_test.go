@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,6 +31,7 @@ func TestDemoUsage(t *testing.T) {
 		{"period", []string{"--period", "-1s"}, "--period must not be negative"},
 		{"count", []string{"--errors", "-1"}, "emit: bad request: counts must not be negative (error_count=-1, warn_count=2, info_count=10)"},
 		{"overrides", []string{"--parameter-overrides", `ErrorPattern="?ERROR`}, "parameter overrides: unterminated \" quote"},
+		{"fail deliveries", []string{"--fail-deliveries", "-1"}, "--fail-deliveries must be 0 or more"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,6 +44,49 @@ func TestDemoUsage(t *testing.T) {
 	_, stderr, err := runCLI(t, "demo", "-h")
 	assert.True(t, errors.Is(err, flag.ErrHelp))
 	assert.Contains(t, stderr, "usage: logalert demo")
+}
+
+func TestFailFirst(t *testing.T) {
+	fault := failFirst(2)
+	ev := func(data string) events.CloudwatchLogsEvent {
+		return events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: data}}
+	}
+	assert.Error(t, fault(1, ev("a")))
+	assert.Error(t, fault(1, ev("b")))
+	assert.NoError(t, fault(1, ev("c")), "only the first two deliveries fail")
+	assert.Error(t, fault(2, ev("a")), "every attempt of a doomed delivery fails")
+	assert.Error(t, fault(3, ev("b")))
+	assert.NoError(t, fault(2, ev("c")))
+}
+
+// --fail-deliveries puts a delivery in the dead-letter queue, for redrive to
+// take it from there.
+func TestDemoFailDeliveries(t *testing.T) {
+	useMoto(t)
+	stack := fmt.Sprintf("demo-fail-%d", demoRuns.Add(1))
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, demo(t.Context(), []string{
+		"--template", "../../template.yaml", "--stack", stack, "--period", "1s", "--quiet", "--outbox", t.TempDir(),
+		"--errors", "1", "--warnings", "0", "--infos", "0", "--fail-deliveries", "1", "-o", "json",
+	}, &stdout, &stderr, os.Getenv)) // useMoto set AWS_ENDPOINT_URL
+	var res struct {
+		Invocations struct {
+			DeadLettered int `json:"dead_lettered"`
+		} `json:"invocations"`
+		Incidents []json.RawMessage `json:"incidents"`
+		DLQDepth  int               `json:"dlq_depth"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res), stdout.String())
+	assert.Equal(t, 1, res.DLQDepth)
+	assert.Equal(t, 1, res.Invocations.DeadLettered, "the one error event")
+	assert.Empty(t, res.Incidents)
+
+	out, _, err := runCLI(t, "redrive", "--stack", stack, "--local")
+	require.NoError(t, err)
+	assert.Contains(t, out, "redriven 1, failed 0, skipped 0")
+	list, _, err := runCLI(t, "incidents", "list", "--stack", stack, "-o", "json")
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(list, `"incident_id"`), "the redriven delivery counted")
 }
 
 // TestDemoCLI runs `logalert demo` against moto through AWS_ENDPOINT_URL,
