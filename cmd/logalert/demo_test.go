@@ -106,7 +106,7 @@ func TestDemoCLI(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out, "logalert demo: stack "+stack+", log group /logalert/"+stack+"/app ("), out)
 	for _, want := range []string{
 		"lines emitted      4 (3 errors, 0 warnings, 1 infos); 4 events stored in 1 PutLogEvents call",
-		"datapoints         4 (sum 3; 3 events matched the metric filter) in 1 PutMetricData call",
+		"metric             4 values (3 events matched the metric filter), sum 3, sent as 1 MetricDatum in 1 PutMetricData call",
 		"alarm              " + stack + "-error-lines: now OK, 3 notifications published",
 		"deliveries         1 payload of the 3 events the subscription matched: 1 processed, 0 dead-lettered (0 failed attempts)",
 		"emails             6",

@@ -151,8 +151,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(&b, "logalert demo: stack %s, log group %s (%.1fs)\n\n", d.StackName, d.LogGroup, r.Elapsed.Seconds())
 	row("lines emitted", "%d (%d errors, %d warnings, %d infos); %s stored in %s",
 		r.Emitted.Lines, r.Emitted.Errors, r.Emitted.Warnings, r.Emitted.Infos, plural(r.Shipped.Events, "event"), plural(r.Shipped.Batches, "PutLogEvents call"))
-	row("datapoints", "%d (sum %g; %s matched the metric filter) in %s",
-		r.Metrics.Samples, r.Metrics.Sum, plural(r.Metrics.Matched, "event"), plural(r.Metrics.Requests, "PutMetricData call"))
+	row("metric", "%s (%s matched the metric filter), sum %g, sent as %d MetricDatum in %s",
+		plural(r.Metrics.Samples, "value"), plural(r.Metrics.Matched, "event"), r.Metrics.Sum,
+		r.Metrics.Datums, plural(r.Metrics.Requests, "PutMetricData call"))
 	for _, a := range r.Alarms {
 		row("alarm", "%s: now %s, %s published", a.Name, a.State, plural(a.Published, "notification"))
 		for _, tr := range a.Transitions {
