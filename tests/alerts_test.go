@@ -2,7 +2,9 @@ package tests
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/awstest"
+	"github.com/logalert/logalert/internal/pipeline"
 )
 
 // topicInbox creates an SNS topic with an SQS queue subscribed, so a test
@@ -94,6 +97,25 @@ func TestAlertsOncePerOpenedIncident(t *testing.T) {
 	require.NoError(t, p.Handle(t.Context(), ev))
 	require.NoError(t, p.Handle(t.Context(), mixedBatch(t)))
 	assert.Empty(t, inbox.drain(t))
+}
+
+// Concurrent redeliveries of one payload all see the pending alerts of the
+// incidents it opened; each alert is claimed before it is published, so it
+// goes out once.
+func TestConcurrentRedeliveryAlertsOnce(t *testing.T) {
+	e := newEnv(t)
+	e.proxy.Serialize(true) // moto's own conditional writes race; ours must not
+	e.proxy.SetLatency(20 * time.Millisecond)
+	inbox := newTopicInbox(t)
+	procs := []*pipeline.Processor{e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil), e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil)}
+	ev := mixedBatch(t)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() { assert.NoError(t, procs[i%2].Handle(t.Context(), ev)) })
+	}
+	wg.Wait()
+	assert.Len(t, subjects(inbox.drain(t)), 3, "one alert per opened incident, however many deliveries raced")
+	assert.Equal(t, mixedCounts, counts(e.incidents(t)))
 }
 
 func TestAlertOnReopen(t *testing.T) {

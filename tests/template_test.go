@@ -27,12 +27,14 @@ const templatePath = "../template.yaml"
 
 // processorActions is exactly what the processor calls: internal/store's
 // BatchGetItem, TransactWriteItems of Put items (authorized per item as
-// dynamodb:PutItem) and BatchWriteItem; internal/notify's sns:Publish to the
+// dynamodb:PutItem), UpdateItem (alert claims) and BatchWriteItem;
+// internal/notify's sns:Publish to the
 // KMS-encrypted topic; Lambda's on-failure destination; its own logs.
 var processorActions = []string{
 	"dynamodb:BatchGetItem",
 	"dynamodb:BatchWriteItem",
 	"dynamodb:PutItem",
+	"dynamodb:UpdateItem",
 	"kms:Decrypt",
 	"kms:GenerateDataKey",
 	"logs:CreateLogStream",

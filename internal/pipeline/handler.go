@@ -26,7 +26,9 @@ import (
 // recorder is the part of *store.Store the handler uses.
 type recorder interface {
 	Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (store.Result, error)
+	ClaimAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error)
 	ClearAlerts(ctx context.Context, alerts []store.Alert) error
+	ReleaseAlerts(ctx context.Context, alerts []store.Alert) error
 }
 
 // publisher announces an incident; *notify.Notifier implements it.
@@ -159,18 +161,28 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 	if h.alerts == nil || len(alerts) == 0 {
 		return 0, nil
 	}
+	// Claim first: a concurrent redelivery of this payload may hold the
+	// same pending alerts, and only one of us must publish each.
+	alerts, err := h.store.ClaimAlerts(ctx, alerts)
+	if err != nil {
+		return 0, err
+	}
 	var (
-		sent []store.Alert
-		errs []error
+		sent, failed []store.Alert
+		errs         []error
 	)
 	for _, a := range alerts {
 		if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
 			errs = append(errs, err)
+			failed = append(failed, a)
 			continue
 		}
 		sent = append(sent, a)
 	}
 	if err := h.store.ClearAlerts(ctx, sent); err != nil {
+		errs = append(errs, err)
+	}
+	if err := h.store.ReleaseAlerts(ctx, failed); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

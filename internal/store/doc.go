@@ -52,10 +52,16 @@
 // # Alerts
 //
 // When a write opens or reopens an incident its marker carries an alert
-// attribute. The caller publishes the alert and then calls ClearAlerts. If
-// publishing fails, the caller returns an error, the redelivery finds the
-// marker with its alert still set, and Record hands the alert out again: an
-// alert is published at least once, never lost.
+// attribute. The caller claims the alert (ClaimAlerts), publishes it and
+// then calls ClearAlerts. If publishing fails, the caller releases the claim
+// (ReleaseAlerts) and returns an error, the redelivery finds the marker with
+// its alert still set, and Record hands the alert out again: an alert is
+// published at least once, never lost. The claim, a conditional update
+// that takes a lease of AlertLease on the marker, makes it exactly once in
+// the common race: several deliveries of one payload at once all see the
+// pending alert, and only the one that wins the claim publishes it. Only a
+// claimer that dies between publishing and clearing, or outlives its
+// lease, can make an alert go out twice.
 //
 // # Reading and updating
 //

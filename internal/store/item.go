@@ -34,6 +34,7 @@ const (
 	attrVersion        = "version"
 	attrExpiresAt      = "expires_at"
 	attrAlert          = "alert"
+	attrAlertLease     = "alert_lease" // ms since the epoch until which a claimed alert is reserved
 
 	// StatusIndex is the global secondary index (status, last_seen).
 	StatusIndex = "by-status"

@@ -82,6 +82,7 @@ type Alert struct {
 	Incident incident.Incident
 	marker   string
 	expires  int64
+	lease    int64 // the lease ClaimAlerts took, ms since the epoch
 }
 
 // Result counts what Record did.
@@ -286,8 +287,67 @@ func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, 
 	return Alert{Change: change, Incident: in, marker: key, expires: expires}, true
 }
 
+// AlertLease is how long a claimed alert stays reserved for the delivery
+// that claimed it. Past it, another delivery may claim the alert again: the
+// claimer died between claiming and clearing, so the alert is still owed.
+const AlertLease = 30 * time.Second
+
+// ClaimAlerts reserves alerts for this caller before it publishes them, and
+// returns the ones it won. Each claim is a conditional update of the alert's
+// marker that succeeds only while the alert is pending and nobody holds an
+// unexpired lease on it, so of several deliveries racing on one payload (a
+// concurrent redelivery) exactly one publishes each alert; the others skip
+// it.
+func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) ([]Alert, error) {
+	now := s.now()
+	var won []Alert
+	for _, a := range alerts {
+		a.lease = now.Add(AlertLease).UnixMilli()
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
+			UpdateExpression:          aws.String("SET #lease = :until"),
+			ConditionExpression:       aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
+			ExpressionAttributeNames:  map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":until": num(a.lease), ":now": num(now.UnixMilli())},
+		})
+		var taken *types.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &taken):
+			continue // claimed by another delivery, or already published
+		case err != nil:
+			return won, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
+		}
+		won = append(won, a)
+	}
+	return won, nil
+}
+
+// ReleaseAlerts gives up the claims on alerts that could not be published,
+// so that the redelivery that follows can claim them at once instead of
+// after AlertLease. A lease taken over by someone else meanwhile is left
+// alone.
+func (s *Store) ReleaseAlerts(ctx context.Context, alerts []Alert) error {
+	var errs []error
+	for _, a := range alerts {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
+			UpdateExpression:          aws.String("REMOVE #lease"),
+			ConditionExpression:       aws.String("#lease = :mine"),
+			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
+		})
+		var taken *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &taken) {
+			errs = append(errs, fmt.Errorf("release the alert of %s: %w", a.Incident.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ClearAlerts marks alerts as published: it rewrites their markers without
-// the alert attribute, 25 to a BatchWriteItem.
+// the alert attribute (and its lease), 25 to a BatchWriteItem.
 func (s *Store) ClearAlerts(ctx context.Context, alerts []Alert) error {
 	for start := 0; start < len(alerts); start += 25 {
 		var reqs []types.WriteRequest
