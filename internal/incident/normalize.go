@@ -207,31 +207,22 @@ func closingQuote(s string, i int) int {
 }
 
 // isKeyAt reports whether a JSON key/value colon follows position i.
-func isKeyAt(s string, i int) bool {
+func isKeyAt(s string, i int) bool { return nextNonSpace(s, i) == ':' }
+
+// isJSONObject reports whether s starts, after white space, with '{'.
+func isJSONObject(s string) bool { return nextNonSpace(s, 0) == '{' }
+
+// nextNonSpace returns the first byte of s from i on that is not white
+// space, or 0 when there is none.
+func nextNonSpace(s string, i int) byte {
 	for ; i < len(s); i++ {
 		switch s[i] {
 		case ' ', '\t', '\n', '\r':
-		case ':':
-			return true
 		default:
-			return false
+			return s[i]
 		}
 	}
-	return false
-}
-
-// isJSONObject reports whether s starts, after white space, with '{'.
-func isJSONObject(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n':
-		case '{':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
+	return 0
 }
 
 func isSecretKey(word string) bool {

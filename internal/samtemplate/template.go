@@ -122,35 +122,14 @@ func Parse(data []byte) (*Template, error) {
 		t.Conditions = conds
 	}
 	rules, errs := section(top, "Rules", errs)
-	for name, v := range rules {
-		r, err := parseRule(name, v)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t.Rules[name] = r
-	}
+	errs = parseEntries(rules, parseRule, t.Rules, errs)
 	params, errs := section(top, "Parameters", errs)
-	for name, v := range params {
-		p, err := parseParameter(name, v)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t.Parameters[name] = p
-	}
+	errs = parseEntries(params, parseParameter, t.Parameters, errs)
 	resources, errs := section(top, "Resources", errs)
 	if len(resources) == 0 {
 		errs = append(errs, errors.New("template has no Resources"))
 	}
-	for id, v := range resources {
-		r, err := parseResource(id, v)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t.Resources[id] = r
-	}
+	errs = parseEntries(resources, parseResource, t.Resources, errs)
 	outputs, errs := section(top, "Outputs", errs)
 	for name, v := range outputs {
 		m, ok := v.(map[string]any)
@@ -421,6 +400,20 @@ func subVars(s string) []string {
 func joinSorted(errs []error) error {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return errors.Join(errs...)
+}
+
+// parseEntries parses every entry of a section into dst, adding what fails
+// to errs.
+func parseEntries[T any](section map[string]any, parse func(name string, v any) (T, error), dst map[string]T, errs []error) []error {
+	for name, v := range section {
+		x, err := parse(name, v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		dst[name] = x
+	}
+	return errs
 }
 
 // parseRule reads one entry of the Rules section.
