@@ -14,8 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/awstest"
+	"github.com/logalert/logalert/internal/filterpattern"
+	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/pipeline"
+	"github.com/logalert/logalert/internal/store"
 )
 
 // topicInbox creates an SNS topic with an SQS queue subscribed, so a test
@@ -116,6 +120,73 @@ func TestConcurrentRedeliveryAlertsOnce(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, subjects(inbox.drain(t)), 3, "one alert per opened incident, however many deliveries raced")
 	assert.Equal(t, mixedCounts, counts(e.incidents(t)))
+}
+
+// A claim that fails part-way releases the claims it took, so the retry
+// (here two at once) publishes every alert, once.
+func TestAlertClaimFailureLosesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.proxy.Serialize(true)
+	inbox := newTopicInbox(t)
+	procs := []*pipeline.Processor{e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil), e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil)}
+	e.proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "UpdateItem" && n == 2 {
+			return &awstest.Rejected
+		}
+		return nil
+	})
+	ev := mixedBatch(t)
+	require.Error(t, procs[0].Handle(t.Context(), ev))
+	assert.Len(t, subjects(inbox.drain(t)), 0, "the claims failed before anything was published")
+
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { assert.NoError(t, procs[i].Handle(t.Context(), ev)) })
+	}
+	wg.Wait()
+	assert.Len(t, subjects(inbox.drain(t)), 3)
+}
+
+// The store's side of a claim: a live lease makes an alert "held" (not
+// done), and once the lease runs out (its claimer died) the alert can be
+// claimed again; a cleared alert is neither.
+func TestAlertLease(t *testing.T) {
+	e := newEnv(t)
+	st := e.newStore(t, e.proxy.URL, store.WithAlertLease(300*time.Millisecond))
+	p, err := awslogs.Decode(mixedBatch(t).AWSLogs.Data, awslogs.DefaultLimits)
+	require.NoError(t, err)
+	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
+	require.NoError(t, err)
+	deltas := incident.Group(p, pattern).Deltas
+	ctx := t.Context()
+
+	res, err := st.Record(ctx, "delivery-1", deltas, true)
+	require.NoError(t, err)
+	require.Len(t, res.Alerts, 3)
+	won, held, err := st.ClaimAlerts(ctx, res.Alerts)
+	require.NoError(t, err)
+	assert.Len(t, won, 3)
+	assert.Empty(t, held)
+
+	again, err := st.Record(ctx, "delivery-1", deltas, true) // a racing redelivery
+	require.NoError(t, err)
+	require.Len(t, again.Alerts, 3, "the alerts are still pending")
+	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
+	require.NoError(t, err)
+	assert.Empty(t, won, "the first claimer's lease is live")
+	assert.Len(t, held, 3)
+
+	time.Sleep(400 * time.Millisecond) // the first claimer died: its lease runs out
+	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
+	require.NoError(t, err)
+	assert.Len(t, won, 3, "an expired lease is taken over")
+	assert.Empty(t, held)
+
+	require.NoError(t, st.ClearAlerts(ctx, won))
+	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
+	require.NoError(t, err)
+	assert.Empty(t, won, "published and cleared: nothing to claim")
+	assert.Empty(t, held)
 }
 
 func TestAlertOnReopen(t *testing.T) {

@@ -44,3 +44,11 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// TimeLeft reports whether ctx leaves at least d before its deadline (any
+// d, without one): a retry loop stops early enough to fail cleanly rather
+// than time out.
+func TimeLeft(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
+}

@@ -42,3 +42,11 @@ func TestSleep(t *testing.T) {
 	assert.ErrorIs(t, backoff.Sleep(ctx, time.Hour), context.Canceled, "a done context ends the wait")
 	assert.ErrorIs(t, backoff.Sleep(ctx, 0), context.Canceled)
 }
+
+func TestTimeLeft(t *testing.T) {
+	assert.True(t, backoff.TimeLeft(context.Background(), time.Hour), "no deadline: all the time in the world")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	assert.True(t, backoff.TimeLeft(ctx, time.Second))
+	assert.False(t, backoff.TimeLeft(ctx, 10*time.Second))
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/logalert/logalert/internal/awsconfig"
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/emf"
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/notify"
@@ -26,7 +27,7 @@ import (
 // recorder is the part of *store.Store the handler uses.
 type recorder interface {
 	Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (store.Result, error)
-	ClaimAlerts(ctx context.Context, alerts []store.Alert) ([]store.Alert, error)
+	ClaimAlerts(ctx context.Context, alerts []store.Alert) (won, held []store.Alert, err error)
 	ClearAlerts(ctx context.Context, alerts []store.Alert) error
 	ReleaseAlerts(ctx context.Context, alerts []store.Alert) error
 }
@@ -154,30 +155,49 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 	return c, err
 }
 
-// announce publishes every alert, then clears the published ones. Alerts
-// that failed stay pending in the store, and the error makes the delivery
-// come back for them.
+// announce publishes every alert exactly once across racing deliveries:
+// it claims each (a concurrent redelivery of this payload may hold the
+// same pending alerts), publishes the ones it won, then clears them. Alerts
+// another delivery holds are waited for, and taken over if their lease runs
+// out, for as long as the invocation has time. Alerts that failed to publish
+// are released and stay pending in the store, and the error makes the
+// delivery come back for them.
 func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, error) {
 	if h.alerts == nil || len(alerts) == 0 {
 		return 0, nil
 	}
-	// Claim first: a concurrent redelivery of this payload may hold the
-	// same pending alerts, and only one of us must publish each.
-	alerts, err := h.store.ClaimAlerts(ctx, alerts)
-	if err != nil {
-		return 0, err
-	}
 	var (
 		sent, failed []store.Alert
 		errs         []error
+		pending      = alerts
 	)
-	for _, a := range alerts {
-		if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
+	for attempt := 1; len(pending) > 0; attempt++ {
+		won, held, err := h.store.ClaimAlerts(ctx, pending)
+		if err != nil {
+			failed = append(failed, won...) // release what was claimed
 			errs = append(errs, err)
-			failed = append(failed, a)
-			continue
+			break
 		}
-		sent = append(sent, a)
+		for _, a := range won {
+			if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
+				errs = append(errs, err)
+				failed = append(failed, a)
+				continue
+			}
+			sent = append(sent, a)
+		}
+		if pending = held; len(pending) == 0 {
+			break
+		}
+		wait := alertWait.Delay(attempt)
+		if !backoff.TimeLeft(ctx, wait+time.Second) {
+			errs = append(errs, fmt.Errorf("%d alerts are still held by another delivery", len(pending)))
+			break
+		}
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			errs = append(errs, err)
+			break
+		}
 	}
 	if err := h.store.ClearAlerts(ctx, sent); err != nil {
 		errs = append(errs, err)
@@ -190,6 +210,10 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 	}
 	return len(sent), nil
 }
+
+// alertWait spaces the checks on alerts another delivery holds: it clears
+// them within a publish or two, or its lease runs out.
+var alertWait = backoff.Policy{Base: 50 * time.Millisecond, Max: 2 * time.Second}
 
 // emitMetrics writes the invocation's EMF record, if metrics are on (a
 // namespace and a writer).

@@ -59,8 +59,11 @@
 // published at least once, never lost. The claim, a conditional update
 // that takes a lease of AlertLease on the marker, makes it exactly once in
 // the common race: several deliveries of one payload at once all see the
-// pending alert, and only the one that wins the claim publishes it. Only a
-// claimer that dies between publishing and clearing, or outlives its
+// pending alert, and only the one that wins the claim publishes it. The
+// others find it "held" (pending under a live lease) and wait until it is
+// cleared, or take it over when the lease runs out (its claimer died), or
+// fail so that their delivery comes back; none treats a held alert as done.
+// Only a claimer that dies between publishing and clearing, or outlives its
 // lease, can make an alert go out twice.
 //
 // # Reading and updating

@@ -43,7 +43,8 @@ type Store struct {
 	db       dynamoAPI
 	table    string
 	now      func() time.Time
-	pageSize int32 // Query page size; 0: DynamoDB's (1 MB pages)
+	pageSize int32         // Query page size; 0: DynamoDB's (1 MB pages)
+	lease    time.Duration // how long a claimed alert stays reserved
 }
 
 // Option configures a Store.
@@ -52,6 +53,10 @@ type Option func(*Store)
 // WithClock sets the clock that stamps created_at/updated_at and marker
 // expiry (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithAlertLease sets how long a claimed alert stays reserved for its
+// claimer (default AlertLease).
+func WithAlertLease(d time.Duration) Option { return func(s *Store) { s.lease = d } }
 
 // DefaultMarkerTTL is how long idempotency markers live: longer than the
 // dead-letter queue keeps a payload (14 days, SQS's maximum), so that a
@@ -68,7 +73,7 @@ const DefaultMaxAttempts = 25
 // New returns a Store on table, using db (usually a *dynamodb.Client) for
 // every request.
 func New(db dynamoAPI, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now}
+	s := &Store{db: db, table: table, now: time.Now, lease: AlertLease}
 	for _, o := range opts {
 		o(s)
 	}
@@ -133,7 +138,7 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
 		wait := retryPolicy.Delay(attempt)
-		if attempt >= DefaultMaxAttempts || !timeLeft(ctx, wait+time.Second) {
+		if attempt >= DefaultMaxAttempts || !backoff.TimeLeft(ctx, wait+time.Second) {
 			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(w.items)/2, attempt, ErrContention, err)
 		}
 		if err := backoff.Sleep(ctx, wait); err != nil {
@@ -224,12 +229,6 @@ func retryable(e *types.TransactionCanceledException) bool {
 	return true
 }
 
-// timeLeft reports whether ctx leaves at least d before its deadline.
-func timeLeft(ctx context.Context, d time.Duration) bool {
-	deadline, ok := ctx.Deadline()
-	return !ok || time.Until(deadline) > d
-}
-
 // load reads the chunk's incidents and markers in one consistent
 // BatchGetItem, following UnprocessedKeys.
 func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delta) (map[string]incident.Incident, map[string]map[string]types.AttributeValue, error) {
@@ -288,39 +287,47 @@ func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, 
 }
 
 // AlertLease is how long a claimed alert stays reserved for the delivery
-// that claimed it. Past it, another delivery may claim the alert again: the
-// claimer died between claiming and clearing, so the alert is still owed.
+// that claimed it, by default. Past it, another delivery may claim the alert
+// again: the claimer died between claiming and clearing, so the alert is
+// still owed.
 const AlertLease = 30 * time.Second
 
-// ClaimAlerts reserves alerts for this caller before it publishes them, and
-// returns the ones it won. Each claim is a conditional update of the alert's
-// marker that succeeds only while the alert is pending and nobody holds an
-// unexpired lease on it, so of several deliveries racing on one payload (a
-// concurrent redelivery) exactly one publishes each alert; the others skip
-// it.
-func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) ([]Alert, error) {
+// ClaimAlerts reserves alerts for this caller before it publishes them. Each
+// claim is a conditional update of the alert's marker that succeeds only
+// while the alert is pending and nobody holds an unexpired lease on it, so of
+// several deliveries racing on one payload (a concurrent redelivery) exactly
+// one publishes each alert. It returns the alerts this caller won, and those
+// another caller holds: still pending, under a live lease. Those are not
+// done: the caller must wait and claim them again (the holder clears them,
+// or its lease runs out), or fail so that its delivery is retried. Alerts
+// that are neither were published already. On error, won holds the claims
+// taken so far, to release.
+func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) (won, held []Alert, err error) {
 	now := s.now()
-	var won []Alert
 	for _, a := range alerts {
-		a.lease = now.Add(AlertLease).UnixMilli()
+		a.lease = now.Add(s.lease).UnixMilli()
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
-			UpdateExpression:          aws.String("SET #lease = :until"),
-			ConditionExpression:       aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
-			ExpressionAttributeNames:  map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":until": num(a.lease), ":now": num(now.UnixMilli())},
+			TableName:                           &s.table,
+			Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
+			UpdateExpression:                    aws.String("SET #lease = :until"),
+			ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
+			ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(a.lease), ":now": num(now.UnixMilli())},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
-		var taken *types.ConditionalCheckFailedException
+		var failed *types.ConditionalCheckFailedException
 		switch {
-		case errors.As(err, &taken):
-			continue // claimed by another delivery, or already published
+		case errors.As(err, &failed):
+			if _, pending := failed.Item[attrAlert]; pending {
+				held = append(held, a) // another delivery is publishing it
+			}
 		case err != nil:
-			return won, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
+			return won, held, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
+		default:
+			won = append(won, a)
 		}
-		won = append(won, a)
 	}
-	return won, nil
+	return won, held, nil
 }
 
 // ReleaseAlerts gives up the claims on alerts that could not be published,
