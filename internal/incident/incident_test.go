@@ -44,8 +44,11 @@ func TestNormalize(t *testing.T) {
 		{"json secret value", `{"level":"ERROR","password":"letmein"}`, `{"level":"ERROR","password":"<redacted>"}`},
 		{"logfmt message is text", `time=2026-11-25T14:00:00Z level=ERROR msg="payment failed" order=12 user="bob"`, `time=<ts> level=ERROR msg="payment failed" order=<num> user="<*>"`},
 		{"logfmt message normalised", `level=ERROR msg="db timeout after 30s on 10.0.0.1" err='conn reset by "peer"'`, `level=ERROR msg="db timeout after <id> on <ip>" err='conn reset by "<*>"'`},
-		{"logfmt quoted level", `level="CRITICAL" Msg: "disk full"`, `level="CRITICAL" Msg: "disk full"`},
+		{"logfmt quoted level", `level="CRITICAL" Msg="disk full"`, `level="CRITICAL" Msg="disk full"`},
 		{"logfmt secret in a message key", `msg="retry password=hunter2"`, `msg="retry password=<redacted>"`},
+		{"logfmt secret in escaped quotes", `level=ERROR msg="login failed password=\"hunter two\""`, `level=ERROR msg="login failed password="<redacted>""`},
+		{"logfmt escaped json", `level=ERROR msg="request failed body={\"password\":\"letmein\"}"`, `level=ERROR msg="request failed body={"<*>":"<*>"}"`},
+		{"a colon is no logfmt key", `ERROR: "config.yaml" not found`, `ERROR: "<*>" not found`},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
@@ -128,6 +131,9 @@ func TestRedact(t *testing.T) {
 		{"secret_key pair", "auth failed secret_key=abc123XYZ user=bob", "auth failed secret_key=<redacted> user=bob"},
 		{"escaped quote in a secret", `{"password": "hunt\"er2", "user": "bob"}`, `{"password": "<redacted>", "user": "bob"}`},
 		{"single-quoted secret", "retry with token='abc def' now", "retry with token='<redacted>' now"},
+		{"secret in escaped quotes", `msg="login failed password=\"hunter two\"" user=bob`, `msg="login failed password=\"<redacted>\"" user=bob`},
+		{"escaped json inside a message", `msg="body={\"password\":\"letmein\",\"user\":\"bob\"}"`, `msg="body={\"password\":\"<redacted>\",\"user\":\"bob\"}"`},
+		{"escaped-quote secret then more", `password=\"hunter2\" user=\"bob\"`, `password=\"<redacted>\" user=\"bob\"`},
 		{"nothing to redact", "ERROR disk full on /dev/sda1", "ERROR disk full on /dev/sda1"},
 	}
 	for _, tc := range tests {

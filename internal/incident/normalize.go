@@ -61,8 +61,10 @@ func appendTemplate(dst []byte, message string) []byte {
 				// JSON strings, and the quoted message of a logfmt line
 				// (msg="payment failed"), are text: normalised, not
 				// replaced, or every line of a logger would be one incident.
+				// Escaped quotes inside are quotes again, so that a secret
+				// quoted in the text (password=\"x\") is seen as one.
 				dst = append(dst, c)
-				dst = appendTemplate(dst, content)
+				dst = appendTemplate(dst, unescapeQuotes(content))
 				dst = append(dst, c)
 				lastWord = ""
 			default:
@@ -96,8 +98,8 @@ func appendTemplate(dst []byte, message string) []byte {
 			switch {
 			case (c == '=' || c == ':') && isSecretKey(lastWord):
 				pending = true
-			case c == '=' || c == ':':
-				valueOf, lastWord = lastWord, ""
+			case c == '=':
+				valueOf, lastWord = lastWord, "" // logfmt's key=value
 			case c != ' ' && c != '\t' && c != '"' && c != '\'':
 				lastWord, valueOf = "", ""
 			}
@@ -235,6 +237,22 @@ func isSecretKey(word string) bool {
 		}
 	}
 	return false
+}
+
+// unescapeQuotes returns s with the backslash escapes of quotes and
+// backslashes undone (\" \' \\); it allocates only when s has one.
+func unescapeQuotes(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\'' || s[i+1] == '\\') {
+			i++
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 // textKeys are the logfmt keys whose quoted values are text to normalise,

@@ -19,13 +19,17 @@ var redactions = []struct {
 }{
 	// Credentials in URLs: scheme://user:secret@host.
 	{[]string{"://"}, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
+	// Values in escaped quotes, as a quoted message carries them:
+	// msg="login password=\"x\"", {\"token\":\"x\"}.
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\?["'])?\s*[:=]\s*)\\"(?:[^"\\]|\\[^"])*\\"`), `${1}\"<redacted>\"`},
 	// Quoted values of secret keys, escaped quotes and all: "password":
 	// "x\"y", token='x'.
 	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)"(?:[^"\\]|\\.)*"`), `${1}"<redacted>"`},
 	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)'(?:[^'\\]|\\.)*'`), `${1}'<redacted>'`},
 	// Unquoted values of secret keys, a bearer token included:
-	// password=x, Authorization: Bearer x.
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<]+`), "${1}<redacted>"},
+	// password=x, Authorization: Bearer x. A value starts with anything but
+	// a quote or a backslash (the quoted forms above have run).
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<\\][^\s,;&"'})\]<]*`), "${1}<redacted>"},
 	// Bearer tokens anywhere else.
 	{[]string{"bearer"}, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
 	// JSON Web Tokens.
