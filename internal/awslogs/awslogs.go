@@ -126,8 +126,9 @@ func (l Limits) orDefault() Limits {
 const idleDecoders = 4
 
 // maxIdleDecoderBytes is the most buffer memory an idle Decoder may keep:
-// room for the largest genuine delivery. A Decoder that grew past it (on a
-// hostile or unusual payload) is dropped after use.
+// several times what a genuine delivery needs (2–3 MiB of JSON, its copy
+// and its events). A Decoder that grew past it, on a hostile or unusual
+// payload near MaxDecompressedBytes, is dropped after use.
 const maxIdleDecoderBytes = 16 << 20
 
 // decoders is the free list of idle Decoders behind Decode and View. It is

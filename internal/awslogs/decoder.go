@@ -70,9 +70,20 @@ func View(data string, lim Limits, fn func(*Payload) error) error {
 	if err := d.decode(data, &d.view, func(b []byte) string {
 		return unsafe.String(unsafe.SliceData(b), len(b))
 	}); err != nil {
+		d.view.forget()
 		return err
 	}
 	return fn(&d.view)
+}
+
+// forget drops the strings p holds, keeping the capacity of its slices: a
+// failed View must not keep an arena the parser has since replaced alive
+// through the strings of an earlier view.
+func (p *Payload) forget() {
+	events, filters := p.LogEvents[:cap(p.LogEvents)], p.SubscriptionFilters[:cap(p.SubscriptionFilters)]
+	clear(events)
+	clear(filters)
+	*p = Payload{LogEvents: events[:0], SubscriptionFilters: filters[:0]}
 }
 
 // bufferBytes is the memory d's buffers hold, besides the gzip state.

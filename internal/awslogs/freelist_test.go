@@ -46,3 +46,17 @@ func TestFreeListIsBounded(t *testing.T) {
 	assert.Len(t, decoders, idleDecoders)
 	drainDecoders()
 }
+
+func TestFailedViewForgetsItsStrings(t *testing.T) {
+	d := new(Decoder)
+	data, err := Encode(&Payload{MessageType: MessageTypeData, LogGroup: "g", LogStream: "s",
+		SubscriptionFilters: []string{"f"}, LogEvents: []LogEvent{{ID: "1", Timestamp: 1, Message: "m"}}})
+	require.NoError(t, err)
+	require.NoError(t, d.decode(data, &d.view, func(b []byte) string { return string(b) }))
+	require.Equal(t, "m", d.view.LogEvents[0].Message)
+	d.view.forget()
+	assert.Empty(t, d.view.LogEvents)
+	assert.Empty(t, d.view.LogEvents[:1][0].Message, "the backing array lets go of the strings")
+	assert.Empty(t, d.view.SubscriptionFilters[:1][0])
+	assert.Empty(t, d.view.LogGroup)
+}

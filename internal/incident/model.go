@@ -92,7 +92,10 @@ func Open(d Delta, now time.Time) Incident {
 // sample follows the latest event, and a RESOLVED incident reopens if d has
 // an event after it was resolved. Events from before the resolve (a Lambda
 // retry, a late redrive from the dead-letter queue) are counted but reopen
-// nothing: they are the errors someone already resolved.
+// nothing: they are the errors someone already resolved. The comparison is
+// of the events' timestamps (the application's clock) with ResolvedAt (the
+// resolver's clock), so the two clocks must roughly agree, as NTP keeps
+// them.
 func (in Incident) Apply(d Delta, now time.Time) (Incident, Change) {
 	out := in
 	out.Occurrences += d.Count

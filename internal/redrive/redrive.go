@@ -177,7 +177,7 @@ func (r *Redriver) Run(ctx context.Context, opts Options) (sum Summary, err erro
 		if len(out.Messages) == 0 {
 			return sum, nil
 		}
-		for _, m := range out.Messages {
+		for k, m := range out.Messages {
 			id := aws.ToString(m.MessageId)
 			if seen[id] || (opts.Max > 0 && done >= opts.Max) || ctx.Err() != nil {
 				held[id] = aws.ToString(m.ReceiptHandle) // a repeat delivery, or one too many
@@ -199,10 +199,8 @@ func (r *Redriver) Run(ctx context.Context, opts Options) (sum Summary, err erro
 				opts.Progress(done, max(total, done), o)
 			}
 			if errors.Is(o.Err, ErrTargetUnavailable) {
-				for _, rest := range out.Messages {
-					if rid := aws.ToString(rest.MessageId); !seen[rid] {
-						held[rid] = aws.ToString(rest.ReceiptHandle)
-					}
+				for _, rest := range out.Messages[k+1:] { // with their newest receipt handles
+					held[aws.ToString(rest.MessageId)] = aws.ToString(rest.ReceiptHandle)
 				}
 				return sum, fmt.Errorf("stopped at message %s (it and those not yet tried stay in the queue): %w", id, o.Err)
 			}
