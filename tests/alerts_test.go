@@ -129,16 +129,30 @@ func TestAlertClaimFailureLosesNothing(t *testing.T) {
 	e.proxy.Serialize(true)
 	inbox := newTopicInbox(t)
 	procs := []*pipeline.Processor{e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil), e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil)}
+	ev := mixedBatch(t)
+
+	// 1. Publishing fails: the three alerts the delivery created (claimed
+	// with their markers) are released (UpdateItem 1-3) and stay pending.
 	e.proxy.SetFaults(func(op string, n int) *awstest.Fault {
-		if op == "UpdateItem" && n == 2 {
+		if op == "Publish" {
 			return &awstest.Rejected
 		}
 		return nil
 	})
-	ev := mixedBatch(t)
 	require.Error(t, procs[0].Handle(t.Context(), ev))
-	assert.Len(t, subjects(inbox.drain(t)), 0, "the claims failed before anything was published")
+	// 2. The redelivery claims the pending alerts (UpdateItem 4-6); the
+	// second claim fails, so the first is released and nothing published.
+	e.proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "UpdateItem" && n == 5 {
+			return &awstest.Rejected
+		}
+		return nil
+	})
+	require.Error(t, procs[0].Handle(t.Context(), ev))
+	assert.Empty(t, subjects(inbox.drain(t)), "nothing published yet")
 
+	// 3. Two redeliveries at once publish each alert once.
+	e.proxy.SetFaults(nil)
 	var wg sync.WaitGroup
 	for i := range 2 {
 		wg.Go(func() { assert.NoError(t, procs[i].Handle(t.Context(), ev)) })

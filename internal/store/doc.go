@@ -52,8 +52,9 @@
 // # Alerts
 //
 // When a write opens or reopens an incident its marker carries an alert
-// attribute. The caller claims the alert (ClaimAlerts), publishes it and
-// then calls ClearAlerts. If publishing fails, the caller releases the claim
+// attribute, and a lease: the delivery whose transaction wrote it owns it.
+// The caller claims the alerts it did not create (ClaimAlerts), publishes
+// them and then calls ClearAlerts. If publishing fails, the caller releases the claim
 // (ReleaseAlerts) and returns an error, the redelivery finds the marker with
 // its alert still set, and Record hands the alert out again: an alert is
 // published at least once, never lost. The claim, a conditional update

@@ -194,8 +194,12 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 			w.reopened++
 		}
 		if alerts && change != incident.Updated {
-			marker[attrAlert] = str(change.String())
-			w.alerts = append(w.alerts, Alert{Change: change, Incident: next, marker: key, expires: expires})
+			// The alert is born claimed by this delivery: only the
+			// transaction that commits the marker takes its lease, so
+			// announcing it costs no extra write.
+			lease := now.Add(s.lease).UnixMilli()
+			marker[attrAlert], marker[attrAlertLease] = str(change.String()), num(lease)
+			w.alerts = append(w.alerts, Alert{Change: change, Incident: next, marker: key, expires: expires, lease: lease})
 		}
 		w.items = append(w.items,
 			types.TransactWriteItem{Put: &types.Put{
@@ -292,8 +296,10 @@ func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, 
 // still owed.
 const AlertLease = 30 * time.Second
 
-// ClaimAlerts reserves alerts for this caller before it publishes them. Each
-// claim is a conditional update of the alert's marker that succeeds only
+// ClaimAlerts reserves alerts for this caller before it publishes them.
+// Alerts that Record created in this call are claimed already (their marker
+// was written with the lease); any other, a pending alert Record found, is
+// claimed by a conditional update of the alert's marker that succeeds only
 // while the alert is pending and nobody holds an unexpired lease on it, so of
 // several deliveries racing on one payload (a concurrent redelivery) exactly
 // one publishes each alert. It returns the alerts this caller won, and those
@@ -305,14 +311,18 @@ const AlertLease = 30 * time.Second
 func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) (won, held []Alert, err error) {
 	now := s.now()
 	for _, a := range alerts {
-		a.lease = now.Add(s.lease).UnixMilli()
+		if a.lease != 0 { // claimed by the Record that created it
+			won = append(won, a)
+			continue
+		}
+		until := now.Add(s.lease).UnixMilli()
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                           &s.table,
 			Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
 			UpdateExpression:                    aws.String("SET #lease = :until"),
 			ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
 			ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(a.lease), ":now": num(now.UnixMilli())},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(until), ":now": num(now.UnixMilli())},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		var failed *types.ConditionalCheckFailedException
@@ -324,6 +334,7 @@ func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) (won, held []Al
 		case err != nil:
 			return won, held, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
 		default:
+			a.lease = until
 			won = append(won, a)
 		}
 	}
