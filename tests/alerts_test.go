@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,6 +161,50 @@ func TestAlertClaimFailureLosesNothing(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, subjects(inbox.drain(t)), 3)
+}
+
+// A delivery that finds its alerts held by another waits: an alert the
+// holder clears is done, an alert whose lease runs out (the holder died) is
+// taken over and published.
+func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
+	e := newEnv(t)
+	inbox := newTopicInbox(t)
+	ev := mixedBatch(t)
+	p, err := awslogs.Decode(ev.AWSLogs.Data, awslogs.DefaultLimits)
+	require.NoError(t, err)
+	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
+	require.NoError(t, err)
+
+	// The holder: it records the delivery (its alerts are born claimed,
+	// for 500 ms), publishes and clears one after 300 ms, and dies.
+	holder := e.newStore(t, e.proxy.URL, store.WithAlertLease(500*time.Millisecond))
+	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas, true)
+	require.NoError(t, err)
+	require.Len(t, res.Alerts, 3)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		assert.NoError(t, holder.ClearAlerts(context.Background(), res.Alerts[:1]))
+	}()
+
+	start := time.Now()
+	require.NoError(t, e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil).Handle(t.Context(), ev))
+	took := time.Since(start)
+	var want []string
+	for _, a := range res.Alerts[1:] {
+		want = append(want, a.Incident.ID)
+	}
+	msgs := inbox.drain(t)
+	assert.Len(t, msgs, 2)
+	var got []string
+	for _, n := range msgs {
+		for _, id := range want {
+			if strings.Contains(n.Message, id) {
+				got = append(got, id)
+			}
+		}
+	}
+	assert.ElementsMatch(t, want, got, "the two alerts the holder left are taken over, the cleared one is not sent again")
+	assert.Less(t, took, 5*time.Second, "no wait much past the lease")
 }
 
 // The store's side of a claim: a live lease makes an alert "held" (not

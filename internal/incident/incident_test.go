@@ -49,6 +49,11 @@ func TestNormalize(t *testing.T) {
 		{"logfmt secret in escaped quotes", `level=ERROR msg="login failed password=\"hunter two\""`, `level=ERROR msg="login failed password="<redacted>""`},
 		{"logfmt escaped json", `level=ERROR msg="request failed body={\"password\":\"letmein\"}"`, `level=ERROR msg="request failed body={"<*>":"<*>"}"`},
 		{"a colon is no logfmt key", `ERROR: "config.yaml" not found`, `ERROR: "<*>" not found`},
+		{"secret in escaped quotes at the top", `ERROR login failed password=\"open sesame\" user=bob`, `ERROR login failed password=\"<redacted>\" user=bob`},
+		{"escaped-quote secret cut short", `ERROR login failed password=\"opensesame`, `ERROR login failed password=\"<redacted>\"`},
+		{"quote never closed", `ERROR password="opensesame`, `ERROR password="<redacted>`},
+		{"basic auth", "ERROR Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l denied", "ERROR Authorization: Basic <redacted> denied"},
+		{"the word basic alone", "ERROR basic checks failed", "ERROR basic checks failed"},
 		{"empty", "", ""},
 	}
 	for _, tc := range tests {
@@ -134,6 +139,12 @@ func TestRedact(t *testing.T) {
 		{"secret in escaped quotes", `msg="login failed password=\"hunter two\"" user=bob`, `msg="login failed password=\"<redacted>\"" user=bob`},
 		{"escaped json inside a message", `msg="body={\"password\":\"letmein\",\"user\":\"bob\"}"`, `msg="body={\"password\":\"<redacted>\",\"user\":\"bob\"}"`},
 		{"escaped-quote secret then more", `password=\"hunter2\" user=\"bob\"`, `password=\"<redacted>\" user=\"bob\"`},
+		{"doubly escaped json", `{"level":"ERROR","event":"{\"body\":\"{\\\"password\\\":\\\"opensesame\\\"}\"}"}`, `{"level":"ERROR","event":"{\"body\":\"{\\\"password\\\":\\\"<redacted>\\\"}\"}"}`},
+		{"escaped single quotes", `msg="login failed password=\'open sesame\'"`, `msg="login failed password=\'<redacted>\'"`},
+		{"quote never closed", `ERROR password="opensesame`, `ERROR password=<redacted>`},
+		{"escaped quote never closed", `msg="login failed password=\"opensesame`, `msg="login failed password=<redacted>`},
+		{"basic auth", "ERROR upstream 401 Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l", "ERROR upstream 401 Authorization: <redacted>"},
+		{"the word basic alone", "ERROR basic checks failed", "ERROR basic checks failed"},
 		{"nothing to redact", "ERROR disk full on /dev/sda1", "ERROR disk full on /dev/sda1"},
 	}
 	for _, tc := range tests {

@@ -27,12 +27,27 @@ func appendTemplate(dst []byte, message string) []byte {
 	for i := 0; i < len(msg); {
 		c := msg[i]
 		switch {
+		case pending && c == '\\' && i+1 < len(msg) && (msg[i+1] == '"' || msg[i+1] == '\''):
+			// A value in escaped quotes (password=\"x y\"): up to the
+			// matching escaped quote, or the end of a cut line.
+			q := msg[i : i+2]
+			end := strings.Index(msg[i+2:], q)
+			if end < 0 {
+				end = len(msg)
+			} else {
+				end += i + 4
+			}
+			dst = append(dst, q...)
+			dst = append(dst, "<redacted>"...)
+			dst = append(dst, q...)
+			pending, lastWord = false, ""
+			i = end
 		case pending && c != ' ' && c != '\t' && c != '"' && c != '\'':
 			j := i
 			for j < len(msg) && !isValueEnd(msg[j]) {
 				j++
 			}
-			if isBearer(msg[i:j]) { // "Authorization: Bearer <token>"
+			if isAuthScheme(msg[i:j]) { // "Authorization: Bearer <token>"
 				dst = append(dst, msg[i:j]...)
 			} else {
 				dst = append(dst, "<redacted>"...)
@@ -84,7 +99,7 @@ func appendTemplate(dst []byte, message string) []byte {
 				all, any = classes(trimmed)
 			}
 			switch {
-			case isBearer(trimmed):
+			case len(trimmed) == len("bearer") && strings.EqualFold(trimmed, "bearer"): // a bearer token follows, anywhere
 				dst = append(dst, trimmed...)
 				pending = true
 			default:
@@ -275,7 +290,12 @@ func isTextKey(key string) bool {
 	return false
 }
 
-func isBearer(tok string) bool { return len(tok) == len("bearer") && strings.EqualFold(tok, "bearer") }
+// isAuthScheme reports whether tok is an HTTP authentication scheme that
+// comes before the credentials in an Authorization value: Bearer or Basic.
+func isAuthScheme(tok string) bool {
+	return (len(tok) == len("bearer") && strings.EqualFold(tok, "bearer")) ||
+		(len(tok) == len("basic") && strings.EqualFold(tok, "basic"))
+}
 
 // isValueEnd reports whether c ends an unquoted secret value.
 func isValueEnd(c byte) bool {

@@ -19,17 +19,21 @@ var redactions = []struct {
 }{
 	// Credentials in URLs: scheme://user:secret@host.
 	{[]string{"://"}, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
-	// Values in escaped quotes, as a quoted message carries them:
-	// msg="login password=\"x\"", {\"token\":\"x\"}.
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\?["'])?\s*[:=]\s*)\\"(?:[^"\\]|\\[^"])*\\"`), `${1}\"<redacted>\"`},
+	// Values in escaped quotes, at any depth of escaping, as a quoted
+	// message carries them: msg="login password=\"x\"", {\"token\":\"x\"},
+	// "{\"body\":\"{\\\"password\\\":\\\"x\\\"}\"}".
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)"(?:[^"\\]|\\+[^"\\])*(\\+)"`), `${1}${2}"<redacted>${3}"`},
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)'(?:[^'\\]|\\+[^'\\])*(\\+)'`), `${1}${2}'<redacted>${3}'`},
 	// Quoted values of secret keys, escaped quotes and all: "password":
 	// "x\"y", token='x'.
 	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)"(?:[^"\\]|\\.)*"`), `${1}"<redacted>"`},
 	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)'(?:[^'\\]|\\.)*'`), `${1}'<redacted>'`},
-	// Unquoted values of secret keys, a bearer token included:
+	// Unquoted values of secret keys, a Bearer or Basic scheme included:
 	// password=x, Authorization: Bearer x. A value starts with anything but
 	// a quote or a backslash (the quoted forms above have run).
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:bearer\s+)?[^\s,;&"'})\]<\\][^\s,;&"'})\]<]*`), "${1}<redacted>"},
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,;&"'})\]<\\][^\s,;&"'})\]<]*`), "${1}<redacted>"},
+	// A value whose quote never closes (a cut line): up to the next blank.
+	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)\\*["'][^\s"'\\<][^\s"'\\]*`), "${1}<redacted>"},
 	// Bearer tokens anywhere else.
 	{[]string{"bearer"}, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
 	// JSON Web Tokens.

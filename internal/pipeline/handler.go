@@ -178,19 +178,32 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 			errs = append(errs, err)
 			break
 		}
-		for _, a := range won {
+		pending = held
+		var published []store.Alert
+		for i, a := range won {
+			if !backoff.TimeLeft(ctx, publishMargin) {
+				failed = append(failed, won[i:]...)
+				errs = append(errs, fmt.Errorf("out of time with %d alerts to publish", len(won)-i))
+				break
+			}
 			if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
 				errs = append(errs, err)
 				failed = append(failed, a)
 				continue
 			}
-			sent = append(sent, a)
+			published = append(published, a)
 		}
-		if pending = held; len(pending) == 0 {
+		// Clear at once, before any wait: a delivery waiting on these must
+		// see them done, not held.
+		if err := h.store.ClearAlerts(ctx, published); err != nil {
+			errs = append(errs, err)
+		}
+		sent = append(sent, published...)
+		if len(pending) == 0 || len(errs) > 0 {
 			break
 		}
 		wait := alertWait.Delay(attempt)
-		if !backoff.TimeLeft(ctx, wait+time.Second) {
+		if !backoff.TimeLeft(ctx, wait+publishMargin) {
 			errs = append(errs, fmt.Errorf("%d alerts are still held by another delivery", len(pending)))
 			break
 		}
@@ -199,14 +212,12 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 			break
 		}
 	}
-	if err := h.store.ClearAlerts(ctx, sent); err != nil {
-		errs = append(errs, err)
-	}
 	if err := h.store.ReleaseAlerts(ctx, failed); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return len(sent), fmt.Errorf("announce %d of %d incidents: %w", len(alerts)-len(sent), len(alerts), err)
+		owed := len(failed) + len(pending)
+		return len(sent), fmt.Errorf("announce: %d alerts still owed: %w", owed, err)
 	}
 	return len(sent), nil
 }
@@ -214,6 +225,12 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 // alertWait spaces the checks on alerts another delivery holds: it clears
 // them within a publish or two, or its lease runs out.
 var alertWait = backoff.Policy{Base: 50 * time.Millisecond, Max: 2 * time.Second}
+
+// publishMargin is the time an invocation keeps in hand before its deadline
+// when it starts to publish an alert: enough for the publish, the clear of
+// what was published and the release of the rest, so that an alert never
+// goes out without being cleared.
+const publishMargin = 3 * time.Second
 
 // emitMetrics writes the invocation's EMF record, if metrics are on (a
 // namespace and a writer).
