@@ -92,12 +92,14 @@ func TestMatchConcurrent(t *testing.T) {
 		t.Run(src, func(t *testing.T) {
 			p, err := filterpattern.Parse(src)
 			require.NoError(t, err)
+			const msg = `ERRORS {"a": 1} x 2`
+			want := p.Match(msg)
 			done := make(chan bool)
 			for range 4 {
 				go func() {
 					ok := true
 					for range 200 {
-						ok = ok && p.Match(`ERRORS {"a": 1} x 2`) == p.Match(`ERRORS {"a": 1} x 2`)
+						ok = ok && p.Match(msg) == want
 					}
 					done <- ok
 				}()
