@@ -10,36 +10,39 @@ import (
 const MaxSampleBytes = 2048
 
 // redactions run in order; each keeps the key and replaces the secret.
-// A regexp runs only on messages that contain its trigger (in lower case),
-// which keeps redaction cheap for the common message with no secret.
+// A regexp runs only on messages that contain one of its triggers (in lower
+// case), or, for the secret-pair ones (pair), only on messages where
+// secretPair finds a secret key with its separator: redaction stays cheap
+// for the common message with no secret.
 var redactions = []struct {
 	triggers []string
+	pair     bool
 	re       *regexp.Regexp
 	repl     string
 }{
 	// Credentials in URLs: scheme://user:secret@host.
-	{[]string{"://"}, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
+	{[]string{"://"}, false, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
 	// Values in escaped quotes, at any depth of escaping, as a quoted
 	// message carries them: msg="login password=\"x\"", {\"token\":\"x\"},
 	// "{\"body\":\"{\\\"password\\\":\\\"x\\\"}\"}".
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)"(?:[^"\\]|\\+[^"\\])*(\\+)"`), `${1}${2}"<redacted>${3}"`},
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)'(?:[^'\\]|\\+[^'\\])*(\\+)'`), `${1}${2}'<redacted>${3}'`},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)"(?:[^"\\]|\\+[^"\\])*(\\+)"`), `${1}${2}"<redacted>${3}"`},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)(\\+)'(?:[^'\\]|\\+[^'\\])*(\\+)'`), `${1}${2}'<redacted>${3}'`},
 	// Quoted values of secret keys, escaped quotes and all: "password":
 	// "x\"y", token='x'.
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)"(?:[^"\\]|\\.)*"`), `${1}"<redacted>"`},
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)'(?:[^'\\]|\\.)*'`), `${1}'<redacted>'`},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)"(?:[^"\\]|\\.)*"`), `${1}"<redacted>"`},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)'(?:[^'\\]|\\.)*'`), `${1}'<redacted>'`},
 	// Unquoted values of secret keys, a Bearer or Basic scheme included:
 	// password=x, Authorization: Bearer x. A value starts with anything but
 	// a quote or a backslash (the quoted forms above have run).
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,;&"'})\]<\\][^\s,;&"'})\]<]*`), "${1}<redacted>"},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `["']?\s*[:=]\s*)(?:(?:bearer|basic)\s+)?[^\s,;&"'})\]<\\][^\s,;&"'})\]<]*`), "${1}<redacted>"},
 	// A value whose quote never closes (a cut line): up to the next blank.
-	{secretTriggers, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)\\*["'][^\s"'\\<][^\s"'\\]*`), "${1}<redacted>"},
+	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)\\*["'][^\s"'\\<][^\s"'\\]*`), "${1}<redacted>"},
 	// Bearer tokens anywhere else.
-	{[]string{"bearer"}, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
+	{[]string{"bearer"}, false, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
 	// JSON Web Tokens.
-	{[]string{"eyj"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), "<redacted>"},
+	{[]string{"eyj"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), "<redacted>"},
 	// AWS access key ids.
-	{[]string{"akia", "asia", "abia", "acca", "agpa", "aida", "aipa", "anpa", "anva", "aroa"},
+	{[]string{"akia", "asia", "abia", "acca", "agpa", "aida", "aipa", "anpa", "anva", "aroa"}, false,
 		regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b`), "<redacted>"},
 }
 
@@ -53,27 +56,36 @@ var secretKeySuffixes = []string{
 }
 
 // secretKey matches a key name with one of secretKeySuffixes.
-var secretKey = func() string {
-	alts := make([]string, len(secretKeySuffixes))
-	for i, s := range secretKeySuffixes {
-		alts[i] = regexp.QuoteMeta(s)
+var secretKey = `[\w.-]*(?:` + strings.Join(quoteAll(secretKeySuffixes), "|") + `)`
+
+// secretPair finds a secret key followed by its separator, the start of
+// every secret pair the pair redactions replace.
+var secretPair = regexp.MustCompile(`(?i)(?:` + strings.Join(quoteAll(secretKeySuffixes), "|") + `)(?:\\*["'])?\s*[:=]`)
+
+// quoteAll returns ss with regexp.QuoteMeta applied to each.
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = regexp.QuoteMeta(s)
 	}
-	return `[\w.-]*(?:` + strings.Join(alts, "|") + `)`
-}()
+	return out
+}
 
 // secretTriggers hold a substring of every one of secretKeySuffixes: a
 // message without any of them (in lower case) has no secret pair.
-var secretTriggers = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credential"}
+var secretTriggers = []string{"pass", "pwd", "secret", "token", "authorization", "credential", "api", "private", "access"}
 
 // Redact returns message with the secrets it recognises replaced by
 // <redacted>: AWS access key ids, bearer tokens, JWTs, credentials in URLs
 // and the values of password=, secret:, "token": and similar pairs.
 func Redact(message string) string {
 	lower := strings.ToLower(message)
+	pairs := containsAny(lower, secretTriggers) && secretPair.MatchString(message)
 	for _, r := range redactions {
-		if containsAny(lower, r.triggers) {
-			message = r.re.ReplaceAllString(message, r.repl)
+		if r.pair && !pairs || !r.pair && !containsAny(lower, r.triggers) {
+			continue
 		}
+		message = r.re.ReplaceAllString(message, r.repl)
 	}
 	return message
 }
