@@ -52,20 +52,20 @@
 // # Alerts
 //
 // When a write opens or reopens an incident its marker carries an alert
-// attribute, and a lease: the delivery whose transaction wrote it owns it.
-// The caller claims the alerts it did not create (ClaimAlerts), publishes
-// them and then calls ClearAlerts. If publishing fails, the caller releases the claim
-// (ReleaseAlerts) and returns an error, the redelivery finds the marker with
-// its alert still set, and Record hands the alert out again: an alert is
-// published at least once, never lost. The claim, a conditional update
-// that takes a lease of AlertLease on the marker, makes it exactly once in
-// the common race: several deliveries of one payload at once all see the
-// pending alert, and only the one that wins the claim publishes it. The
-// others find it "held" (pending under a live lease) and wait until it is
-// cleared, or take it over when the lease runs out (its claimer died), or
-// fail so that their delivery comes back; none treats a held alert as done.
-// Only a claimer that dies between publishing and clearing, or outlives its
-// lease, can make an alert go out twice.
+// attribute and a lease of AlertLease: the delivery whose transaction wrote
+// it owns the alert. The caller claims the alerts it did not create
+// (ClaimAlerts, a conditional update that takes the lease), publishes what it
+// holds and then calls ClearAlerts. If publishing fails, the caller releases
+// the claim (ReleaseAlerts) and returns an error, the redelivery finds the
+// marker with its alert still set, and Record hands the alert out again: an
+// alert is published at least once, never lost. The lease makes it exactly
+// once in the common race: several deliveries of one payload at once all see
+// the pending alert, and only its owner publishes it. The others find it
+// "held" (pending under a live lease) and wait until it is cleared, take it
+// over when the lease runs out (its owner died), or fail so that their
+// delivery comes back; none treats a held alert as done. Only an owner that
+// dies between publishing and clearing, or outlives its lease, can make an
+// alert go out twice.
 //
 // # Reading and updating
 //
