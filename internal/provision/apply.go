@@ -179,7 +179,7 @@ func Apply(ctx context.Context, c Clients, t *samtemplate.Template, stackName st
 // declare records a subscription the template declares, if it is an email
 // one (the only kind pruneEmails removes).
 func (s *Stack) declare(topicARN, protocol, endpoint string) {
-	if protocol != "email" && protocol != "email-json" {
+	if !isEmail(protocol) {
 		return
 	}
 	if s.emails[topicARN] == nil {
@@ -187,6 +187,9 @@ func (s *Stack) declare(topicARN, protocol, endpoint string) {
 	}
 	s.emails[topicARN][protocol+":"+endpoint] = true
 }
+
+// isEmail reports whether an SNS subscription protocol delivers email.
+func isEmail(protocol string) bool { return protocol == "email" || protocol == "email-json" }
 
 // pruneEmails removes from the stack's topics the email subscriptions the
 // template does not declare, as a CloudFormation update deletes a removed
@@ -202,7 +205,7 @@ func (s *Stack) pruneEmails(ctx context.Context, c Clients) error {
 			}
 			for _, sub := range out.Subscriptions {
 				proto, endpoint := aws.ToString(sub.Protocol), aws.ToString(sub.Endpoint)
-				if (proto != "email" && proto != "email-json") || declared[proto+":"+endpoint] {
+				if !isEmail(proto) || declared[proto+":"+endpoint] {
 					continue
 				}
 				if _, err := c.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: sub.SubscriptionArn}); err != nil {

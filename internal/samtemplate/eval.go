@@ -103,11 +103,11 @@ func (t *Template) Condition(name string, env *Env) (bool, error) {
 	return t.evaluator(env).condition(name)
 }
 
-// CheckRules evaluates the Rules section as CloudFormation does before it
+// checkRules evaluates the Rules section as CloudFormation does before it
 // makes a change set: for every rule whose RuleCondition holds, each
 // assertion must hold. The error names each failed assertion by rule and
 // AssertDescription.
-func (t *Template) CheckRules(env *Env) error {
+func (t *Template) checkRules(env *Env) error {
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(t.Rules)) {
 		r := t.Rules[name]

@@ -155,7 +155,7 @@ func (p *Parameter) check(v string) error {
 // problem together: unknown parameters, values outside AllowedValues or not
 // matching AllowedPattern, non-numbers for Number parameters, values outside
 // MinValue/MaxValue or MinLength/MaxLength, parameters left with no value
-// at all, and then the Rules section's failed assertions (CheckRules).
+// at all, and then the Rules section's failed assertions (checkRules).
 func (t *Template) SetParameters(overrides map[string]string) error {
 	var errs []error
 	for name, v := range overrides {
@@ -181,7 +181,7 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 		old[name] = t.Parameters[name].value
 		t.Parameters[name].value = &v
 	}
-	if err := t.CheckRules(nil); err != nil {
+	if err := t.checkRules(nil); err != nil {
 		for name, v := range old { // all or nothing
 			t.Parameters[name].value = v
 		}

@@ -23,7 +23,7 @@ type Template struct {
 	Parameters map[string]*Parameter
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
-	// Rules holds the parameter rules; see CheckRules.
+	// Rules holds the parameter rules; see checkRules.
 	Rules     map[string]*Rule
 	Resources map[string]*Resource
 	Outputs   map[string]*Output

@@ -225,7 +225,7 @@ func retryable(e *types.TransactionCanceledException) bool {
 	for _, r := range e.CancellationReasons {
 		switch aws.ToString(r.Code) {
 		case "", "None", "ConditionalCheckFailed", "TransactionConflict",
-			"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			"ThrottlingError", "ProvisionedThroughputExceeded":
 		default:
 			return false
 		}
