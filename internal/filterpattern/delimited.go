@@ -6,6 +6,7 @@ import "strings"
 type delimPattern struct {
 	fields   []delimField
 	ellipsis int // index of the "..." field, or -1
+	regexes  int // how many %regex% values the pattern holds
 }
 
 // delimField is one comma-separated entry of a space-delimited pattern.
@@ -31,7 +32,6 @@ func parseDelimited(src string, start int) (*delimPattern, error) {
 	s := &scanner{src: src, pos: start + 1}
 	d := &delimPattern{ellipsis: -1}
 	names := map[string]bool{}
-	regexes := 0
 	for {
 		s.skipSpace()
 		fieldPos := s.pos
@@ -46,7 +46,7 @@ func parseDelimited(src string, start int) (*delimPattern, error) {
 			// "[a, b,]": an unnamed last field.
 			d.fields = append(d.fields, delimField{})
 		default:
-			f, err := readField(s, &regexes)
+			f, err := readField(s, &d.regexes)
 			if err != nil {
 				return nil, err
 			}

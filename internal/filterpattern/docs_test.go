@@ -1,6 +1,7 @@
 package filterpattern_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +11,10 @@ import (
 )
 
 // Pages of the CloudWatch Logs user guide that the examples come from.
+// FilterAndPatternSyntax.html is "Filter pattern syntax for metric filters,
+// subscription filters, filter log events, and Live Tail"; its sections are
+// also published as sub-pages (matching-terms-json-log-events.html and its
+// siblings) whose examples are the same, plus a few sample events.
 // "2019 revision" and "2022 revision" are earlier versions of
 // FilterAndPatternSyntax.html as published in the awsdocs/
 // amazon-cloudwatch-logs-user-guide repository (doc_source/
@@ -20,6 +25,9 @@ const (
 	srcJSON         = "FilterAndPatternSyntax.html#matching-terms-json-log-events"
 	srcDelimited    = "FilterAndPatternSyntax.html#matching-terms-space-delimited-log-events"
 	srcRegex        = "regex-expressions.html"
+	srcRegexSyntax  = "FilterAndPatternSyntax.html#regex-expressions"
+	srcRegexTerms   = "FilterAndPatternSyntax.html#matching-terms-regex"
+	srcJSONSubpage  = "matching-terms-json-log-events.html"
 	srcMetricJSON   = "FilterAndPatternSyntaxForMetricFilters.html#metric-filters-extract-json"
 	srcMetricDelim  = "FilterAndPatternSyntaxForMetricFilters.html#extract-log-event-values"
 	srcMetricValues = "FilterAndPatternSyntaxForMetricFilters.html#changing-default-increment-value"
@@ -31,6 +39,7 @@ const (
 	src2019Delim    = "FilterAndPatternSyntax.html (2019 revision)#extract-log-event-values"
 	src2022Terms    = "FilterAndPatternSyntax.html (2022 revision)#matching-terms-events"
 	srcCDK          = "AWS CDK aws-logs FilterPattern.anyTermGroup (pattern.ts)"
+	srcLiveTail     = "FilterAndPatternSyntax.html (Live Tail revision)#matching-terms-unstructured-log-events"
 )
 
 // Log events shown on the documentation pages.
@@ -59,6 +68,20 @@ const (
 	evApache2    = `127.0.0.1 - frank [10/Oct/2000:13:35:22 -0700] "GET /apache_pb.gif HTTP/1.0" 500 5324`
 	evApache3    = `127.0.0.1 - frank [10/Oct/2000:13:50:35 -0700] "GET /apache_pb.gif HTTP/1.0" 200 4355`
 	evApache404  = `127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 1534`
+
+	// The JSON log event of the current page and its JSON sub-page: the
+	// 2019 event with "cluster.name" in place of ThisFlag.
+	evJSONPage = `{"eventType": "UpdateTrail", "sourceIPAddress": "111.111.111.111", ` +
+		`"arrayKey": ["value", "another value"], ` +
+		`"objectList": [{"name": "a", "id": 1}, {"name": "b", "id": 2}], ` +
+		`"SomeObject": null, "cluster.name": "c"}`
+
+	// The space-delimited log events of the "match terms in order"
+	// examples.
+	evSvcGet     = "INFO 09/25/2014 12:00:00 GET /service/resource/67 1200"
+	evSvcPost    = "INFO 09/25/2014 12:00:01 POST /service/resource/67/part/111 1310"
+	evSvcInvalid = "WARNING 09/25/2014 12:00:02 Invalid user request"
+	evSvcFailed  = "ERROR 09/25/2014 12:00:02 Failed to process request"
 
 	evErrorWarn = "ERROR WARN message"
 	evError     = "ERROR message"
@@ -95,7 +118,18 @@ func docCases() []docCase {
 		{src2019OR, `?ERROR ?WARN`, []string{evErrorWarn, evError, evWarn}, nil},
 		{src2019OR, `ERROR WARN`, []string{evErrorWarn}, []string{evError, evWarn}},
 		{src2019OR, `ERROR -WARN`, []string{evError}, []string{evErrorWarn, evWarn}},
-		{srcCDK, `?"ERROR" "MainThread" ?"WARN" "Deadlock"`, []string{"ERROR in MainThread", "WARN: Deadlock detected"}, []string{"ERROR in worker", "WARN in MainThread"}},
+		// "If you combine "?" with other filter patterns, all question mark
+		// terms will be ignored": the pattern is REQUEST alone. The events
+		// are the page's and its sub-page's.
+		{srcUnstructured, `?ERROR ?ARGUMENTS REQUEST`,
+			[]string{"[INFO] REQUEST FAILED", "[WARN] UNAUTHORIZED REQUEST", "[ERROR] 400 BAD REQUEST", "[INFO 200] SUCCESSFUL REQUEST", "[SUCCESS 200] AUTHORIZED REQUEST"},
+			[]string{evMissingArgs, evInvalidArgs, "[ERROR] disk full"}},
+		// The AWS CDK renders FilterPattern.anyTermGroup(["ERROR",
+		// "MainThread"], ["WARN", "Deadlock"]) as this pattern and describes
+		// it as (ERROR and MainThread) or (WARN and Deadlock). The
+		// documented rule above says otherwise: the "?" terms are ignored and
+		// "MainThread" "Deadlock" remain. We follow the CloudWatch page.
+		{srcCDK, `?"ERROR" "MainThread" ?"WARN" "Deadlock"`, []string{"MainThread Deadlock detected"}, []string{"ERROR in MainThread", "WARN: Deadlock detected", "ERROR in worker", "WARN in MainThread"}},
 
 		// Regular expressions. Messages are ours where the page shows only
 		// the pattern.
@@ -109,6 +143,49 @@ func docCases() []docCase {
 		{srcRegex, `%^[hc]at%`, []string{"hat trick", "cat"}, []string{"a cat"}},
 		{srcRegex, `%[hc]at$%`, []string{"a hat", "cat"}, []string{"cats"}},
 
+		// "Usage of supported operators", FilterAndPatternSyntax.html: every
+		// example pattern with the strings the page says it matches (and,
+		// where it says so, does not).
+		{srcRegexSyntax, `%^[hc]at%`, []string{"hat", "cat"}, []string{"that", "a cat"}},
+		{srcRegexSyntax, `%[hc]at$%`, []string{"hat", "cat"}, []string{"hats", "cat food"}},
+		{srcRegexSyntax, `%colou?r%`, []string{"color", "colour"}, []string{"colouur"}},
+		{srcRegexSyntax, `%[abc]%`, []string{"a", "b", "c"}, []string{"d", "ABC"}},
+		{srcRegexSyntax, `%[a-z]%`, []string{"a", "m", "z"}, []string{"A", "0"}},
+		{srcRegexSyntax, `%[abcx-z]%`, []string{"a", "b", "c", "x", "y", "z"}, []string{"d", "w"}},
+		// Unanchored, "aaaaaa" contains "aaa" too; the page's "only" is
+		// about the run that the regex itself matches.
+		{srcRegexSyntax, `%a{3,5}%`, []string{"aaa", "aaaa", "aaaaa"}, []string{"aa", "a a a"}},
+		{srcRegexSyntax, `%a{3,}%`, []string{"aaa", "aaaaaaa"}, []string{"aa"}},
+		{srcRegexSyntax, `%a{,2}b%`, []string{"b", "aab"}, []string{"c"}},
+		{srcRegexSyntax, `%gra|ey%`, []string{"gray", "grey"}, []string{"gry"}},
+		// The page's regex with a blank.
+		{srcRegexSyntax, `%^starting|^initializing|^shutting down%`, []string{"starting ...", "initializing ...", "shutting down"}, []string{"skipping initializing ...", "shutting  down"}},
+		// The page writes this one without its closing "%" and says it
+		// matches "abcc ..." and "aba ..."; with the "$" anchor that holds
+		// for "aba" ending the event, which is what we test.
+		{srcRegexSyntax, `%abcc|ab[^c]$%`, []string{"abcc ...", "aba", "x aba"}, []string{"aac ...", "abc"}},
+		{srcRegexSyntax, `%\[.\]%`, []string{"[a]", "[b]", "[7]", "[@]", "[]]", "[ ]"}, []string{"[]", "[ab]", "a"}},
+		{srcRegexSyntax, `%10\.10\.0\.1%`, []string{"10.10.0.1"}, []string{"10010,051"}},
+		{srcRegexSyntax, `%ab*c%`, []string{"ac", "abc", "abbbc"}, []string{"abd"}},
+		{srcRegexSyntax, `%ab[0-9]*%`, []string{"ab", "ab0", "ab129"}, []string{"a0"}},
+		{srcRegexSyntax, `%ab+c%`, []string{"abc", "abbc", "abbbc"}, []string{"ac"}},
+		{srcRegexSyntax, `%.at%`, []string{"hat", "cat", "bat", "4at", "#at", " at"}, []string{"at"}},
+		// The page's warning: an unescaped "." matches any character.
+		{srcRegexSyntax, `%10.10.0.1%`, []string{"10.10.0.1", "10010,051"}, nil},
+		{srcRegexSyntax, `%\d%`, []string{"0", "a9"}, []string{"abc"}},
+		{srcRegexSyntax, `%[0-9]%`, []string{"0", "a9"}, []string{"abc"}},
+		{srcRegexSyntax, `%\D%`, []string{"a", "1a"}, []string{"123"}},
+		{srcRegexSyntax, `%[^0-9]%`, []string{"a", "1a"}, []string{"123"}},
+		{srcRegexSyntax, `%\s%`, []string{"a\tb", "a b", "a\nb"}, []string{"ab"}},
+		{srcRegexSyntax, `%\S%`, []string{"a", " a "}, []string{" \t\n"}},
+		{srcRegexSyntax, `%\w%`, []string{"a", "Z", "_", "5"}, []string{"-:. "}},
+		{srcRegexSyntax, `%[a-zA-Z_0-9]%`, []string{"a", "Z", "_", "5"}, []string{"-:. "}},
+		{srcRegexSyntax, `%\W%`, []string{"-", "a b"}, []string{"ab_9"}},
+		{srcRegexSyntax, `%[^a-zA-Z_0-9]%`, []string{"-", "a b"}, []string{"ab_9"}},
+		{srcRegexSyntax, `%\x3A%`, []string{":", "a:b"}, []string{"a;b"}},
+		{srcRegexSyntax, `%\x28%`, []string{"(", "f(x)"}, []string{"fx"}},
+		{srcRegexTerms, `%AUTHORIZED%`, []string{evUnauthorized, evAuthorized}, []string{evBadRequest}},
+
 		// JSON log events.
 		{srcJSON, `{ $.eventType = "UpdateTrail" }`, []string{evJSON}, []string{`{"eventType": "CreateTrail"}`}},
 		{srcJSON, `{ $.sourceIPAddress != 123.123.* }`, []string{evJSON}, []string{`{"sourceIPAddress": "123.123.0.1"}`}},
@@ -116,6 +193,21 @@ func docCases() []docCase {
 		{srcJSON, `{ $.objectList[1].id = 2 }`, []string{evJSON}, []string{`{"objectList": [{"id": 2}]}`, `{"objectList": {"id": 2}}`}},
 		{srcJSON, `{ $.SomeObject IS NULL }`, []string{evJSON}, []string{`{"SomeObject": {}}`, `{"other": null}`}},
 		{srcJSON, `{ $.SomeOtherObject NOT EXISTS }`, []string{evJSON}, []string{`{"SomeOtherObject": null}`}},
+		// The current page's event, with "cluster.name", and the regex and
+		// wildcard examples.
+		{srcJSON, `{ $.eventType = "UpdateTrail" }`, []string{evJSONPage}, []string{`{"eventType": "UpdateTrails"}`}},
+		{srcJSON, `{ $.sourceIPAddress != 123.123.* }`, []string{evJSONPage}, []string{`{"sourceIPAddress": "123.123.1.1"}`}},
+		{srcJSON, `{ $.arrayKey[0] = "value" }`, []string{evJSONPage}, []string{`{"arrayKey": ["another value", "value"]}`}},
+		{srcJSON, `{ $.eventType = %Trail% }`, []string{evJSONPage, `{"eventType": "CreateTrail"}`}, []string{`{"eventType": "UpdateTable"}`}},
+		{srcJSON, `{ $.arrayKey[*] = %val.{2}% }`, []string{evJSONPage, `{"arrayKey": ["x", "valid"]}`}, []string{`{"arrayKey": ["x", "va"]}`, `{"arrayKey": "value"}`, `{"arrayKey": []}`}},
+		{srcJSON, `{ $.* = %111\.111\.111\.1[0-9]{1,2}% }`, []string{evJSONPage, `{"ip": "111.111.111.10"}`}, []string{`{"ip": "111.111.111.2"}`, `{"a": {"ip": "111.111.111.111"}}`, `{"a": ["111.111.111.111"]}`}},
+		{srcJSON, `{ $.['cluster.name'] = "c" }`, []string{evJSONPage}, []string{`{"cluster": {"name": "c"}}`, `{"cluster.name": "d"}`}},
+		{srcJSON, `{ $.SomeObject IS NULL }`, []string{evJSONPage}, []string{`{"SomeObject": "null"}`}},
+		{srcJSON, `{ $.SomeOtherObject NOT EXISTS }`, []string{evJSONPage}, []string{`{"SomeOtherObject": 1}`}},
+		{srcJSON, `{ $.number[0] = 1e+3 }`, []string{`{"number": [1000]}`, `{"number": [1e3]}`}, []string{`{"number": [100]}`}},
+		{srcJSON, `{ $.number[0] != 1e-3 }`, []string{`{"number": [1]}`}, []string{`{"number": [0.001]}`}},
+		// The JSON sub-page's sample events for its first example.
+		{srcJSONSubpage, `{ $.eventType = "UpdateTrail" }`, []string{`{"eventType": "UpdateTrail", "source": "cloudtrail"}`}, []string{`{"eventType": "UserLogin", "userId": "123"}`, `{"eventType": "ConfigUpdate", "component": "database"}`}},
 		{src2019JSON, `{ $.ThisFlag IS TRUE }`, []string{evJSON}, []string{`{"ThisFlag": false}`, `{"ThisFlag": "true"}`}},
 		{src2019JSON, `{ $.ThisFlag IS FALSE }`, []string{`{"ThisFlag": false}`}, []string{evJSON}},
 		{srcJSON, `{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }`, []string{evCompound}, nil},
@@ -148,12 +240,15 @@ func docCases() []docCase {
 		{srcPublishValue, `{ $.latency = * }`, []string{`{"latency": 50, "requestType": "GET"}`}, []string{`{"requestType": "GET"}`}},
 
 		// Space-delimited log events.
+		{srcDelimited, `[ip=%127\.0\.0\.[1-9]%, user, username, timestamp, request =*.html*, status_code = 4*, bytes]`, []string{evApacheProd, evApache404}, append([]string{strings.Replace(evApacheProd, "127.0.0.1", "127.0.0.0", 1)}, apache...)},
 		{srcDelimited, `[ip, user, username, timestamp, request =*.html*, status_code = 4*, bytes]`, []string{evApacheProd, evApache404}, apache},
 		{srcDelimited, `[..., request =*.html*, status_code = 4*, bytes]`, []string{evApacheProd}, apache},
 		{srcDelimited, `[ip, user, username, timestamp, request =*.html*, status_code = 404 || status_code = 410, bytes]`, []string{evApacheProd}, apache},
 		{srcDelimited, `[w1=ERROR, w2]`, []string{evError}, []string{evWarn, evErrorWarn}},
 		{srcDelimited, `[w1=ERROR || W1=WARNING, w2]`, []string{"ERROR message", "WARNING message"}, []string{"INFO message"}},
 		{srcDelimited, `[w1!=ERROR && w1!=WARNING, w2]`, []string{"INFO message"}, []string{"ERROR message", "WARNING message"}},
+		{srcDelimited, `[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]`, []string{evSvcGet}, []string{evSvcPost, evSvcInvalid, evSvcFailed}},
+		{srcDelimited, `[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]`, []string{evSvcPost}, []string{evSvcGet, evSvcInvalid, evSvcFailed}},
 		{srcDimensions, `[ip, server, username, timestamp, request, status_code, bytes > 1000]`, []string{evApacheProd}, []string{`127.0.0.1 Prod frank [10/Oct/2000:13:25:15 -0700] "GET /index.html HTTP/1.0" 404 999`}},
 		{src2019OR, `[w1=ERROR || w1=WARN, w2]`, []string{evError, evWarn}, []string{evErrorWarn}},
 		{src2019Delim, `[ip, user, username, timestamp, request, status_code, bytes]`, apache, []string{"too few fields"}},

@@ -7,7 +7,7 @@ import (
 )
 
 func ExampleParse() {
-	p, err := filterpattern.Parse(`?ERROR ?"Task timed out" -HealthCheck`)
+	p, err := filterpattern.Parse(`?ERROR ?"Task timed out"`)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -22,6 +22,9 @@ func FuzzParseMatch(f *testing.F) {
 		`[ip, user, ..., status_code = 4* && status_code != 403, bytes > 1000]`,
 		`[..., request=*.html*, status_code=4*,]`, `[w1=ERROR || W1=WARNING, w2]`, `[a = %^5%, b]`,
 		`[`, `{`, `%`, `"`, `{ ($.a = 1 }`, `[a, ..., b, ...]`,
+		`?ERROR ?ARGUMENTS REQUEST`, `%^starting|^shutting down%`, `%\x3A%`, `%a{,2}b%`, `%[]a]{,2}%`,
+		`{ $.arrayKey[*] = %val.{2}% }`, `{ $.* = %111\.111% }`, `{ $.['cluster.name'] = "c" }`,
+		`{ $.a['b\'c'][*].d NOT EXISTS }`, `{ $.a[*].* = 1 }`,
 	}
 	messages := []string{
 		"", evBadRequest, evJSON, evCompound, evApacheProd, `{"a": [{"b": 0.001}], "c": null}`,
@@ -44,6 +47,7 @@ func FuzzParseMatch(f *testing.F) {
 		for _, tr := range []filterpattern.Transformation{
 			{MetricValue: "1"},
 			{MetricValue: "$.a", Dimensions: map[string]string{"d": "$.c"}},
+			{MetricValue: "$.['a']", Dimensions: map[string]string{"d": "$.a[*]"}},
 			{MetricValue: "$2", Dimensions: map[string]string{"d": "$1", "e": "$bytes"}},
 		} {
 			_ = p.ValidateTransformation(tr)

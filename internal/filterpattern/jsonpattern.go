@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // jsonPattern is a compiled { ... } pattern.
@@ -13,6 +14,7 @@ type jsonPattern struct {
 	// selectors holds the canonical form of every selector in the pattern,
 	// for ValidateTransformation.
 	selectors []string
+	regexes   int // how many %regex% values the pattern holds
 }
 
 // nodeOp is the kind of a JSON expression node.
@@ -49,13 +51,36 @@ type jsonCond struct {
 	cmp  comparison
 }
 
-// selector is a parsed property selector such as $.objectList[1].id.
-type selector []selectorStep
+// selector is a parsed property selector such as $.objectList[1].id,
+// $.users[*].name or $.['cluster.name'].
+type selector struct {
+	steps []selectorStep
+	wild  int // index of the wildcard step, or -1; there is at most one
+}
+
+// stepKind is what one selector step selects.
+type stepKind uint8
+
+const (
+	stepName  stepKind = iota // an object member
+	stepIndex                 // an array element
+	stepWild                  // every member of an object or element of an array
+)
 
 type selectorStep struct {
+	kind  stepKind
 	name  string
-	index int // >= 0 for an array index step
+	index int
 }
+
+// MaxWildcardsPerSelector and MaxWildcardsPerPattern are the documented
+// quotas on the JSON wildcard selector: "up to one wildcard selector in a
+// property selector, and up to three wildcard selectors in a filter pattern
+// with compound expressions".
+const (
+	MaxWildcardsPerSelector = 1
+	MaxWildcardsPerPattern  = 3
+)
 
 // parseJSON parses "{ expr }" starting at the brace at start.
 func parseJSON(src string, start int) (*jsonPattern, error) {
@@ -75,12 +100,13 @@ func parseJSON(src string, start int) (*jsonPattern, error) {
 	if !p.eof() {
 		return nil, p.errorf(p.pos, `expected end of pattern after "}", found %s`, p.found())
 	}
-	return &jsonPattern{root: root, selectors: p.selectors}, nil
+	return &jsonPattern{root: root, selectors: p.selectors, regexes: p.regexes}, nil
 }
 
 type jsonParser struct {
 	scanner
 	regexes   int
+	wildcards int
 	selectors []string
 }
 
@@ -139,9 +165,15 @@ func (p *jsonParser) parseCond() (*jsonNode, error) {
 	if p.peek() != '$' {
 		return nil, p.errorf(p.pos, `expected a selector starting with "$." or "(", found %s`, p.found())
 	}
+	selPos := p.pos
 	sel, canon, err := readSelector(&p.scanner)
 	if err != nil {
 		return nil, err
+	}
+	if sel.wild >= 0 {
+		if p.wildcards++; p.wildcards > MaxWildcardsPerPattern {
+			return nil, p.errorf(selPos, "expected at most %d wildcard selectors in a JSON pattern", MaxWildcardsPerPattern)
+		}
 	}
 	p.selectors = append(p.selectors, canon)
 	p.skipSpace()
@@ -186,43 +218,143 @@ func (p *jsonParser) parseCond() (*jsonNode, error) {
 // maxIndex bounds array indexes so that they fit an int everywhere.
 const maxIndex = 1<<31 - 1
 
-// readSelector reads $.name(.name|[N])* at s.pos and returns it with its
+// readSelector reads a property selector at s.pos and returns it with its
 // canonical text. As documented, a selector starts with "$." and array
-// indexes must follow a property.
+// indexes follow a property. After "$." and after every ".", a step is a
+// property name (letters, digits, '-', '_'), the wildcard "*" or a
+// bracketed key ['cluster.name'] (for keys with periods or other
+// characters); after a step may come [N], [*] or ['key']. At most
+// MaxWildcardsPerSelector wildcard.
 func readSelector(s *scanner) (selector, string, error) {
 	start := s.pos
 	s.pos++ // $
 	if !s.consume(".") {
-		return nil, "", s.errorf(s.pos, `expected "." after "$" in a selector, found %s`, s.found())
+		return selector{}, "", s.errorf(s.pos, `expected "." after "$" in a selector, found %s`, s.found())
 	}
-	var sel selector
+	sel := selector{wild: -1}
 	var canon strings.Builder
 	canon.WriteByte('$')
-	for {
-		namePos := s.pos
-		name := s.readRun(isNameChar)
-		if name == "" {
-			return nil, "", s.errorf(namePos, "expected a property name (letters, digits, '-', '_') in the selector that starts at %d, found %s", start, s.found())
+	add := func(st selectorStep, pos int) error {
+		if st.kind == stepWild {
+			if sel.wild >= 0 {
+				return s.errorf(pos, "expected at most %d wildcard (*) in the selector that starts at %d", MaxWildcardsPerSelector, start)
+			}
+			sel.wild = len(sel.steps)
 		}
-		sel = append(sel, selectorStep{name: name, index: -1})
-		canon.WriteString("." + name)
-		for s.peek() == '[' {
+		sel.steps = append(sel.steps, st)
+		writeStep(&canon, st)
+		return nil
+	}
+	for {
+		stepPos := s.pos
+		var st selectorStep
+		switch c := s.peek(); {
+		case c == '*':
 			s.pos++
-			idxPos := s.pos
-			digits := s.readRun(isDigit)
-			idx, err := strconv.Atoi(digits)
-			if digits == "" || err != nil || idx > maxIndex {
-				return nil, "", s.errorf(idxPos, "expected an array index (a non-negative integer) after \"[\"")
+			st = selectorStep{kind: stepWild}
+		case c == '[':
+			s.pos++
+			key, err := readBracketKey(s, stepPos)
+			if err != nil {
+				return selector{}, "", err
 			}
-			if !s.consume("]") {
-				return nil, "", s.errorf(s.pos, `expected "]" to close the array index, found %s`, s.found())
+			st = selectorStep{kind: stepName, name: key}
+		case isNameChar(c):
+			st = selectorStep{kind: stepName, name: s.readRun(isNameChar)}
+		default:
+			return selector{}, "", s.errorf(stepPos, `expected a property name (letters, digits, '-', '_'), "*" or ['key'] in the selector that starts at %d, found %s`, start, s.found())
+		}
+		if err := add(st, stepPos); err != nil {
+			return selector{}, "", err
+		}
+		for s.peek() == '[' {
+			open := s.pos
+			s.pos++
+			st, err := readBracketStep(s, open)
+			if err != nil {
+				return selector{}, "", err
 			}
-			sel = append(sel, selectorStep{index: idx})
-			canon.WriteString("[" + strconv.Itoa(idx) + "]")
+			if err := add(st, open); err != nil {
+				return selector{}, "", err
+			}
 		}
 		if !s.consume(".") {
 			return sel, canon.String(), nil
 		}
+	}
+}
+
+// readBracketStep reads what follows a "[" after a step: an array index,
+// "*" or a quoted key, and the closing "]".
+func readBracketStep(s *scanner, open int) (selectorStep, error) {
+	switch c := s.peek(); {
+	case c == '*':
+		s.pos++
+		if !s.consume("]") {
+			return selectorStep{}, s.errorf(s.pos, `expected "]" after "[*", found %s`, s.found())
+		}
+		return selectorStep{kind: stepWild}, nil
+	case c == '\'' || c == '"':
+		key, err := readBracketKey(s, open)
+		return selectorStep{kind: stepName, name: key}, err
+	}
+	idxPos := s.pos
+	digits := s.readRun(isDigit)
+	idx, err := strconv.Atoi(digits)
+	if digits == "" || err != nil || idx > maxIndex {
+		return selectorStep{}, s.errorf(idxPos, `expected an array index (a non-negative integer), "*" or a 'quoted key' after "["`)
+	}
+	if !s.consume("]") {
+		return selectorStep{}, s.errorf(s.pos, `expected "]" to close the array index, found %s`, s.found())
+	}
+	return selectorStep{kind: stepIndex, index: idx}, nil
+}
+
+// readBracketKey reads 'key'] at s.pos (the "[" at open is already read).
+// Inside the single quotes a backslash escapes a quote or a backslash.
+func readBracketKey(s *scanner, open int) (string, error) {
+	if s.peek() != '\'' {
+		return "", s.errorf(s.pos, `expected a key in single quotes after "[", as in $.['cluster.name'], found %s`, s.found())
+	}
+	s.pos++
+	var key strings.Builder
+	for {
+		if s.eof() {
+			return "", s.errorf(s.pos, `expected "'" to close the key at %d`, open)
+		}
+		c := s.src[s.pos]
+		if c == '\'' {
+			break
+		}
+		if c == '\\' && s.pos+1 < len(s.src) && (s.src[s.pos+1] == '\'' || s.src[s.pos+1] == '\\') {
+			s.pos++
+			c = s.src[s.pos]
+		}
+		key.WriteByte(c)
+		s.pos++
+	}
+	s.pos++ // closing quote
+	if !s.consume("]") {
+		return "", s.errorf(s.pos, `expected "]" after the key at %d, found %s`, open, s.found())
+	}
+	return key.String(), nil
+}
+
+// writeStep appends a step's canonical text: .name for plain names,
+// .['key'] for other keys, [N] for indexes and [*] for wildcards, so that
+// $.a, $.['a'] and $.a['a'] compare as they select.
+func writeStep(b *strings.Builder, st selectorStep) {
+	switch st.kind {
+	case stepWild:
+		b.WriteString("[*]")
+	case stepIndex:
+		b.WriteString("[" + strconv.Itoa(st.index) + "]")
+	default:
+		if st.name != "" && strings.IndexFunc(st.name, func(r rune) bool { return r >= utf8.RuneSelf || !isNameChar(byte(r)) }) < 0 {
+			b.WriteString("." + st.name)
+			return
+		}
+		b.WriteString(".['" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(st.name) + "']")
 	}
 }
 
@@ -245,12 +377,12 @@ func decodeJSON(msg string) (map[string]any, bool) {
 	return doc, true
 }
 
-// resolve follows the selector; ok is false when a step is missing, indexes
+// walk follows steps from cur; ok is false when a step is missing, indexes
 // past the end, or walks into something that is not an object or array.
-func (sel selector) resolve(doc map[string]any) (any, bool) {
-	var cur any = doc
-	for _, st := range sel {
-		if st.index >= 0 {
+// steps holds no wildcard.
+func walk(cur any, steps []selectorStep) (any, bool) {
+	for _, st := range steps {
+		if st.kind == stepIndex {
 			arr, ok := cur.([]any)
 			if !ok || st.index >= len(arr) {
 				return nil, false
@@ -267,6 +399,37 @@ func (sel selector) resolve(doc map[string]any) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// some reports whether test holds for some value the selector selects. A
+// wildcard step selects every member of an object and every element of an
+// array (JSONPath's .* and [*] alike); without one the selector selects at
+// most one value.
+func (sel *selector) some(doc map[string]any, test func(any) bool) bool {
+	if sel.wild < 0 {
+		v, ok := walk(doc, sel.steps)
+		return ok && test(v)
+	}
+	parent, ok := walk(doc, sel.steps[:sel.wild])
+	if !ok {
+		return false
+	}
+	rest := sel.steps[sel.wild+1:]
+	switch p := parent.(type) {
+	case map[string]any:
+		for _, child := range p {
+			if v, ok := walk(child, rest); ok && test(v) {
+				return true
+			}
+		}
+	case []any:
+		for _, child := range p {
+			if v, ok := walk(child, rest); ok && test(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scalarText returns the text of a value node: a string's value, a number's
@@ -293,20 +456,34 @@ func (n *jsonNode) eval(doc map[string]any) bool {
 	case nodeOr:
 		return n.left.eval(doc) || n.right.eval(doc)
 	}
-	v, found := n.cond.sel.resolve(doc)
-	switch n.cond.kind {
-	case condNotExists:
-		return !found
-	case condIsNull:
-		return found && v == nil
-	case condIsTrue:
-		return found && v == true
-	case condIsFalse:
-		return found && v == false
+	c := &n.cond
+	if c.sel.wild < 0 {
+		v, found := walk(doc, c.sel.steps)
+		if c.kind == condNotExists {
+			return !found
+		}
+		return found && c.holds(v)
 	}
-	if !found {
-		return false
+	// With a wildcard the condition holds when it holds for any selected
+	// value; NOT EXISTS holds when the selector selects nothing.
+	if c.kind == condNotExists {
+		return !c.sel.some(doc, selected)
+	}
+	return c.sel.some(doc, c.holds)
+}
+
+func selected(any) bool { return true }
+
+// holds applies the condition's test to one selected value.
+func (c *jsonCond) holds(v any) bool {
+	switch c.kind {
+	case condIsNull:
+		return v == nil
+	case condIsTrue:
+		return v == true
+	case condIsFalse:
+		return v == false
 	}
 	text, ok := scalarText(v)
-	return ok && n.cond.cmp.test(text)
+	return ok && c.cmp.test(text)
 }

@@ -101,12 +101,13 @@ func datapoint(t Transformation, field func(ref string) (string, bool)) (Result,
 }
 
 // lookupJSON returns the text of the value node that selector ref names.
+// A wildcard selector names no single field.
 func lookupJSON(doc map[string]any, ref string) (string, bool) {
 	sel, _, ok := parseRefSelector(ref)
-	if !ok {
+	if !ok || sel.wild >= 0 {
 		return "", false
 	}
-	v, found := sel.resolve(doc)
+	v, found := walk(doc, sel.steps)
 	if !found {
 		return "", false
 	}
@@ -116,12 +117,12 @@ func lookupJSON(doc map[string]any, ref string) (string, bool) {
 // parseRefSelector parses a whole string as a selector.
 func parseRefSelector(ref string) (selector, string, bool) {
 	if len(ref) < 2 || ref[0] != '$' {
-		return nil, "", false
+		return selector{}, "", false
 	}
 	s := &scanner{src: ref}
 	sel, canon, err := readSelector(s)
 	if err != nil || !s.eof() {
-		return nil, "", false
+		return selector{}, "", false
 	}
 	return sel, canon, true
 }
@@ -189,9 +190,12 @@ func (p *Pattern) ValidateTransformation(t Transformation) error {
 func (p *Pattern) checkRef(ref string) error {
 	switch p.kind {
 	case JSON:
-		_, canon, ok := parseRefSelector(ref)
+		sel, canon, ok := parseRefSelector(ref)
 		if !ok {
 			return errors.New("expected a number or a selector such as $.field")
+		}
+		if sel.wild >= 0 {
+			return errors.New("expected a selector without wildcards: a metric value or dimension names one field")
 		}
 		if !slices.Contains(p.json.selectors, canon) {
 			return errors.New("field is not in the filter pattern")

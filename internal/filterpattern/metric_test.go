@@ -158,6 +158,18 @@ func TestEvaluate(t *testing.T) {
 			want: filterpattern.Result{}, wantOK: false,
 		},
 		{
+			name: "bracket-key field value", source: srcJSON,
+			pattern: `{ $.['http.latency'] = * }`, message: `{"http.latency": 42}`,
+			tr:   filterpattern.Transformation{MetricValue: "$.['http.latency']", Dimensions: map[string]string{"d": "$.['http.latency']"}},
+			want: filterpattern.Result{Value: 42, Dimensions: map[string]string{"d": "42"}}, wantOK: true,
+		},
+		{
+			name: "wildcard selector names no value", source: srcJSON,
+			pattern: `{ $.lat[*] = * }`, message: `{"lat": [42]}`,
+			tr:   filterpattern.Transformation{MetricValue: "$.lat[*]", DefaultValue: ptr(0)},
+			want: filterpattern.Result{}, wantOK: false,
+		},
+		{
 			name: "JSON pattern on non-JSON event uses default", source: srcMetricValues,
 			pattern: `{ $.latency = * }`, message: "latency=5",
 			tr:   filterpattern.Transformation{MetricValue: "$.latency", DefaultValue: ptr(-1)},
@@ -205,6 +217,13 @@ func TestValidateTransformation(t *testing.T) {
 			MetricValue: "1", DefaultValue: ptr(0),
 			Dimensions: map[string]string{"a": "$a", "b": "$b", "c": "$c", "d": "$d"},
 		}, []string{"4 dimensions, expected at most 3", "default value: not allowed with dimensions"}},
+		{"bracket key and plain name are one field", `{ $.['latency'] = * }`, filterpattern.Transformation{MetricValue: "$.latency"}, nil},
+		{"dotted key is not a nested field", `{ $.['a.b'] = * }`, filterpattern.Transformation{MetricValue: "$.a.b"},
+			[]string{`metric value "$.a.b": field is not in the filter pattern`}},
+		{"wildcard value", `{ $.a[*] = * }`, filterpattern.Transformation{MetricValue: "$.a[*]"},
+			[]string{`metric value "$.a[*]": expected a selector without wildcards`}},
+		{"wildcard dimension", `{ $.* = * }`, filterpattern.Transformation{MetricValue: "1", Dimensions: map[string]string{"any": "$.*"}},
+			[]string{`dimension "any" = "$.*": expected a selector without wildcards`}},
 		{"empty dimension name", `[a]`, filterpattern.Transformation{MetricValue: "1", Dimensions: map[string]string{"": "$a"}},
 			[]string{"dimension with an empty name"}},
 	}

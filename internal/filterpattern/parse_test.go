@@ -73,7 +73,12 @@ func TestParseErrors(t *testing.T) {
 		{"regex among terms", `ERROR %a%`, 6, `a %regex% must be the whole pattern`},
 		// Regular expressions (regex-expressions.html restrictions).
 		{"unsupported symbol", `%something!%`, 10, `expected a supported regular expression character`},
-		{"blank in regex", `%a b%`, 2, `use \s for blanks`},
+		{"tab in regex", "%a\tb%", 2, `use \s or \x09`},
+		{"control character in regex", "%a\x01b%", 2, `control character 0x01 (use \x01)`},
+		{"hex escape with one digit", `%\x3%`, 1, `expected two hexadecimal digits after \x`},
+		{"hex escape not hexadecimal", `%\xZZ%`, 1, `expected two hexadecimal digits after \x`},
+		{"hex escape past ASCII", `%\xC3%`, 1, `expected an ASCII character (\x00 to \x7F)`},
+		{"escaped blank", `%a\ b%`, 2, `expected \d, \D, \s, \S, \w, \W or an escaped operator`},
 		{"parentheses", `%(a|b)%`, 1, `expected no parentheses in a regular expression`},
 		{"multi-byte", `%café%`, 4, `multi-byte characters are not supported`},
 		{"unknown escape", `%a\qb%`, 2, `expected \d, \D, \s, \S, \w, \W or an escaped operator`},
@@ -93,6 +98,13 @@ func TestParseErrors(t *testing.T) {
 		{"selector without dot", `{ $a = 1 }`, 3, `expected "." after "$"`},
 		{"selector without name", `{ $. = 1 }`, 4, `expected a property name`},
 		{"bad array index", `{ $.a[x] = 1 }`, 6, `expected an array index`},
+		{"index right after $.", `{ $.[0] = 1 }`, 5, `expected a key in single quotes after "["`},
+		{"double-quoted bracket key", `{ $.["a.b"] = 1 }`, 5, `expected a key in single quotes after "["`},
+		{"unclosed bracket key", `{ $.['a.b = 1 }`, 15, `expected "'" to close the key at 4`},
+		{"bracket key without ]", `{ $.['a.b' = 1 }`, 10, `expected "]" after the key at 4`},
+		{"unclosed wildcard index", `{ $.a[*.b = 1 }`, 7, `expected "]" after "[*"`},
+		{"two wildcards in a selector", `{ $.a[*].*.b = 1 }`, 9, `expected at most 1 wildcard (*) in the selector that starts at 2`},
+		{"four wildcard selectors", `{ $.a[*] = 1 || $.b[*] = 1 || $.* = 1 || $.c.* = 1 }`, 41, `expected at most 3 wildcard selectors in a JSON pattern`},
 		{"unclosed array index", `{ $.a[1 = 1 }`, 7, `expected "]" to close the array index`},
 		{"missing operator", `{ $.a 1 }`, 6, `expected an operator, IS or NOT EXISTS after the selector, found "1"`},
 		{"not an operator", `{ $.a ! 1 }`, 6, `expected an operator (=, !=, <, <=, >, >=)`},
@@ -149,6 +161,46 @@ func TestParseMaxLength(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := filterpattern.Parse(tc.pattern)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestHasRegex(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{`ERROR`, false},
+		{`%AUTHORIZED%`, true},
+		{`{ $.a = 1 }`, false},
+		{`{ $.a = 1 || $.b = %x% }`, true},
+		{`[a, b]`, false},
+		{`[a = %x%, b]`, true},
+		// A "%" inside a quoted value is text, not a regex.
+		{`{ $.a = "%x%" }`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.pattern, func(t *testing.T) {
+			p, err := filterpattern.Parse(tc.pattern)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p.HasRegex())
+		})
+	}
+}
+
+// TestParseQuotaBoundaries accepts what the documented quotas allow: two
+// regexes and three wildcard selectors per pattern, one wildcard per
+// selector, and 1024 characters.
+func TestParseQuotaBoundaries(t *testing.T) {
+	for _, pattern := range []string{
+		`{ $.a = %x% && $.b = %y% }`,
+		`[a = %x%, b = %y%]`,
+		`{ $.a[*] = 1 || $.b.* = 2 || $.*.c = 3 }`,
+		`{ $.['a.b'][*].c = 1 }`,
+	} {
+		t.Run(pattern, func(t *testing.T) {
+			_, err := filterpattern.Parse(pattern)
 			assert.NoError(t, err)
 		})
 	}

@@ -15,6 +15,12 @@ const MaxPatternLength = 1024
 // pattern may contain (CloudWatch Logs quota, regex-expressions.html).
 const MaxRegexPerPattern = 2
 
+// MaxRegexPatternsPerLogGroup is how many metric filter and subscription
+// filter patterns containing a regex one log group may have (CloudWatch
+// Logs quota, regex-expressions.html). It spans patterns, so Parse cannot
+// check it; count the patterns whose HasRegex is true.
+const MaxRegexPatternsPerLogGroup = 5
+
 // Kind is the family a filter pattern belongs to; it decides how a log event
 // is read before the pattern is applied.
 type Kind int
@@ -114,6 +120,19 @@ func (p *Pattern) String() string { return p.src }
 
 // Kind reports the pattern's family.
 func (p *Pattern) Kind() Kind { return p.kind }
+
+// HasRegex reports whether the pattern contains a %regex%, which makes it
+// count toward MaxRegexPatternsPerLogGroup.
+func (p *Pattern) HasRegex() bool {
+	switch p.kind {
+	case JSON:
+		return p.json.regexes > 0
+	case SpaceDelimited:
+		return p.delim.regexes > 0
+	default:
+		return p.re != nil
+	}
+}
 
 // Match reports whether the log event message matches the pattern.
 //

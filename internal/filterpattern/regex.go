@@ -1,6 +1,7 @@
 package filterpattern
 
 import (
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -8,8 +9,10 @@ import (
 
 // Characters a CloudWatch Logs regex may contain besides ASCII letters and
 // digits (regex-expressions.html): the supported symbols and the supported
-// operators. Parentheses, blanks, other punctuation and multi-byte characters
-// are rejected.
+// operators, plus the blank, which the list omits but the page's own
+// example %^starting|^initializing|^shutting down% contains. Parentheses,
+// tabs, other punctuation and multi-byte characters are rejected; \xhh
+// writes any ASCII character, as documented ("%\x28%" matches "(").
 const (
 	regexSymbols   = ":_#=@/;,-"
 	regexOperators = `^$?[]{}|\*+.`
@@ -62,6 +65,7 @@ func readRegex(s *scanner) (*regexp.Regexp, error) {
 	if err := checkRegex(body, base); err != nil {
 		return nil, err
 	}
+	body = openMinimum(body)
 	// Estimate the size on the parse tree first: compiling expands every
 	// {m,n}, which is slow for the oversized ones we reject anyway.
 	tree, err := syntax.Parse(body, syntax.Perl)
@@ -93,25 +97,100 @@ func checkRegex(body string, base int) error {
 				return &SyntaxError{Pos: base + i, Msg: `expected a character after '\' in a regular expression`}
 			}
 			next := body[i+1]
+			if next == 'x' {
+				if err := checkHexEscape(body, i, base); err != nil {
+					return err
+				}
+				i += 3
+				continue
+			}
 			escapable := strings.IndexByte(regexClasses, next) >= 0 ||
 				strings.IndexByte(regexSymbols, next) >= 0 ||
 				strings.IndexByte(regexOperators, next) >= 0
 			if !escapable {
-				return &SyntaxError{Pos: base + i, Msg: `expected \d, \D, \s, \S, \w, \W or an escaped operator after '\'`}
+				return &SyntaxError{Pos: base + i, Msg: `expected \d, \D, \s, \S, \w, \W or an escaped operator after '\', or \x and two hexadecimal digits`}
 			}
 			i++
-		case isAlnum(c) || strings.IndexByte(regexSymbols, c) >= 0 || strings.IndexByte(regexOperators, c) >= 0:
+		case isAlnum(c) || c == ' ' || strings.IndexByte(regexSymbols, c) >= 0 || strings.IndexByte(regexOperators, c) >= 0:
 		default:
-			return &SyntaxError{Pos: base + i, Msg: "expected a supported regular expression character (letters, digits, " +
+			return &SyntaxError{Pos: base + i, Msg: "expected a supported regular expression character (letters, digits, blank, " +
 				`":_#=@/;,-" or "^$?[]{}|\*+."), found ` + quoteByte(c)}
 		}
 	}
 	return nil
 }
 
+// openMinimum rewrites each {,n} repetition as {0,n}: the docs say "either
+// m or n can be omitted", and RE2 reads "{,n}" as literal text. Escaped
+// braces and braces inside a character class are left alone.
+func openMinimum(body string) string {
+	if !strings.Contains(body, "{,") {
+		return body
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		b.WriteByte(c)
+		switch {
+		case c == '\\' && i+1 < len(body):
+			i++
+			b.WriteByte(body[i])
+		case c == '[' && !inClass:
+			inClass = true
+			// A "]" first in a class ("[]a]", "[^]a]") is literal.
+			if i+1 < len(body) && body[i+1] == '^' {
+				i++
+				b.WriteByte('^')
+			}
+			if i+1 < len(body) && body[i+1] == ']' {
+				i++
+				b.WriteByte(']')
+			}
+		case c == ']':
+			inClass = false
+		case c == '{' && !inClass && isRepeatMax(body[i+1:]):
+			b.WriteByte('0')
+		}
+	}
+	return b.String()
+}
+
+// isRepeatMax reports whether s starts with ",n}" (one or more digits).
+func isRepeatMax(s string) bool {
+	if len(s) < 3 || s[0] != ',' {
+		return false
+	}
+	i := 1
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 1 && i < len(s) && s[i] == '}'
+}
+
+// checkHexEscape checks the \xhh escape at body[i]: exactly two hexadecimal
+// digits naming an ASCII character (00 to 7F), "the ASCII mapping for a
+// two-digit hexadecimal character".
+func checkHexEscape(body string, i, base int) error {
+	if i+3 >= len(body) || !isHexDigit(body[i+2]) || !isHexDigit(body[i+3]) {
+		return &SyntaxError{Pos: base + i, Msg: `expected two hexadecimal digits after \x in a regular expression, as in \x3A`}
+	}
+	if body[i+2] > '7' {
+		return &SyntaxError{Pos: base + i, Msg: `expected an ASCII character (\x00 to \x7F) after \x; multi-byte characters are not supported`}
+	}
+	return nil
+}
+
+func isHexDigit(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
 func quoteByte(c byte) string {
-	if c == ' ' {
-		return `' ' (use \s for blanks)`
+	switch {
+	case c == '\t':
+		return `a tab (use \s or \x09)`
+	case c < 0x20 || c == 0x7f:
+		return fmt.Sprintf("control character %#02x (use \\x%02X)", c, c)
 	}
 	return "'" + string(rune(c)) + "'"
 }

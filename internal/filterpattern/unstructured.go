@@ -2,46 +2,36 @@ package filterpattern
 
 import "strings"
 
-// termMatcher is a term pattern: a disjunction of term groups. A pattern
-// without "?" is one group. Each "?" starts a new alternative group, and the
-// terms that follow it without a prefix join that group; this is how the AWS
-// CDK renders FilterPattern.anyTermGroup (`?"ERROR" "MainThread" ?"WARN"
-// "Deadlock"` matches events with both ERROR and MainThread, or both WARN and
-// Deadlock). Terms before the first "?" form a group of their own; the
-// CloudWatch docs never mix the two, so that reading is our choice.
+// termMatcher is a term pattern. Without "?" terms it matches when every
+// include term is present and no exclude term is. A pattern made of "?"
+// terms only matches when any of them is present. As documented, "?" does
+// not combine with other terms: when a pattern mixes "?" terms with include
+// or exclude terms, the "?" terms are ignored, so `?ERROR ?ARGUMENTS
+// REQUEST` is REQUEST alone. Terms are case-sensitive substrings ("ERROR"
+// matches "ERRORCODE", as the docs show).
 //
-// No groups at all is the empty pattern, which matches every event.
+// The zero termMatcher is the empty pattern, which matches every event.
 type termMatcher struct {
-	groups []termGroup
-}
-
-// termGroup matches when every include term is present and no exclude term
-// is. Terms are case-sensitive substrings ("ERROR" matches "ERRORCODE", as
-// the docs show).
-type termGroup struct {
 	include []string
 	exclude []string
+	anyOf   []string // the "?" terms of a pattern that has nothing else
 }
 
 func (m termMatcher) match(msg string) bool {
-	if len(m.groups) == 0 {
-		return true
-	}
-	for i := range m.groups {
-		if m.groups[i].match(msg) {
-			return true
+	if len(m.anyOf) > 0 {
+		for _, t := range m.anyOf {
+			if strings.Contains(msg, t) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
-}
-
-func (g *termGroup) match(msg string) bool {
-	for _, t := range g.include {
+	for _, t := range m.include {
 		if !strings.Contains(msg, t) {
 			return false
 		}
 	}
-	for _, t := range g.exclude {
+	for _, t := range m.exclude {
 		if strings.Contains(msg, t) {
 			return false
 		}
@@ -55,38 +45,34 @@ func (g *termGroup) match(msg string) bool {
 func parseTerms(src string, start int) (termMatcher, error) {
 	s := &scanner{src: src, pos: start}
 	var m termMatcher
-	var cur termGroup
-	started := false // cur holds, or was opened by, at least one term
+	var optional []string
 	for s.skipSpace(); !s.eof(); s.skipSpace() {
 		termPos := s.pos
-		exclude := false
-		switch s.peek() {
+		prefix := s.peek()
+		switch prefix {
 		case '?':
 			s.pos++
-			if started {
-				m.groups = append(m.groups, cur)
-			}
-			cur = termGroup{}
 		case '-':
 			s.pos++
-			exclude = true
 			// The older docs write `"ERROR" - "Exiting"`, with a blank after
 			// the minus; accept it.
 			s.skipSpace()
 		}
-		started = true
 		text, err := readTerm(s, termPos)
 		if err != nil {
 			return termMatcher{}, err
 		}
-		if exclude {
-			cur.exclude = append(cur.exclude, text)
-		} else {
-			cur.include = append(cur.include, text)
+		switch prefix {
+		case '?':
+			optional = append(optional, text)
+		case '-':
+			m.exclude = append(m.exclude, text)
+		default:
+			m.include = append(m.include, text)
 		}
 	}
-	if started {
-		m.groups = append(m.groups, cur)
+	if len(m.include) == 0 && len(m.exclude) == 0 {
+		m.anyOf = optional
 	}
 	return m, nil
 }
