@@ -1,9 +1,12 @@
 // Package filterpattern is a pure Go reproduction of the CloudWatch Logs
-// filter pattern language used by metric filters, subscription filters and
-// FilterLogEvents, as AWS documents it in the CloudWatch Logs user guide
-// ("Filter pattern syntax for metric filters, subscription filters, filter
-// log events, and Live Tail", "Supported regular expressions (regex)
-// syntax" and "Filter pattern syntax for metric filters").
+// filter pattern language used by metric filters, subscription filters,
+// FilterLogEvents and Live Tail. It implements the whole syntax that the
+// CloudWatch Logs user guide documents in "Filter pattern syntax for metric
+// filters, subscription filters, filter log events, and Live Tail" (with
+// its sections on regex, unstructured, JSON and space-delimited log
+// events), "Supported regular expressions (regex) syntax" and "Filter
+// pattern syntax for metric filters"; every example on those pages is a
+// test (docs_test.go).
 //
 // Parse compiles a pattern once; Match applies it to a log event message
 // and Evaluate applies a metric filter's transformation (metric value,
@@ -17,23 +20,30 @@
 //	"INTERNAL SERVER ERROR"    quoted phrase; \" and \\ escape inside quotes
 //	?ERROR ?WARN               alternatives: either term
 //	ERROR -ARGUMENTS           exclusion: ERROR but not ARGUMENTS
+//	?ERROR ?ARGUMENTS REQUEST  "?" terms next to other terms are ignored: REQUEST
 //	"" or " "                  matches every event, as does the empty pattern
 //	%AUTHORIZED%               a standalone regular expression
 //
 // Unquoted terms hold only letters, digits and underscores; any other
 // character must be quoted, as documented. The documented "Match
 // everything" example, " ", is honoured: a phrase of blanks matches every
-// event.
+// event. As documented, "?" does not combine with other terms: in a
+// pattern that also has include or exclude terms, every "?" term is
+// ignored.
 //
 // # Regular expressions
 //
 // A %regex% may contain only ASCII letters and digits, the symbols
 // : _ # = @ / ; , - and the operators ^ $ ? [ ] { } | \ * + . ; a backslash
-// may precede \d \D \s \S \w \W or a symbol or operator. Parentheses, blanks
-// (write \s) and multi-byte characters are rejected, as is any other
-// character. A JSON or space-delimited pattern holds at most two regular
-// expressions. Regexes are validated against these rules and then run by
-// Go's regexp (RE2, linear time), unanchored.
+// may precede \d \D \s \S \w \W or a symbol or operator, and \xhh writes
+// any ASCII character by its two hexadecimal digits (%\x3A% matches ":",
+// %\x28% matches "("). {m,n} may omit m or n ({,n} is {0,n}). Parentheses,
+// tabs, control and multi-byte characters are rejected, as is any other
+// character; the blank is allowed (see below). A JSON or space-delimited
+// pattern holds at most MaxRegexPerPattern (two) regular expressions;
+// HasRegex tells which patterns count toward the per-log-group quota,
+// MaxRegexPatternsPerLogGroup (five). Regexes are validated against these
+// rules and then run by Go's regexp (RE2, linear time), unanchored.
 //
 // # JSON patterns
 //
@@ -42,9 +52,20 @@
 //	{ $.objectList[1].id = 2 && $.latency >= 500 }
 //	{ ($.a IS NULL || $.b NOT EXISTS) && $.flag IS TRUE }
 //	{ $.message = %timed\sout% }
+//	{ $.arrayKey[*] = %val.{2}% }
+//	{ $.* = %111\.111\.111\.1[0-9]{1,2}% }
+//	{ $.['cluster.name'] = "c" }
 //
 // Selectors start with "$." and continue with property names (letters,
-// digits, '-', '_') and array indexes ($.a[0][1].b). Operators are = and !=
+// digits, '-', '_'), array indexes ($.a[0][1].b), bracketed keys in single
+// quotes for names with periods or other characters ($.['cluster.name'],
+// $.k8s['pod.name'], with \' and \\ escapes) and the wildcard, written .* or
+// [*], which selects every field of an object or element of an array. A
+// selector holds at most MaxWildcardsPerSelector (one) wildcard and a
+// pattern at most MaxWildcardsPerPattern (three). A condition on a
+// wildcard selector holds when it holds for any selected value (for != as
+// well: some element differs); NOT EXISTS holds when it selects nothing.
+// A wildcard selector cannot be a metric value or dimension. Operators are = and !=
 // for strings, numbers and regexes, and < <= > >= for numbers; numbers may
 // have a sign, decimals and an exponent. A '*' at the start or end of a
 // string value is a wildcard ("*Event", "Event*", "*"); elsewhere it is a
@@ -80,11 +101,27 @@
 //
 // # Choices where the documentation is silent or ambiguous
 //
-//   - "?" groups: a "?" starts a new alternative and the unprefixed terms
-//     after it join that alternative, which is how the AWS CDK's
-//     FilterPattern.anyTermGroup writes (A and B) or (C and D) as
-//     ?"A" "B" ?"C" "D". Terms before the first "?" form their own
-//     alternative, and "-term" excludes within its alternative.
+//   - "?" next to other terms: we follow the page's rule ("all question
+//     mark terms will be ignored") for include and exclude terms alike, as
+//     its wording says. The AWS CDK's FilterPattern.anyTermGroup renders
+//     (A and B) or (C and D) as ?"A" "B" ?"C" "D", which under that rule is
+//     "B" "C" alone; we do not honour the CDK's reading.
+//   - A blank inside a %regex%: the page's list of characters omits it, but
+//     its own example %^starting|^initializing|^shutting down% has one, so
+//     a plain blank is allowed (tabs and other control characters are not;
+//     write \s or \x09). "\ " is rejected: escape only symbols and
+//     operators.
+//   - The page's %abcc|ab[^c]$ lacks its closing "%"; we test it closed.
+//   - Wildcards: .* and [*] both select the members of an object and the
+//     elements of an array, as in JSONPath; the page says the wildcard
+//     selects "any array element or any JSON object field".
+//   - Bracketed keys take single quotes only, as the page writes them;
+//     ["key"] is rejected with a message that says so.
+//   - Space-delimited field count: the page pairs [w1=ERROR, w2] with
+//     events of four to seven words, yet also says to use "..." when the
+//     number of fields is not known, and the 2019 revision states that
+//     [w1=ERROR, w2] matches "ERROR message" but not "ERROR WARN message".
+//     We keep the exact count; write [w1=ERROR, ...] for longer events.
 //   - "-" may be followed by blanks ("ERROR" - "Exiting" in an older
 //     revision of the docs).
 //   - Keywords (IS, NULL, TRUE, FALSE, NOT, EXISTS) are case-insensitive.
@@ -116,6 +153,9 @@
 //   - Evaluate's boolean reports a published datapoint, not just a match:
 //     it is false for a match whose value cannot be read. Use Match for the
 //     match alone.
-//   - Quotas that span patterns (five regex patterns per log group) are out
-//     of scope; the 1024-character pattern limit is enforced by Parse.
+//   - Parse enforces every per-pattern limit the pages document: 1024
+//     characters, two regexes, one wildcard per selector and three per
+//     pattern. The one quota that spans patterns (five patterns with a
+//     regex per log group) is left to the caller, with HasRegex and
+//     MaxRegexPatternsPerLogGroup.
 package filterpattern
