@@ -23,6 +23,7 @@ func TestMatchUnstructuredDoesNotAllocate(t *testing.T) {
 		{"or terms", `?ERROR ?WARN ?"Task timed out"`},
 		{"exclusion", `ERROR -ARGUMENTS`},
 		{"term groups", `?"ERROR" "MainThread" ?"WARN" "Deadlock"`},
+		{"? terms ignored next to others", `?ERROR ?ARGUMENTS REQUEST`},
 	}
 	messages := []string{evBadRequest, evMissingArgs, evInternal, evAuthorized, ""}
 	for _, tc := range tests {

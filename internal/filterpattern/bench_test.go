@@ -17,6 +17,7 @@ func BenchmarkMatch(b *testing.B) {
 		{"unstructured term", `ERROR`, lambdaLine},
 		{"OR terms", `?FATAL ?ERROR ?"Task timed out"`, lambdaLine},
 		{"JSON equality", `{ $.eventType = "UpdateTrail" }`, evJSON},
+		{"JSON wildcard", `{ $.objectList[*].id = 2 }`, evJSON},
 		{"JSON numeric", `{ $.latency >= 500 && $.status != 200 }`, `{"latency": 734, "status": 503, "path": "/api/orders", "user": {"id": 42}}`},
 		{"space-delimited", `[ip, user, username, timestamp, request = *html*, status_code = 4*, bytes > 1000]`, evApacheProd},
 		{"regex", `%timeout\safter\s\d+\sretries%`, lambdaLine},
