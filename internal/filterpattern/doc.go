@@ -65,9 +65,10 @@
 // pattern at most MaxWildcardsPerPattern (three). A condition on a
 // wildcard selector holds when it holds for any selected value (for != as
 // well: some element differs); NOT EXISTS holds when it selects nothing.
-// A wildcard selector cannot be a metric value or dimension. Operators are = and !=
-// for strings, numbers and regexes, and < <= > >= for numbers; numbers may
-// have a sign, decimals and an exponent. A '*' at the start or end of a
+// A wildcard selector cannot be a metric value or dimension.
+//
+// Operators are = and != for strings, numbers and regexes, and < <= > >=
+// for numbers; numbers may have a sign, decimals and an exponent. A '*' at the start or end of a
 // string value is a wildcard ("*Event", "Event*", "*"); elsewhere it is a
 // literal, as the docs say of "Ev*ent". IS NULL, IS TRUE, IS FALSE and NOT
 // EXISTS test nulls, booleans and absence; IS NOT and EXISTS are rejected as
@@ -78,6 +79,7 @@
 // # Space-delimited patterns
 //
 //	[ip, user, username, timestamp, request = *html*, status_code = 4*, bytes > 1000]
+//	[ip=%127\.0\.0\.[1-9]%, user, username, timestamp, request, status_code, bytes]
 //	[..., status_code = 404 || status_code = 410, bytes]
 //	[w1!=ERROR && w1!=WARNING, w2]
 //
@@ -105,7 +107,7 @@
 //     mark terms will be ignored") for include and exclude terms alike, as
 //     its wording says. The AWS CDK's FilterPattern.anyTermGroup renders
 //     (A and B) or (C and D) as ?"A" "B" ?"C" "D", which under that rule is
-//     "B" "C" alone; we do not honour the CDK's reading.
+//     "B" "D" alone; we do not honour the CDK's reading.
 //   - A blank inside a %regex%: the page's list of characters omits it, but
 //     its own example %^starting|^initializing|^shutting down% has one, so
 //     a plain blank is allowed (tabs and other control characters are not;
@@ -116,7 +118,10 @@
 //     elements of an array, as in JSONPath; the page says the wildcard
 //     selects "any array element or any JSON object field".
 //   - Bracketed keys take single quotes only, as the page writes them;
-//     ["key"] is rejected with a message that says so.
+//     ["key"] is rejected with a message that says so. A selector starts
+//     with "$." even before a bracket ($.['a.b']): the page sets selectors
+//     off with "$." and shows no other form, so JSONPath's $['a.b'] is
+//     rejected. After a name, both .['k'] and ['k'] are accepted.
 //   - Space-delimited field count: the page pairs [w1=ERROR, w2] with
 //     events of four to seven words, yet also says to use "..." when the
 //     number of fields is not known, and the 2019 revision states that

@@ -206,6 +206,8 @@ func docCases() []docCase {
 		{srcJSON, `{ $.SomeOtherObject NOT EXISTS }`, []string{evJSONPage}, []string{`{"SomeOtherObject": 1}`}},
 		{srcJSON, `{ $.number[0] = 1e+3 }`, []string{`{"number": [1000]}`, `{"number": [1e3]}`}, []string{`{"number": [100]}`}},
 		{srcJSON, `{ $.number[0] != 1e-3 }`, []string{`{"number": [1]}`}, []string{`{"number": [0.001]}`}},
+		// "Use the asterisk ("*") as a wild card to match numbers."
+		{srcJSON, `{ $.errorCode = 4* }`, []string{`{"errorCode": 404}`, `{"errorCode": "418"}`}, []string{`{"errorCode": 500}`, `{"errorCode": [404]}`}},
 		// The JSON sub-page's sample events for its first example.
 		{srcJSONSubpage, `{ $.eventType = "UpdateTrail" }`, []string{`{"eventType": "UpdateTrail", "source": "cloudtrail"}`}, []string{`{"eventType": "UserLogin", "userId": "123"}`, `{"eventType": "ConfigUpdate", "component": "database"}`}},
 		{src2019JSON, `{ $.ThisFlag IS TRUE }`, []string{evJSON}, []string{`{"ThisFlag": false}`, `{"ThisFlag": "true"}`}},
@@ -246,6 +248,7 @@ func docCases() []docCase {
 		{srcDelimited, `[ip, user, username, timestamp, request =*.html*, status_code = 404 || status_code = 410, bytes]`, []string{evApacheProd}, apache},
 		{srcDelimited, `[w1=ERROR, w2]`, []string{evError}, []string{evWarn, evErrorWarn}},
 		{srcDelimited, `[w1=ERROR || W1=WARNING, w2]`, []string{"ERROR message", "WARNING message"}, []string{"INFO message"}},
+		{srcDelimited, `[w1=ERROR || w1=WARNING, w2]`, []string{"ERROR message", "WARNING message"}, []string{"INFO message", "ERRORS message"}},
 		{srcDelimited, `[w1!=ERROR && w1!=WARNING, w2]`, []string{"INFO message"}, []string{"ERROR message", "WARNING message"}},
 		{srcDelimited, `[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]`, []string{evSvcGet}, []string{evSvcPost, evSvcInvalid, evSvcFailed}},
 		{srcDelimited, `[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]`, []string{evSvcPost}, []string{evSvcGet, evSvcInvalid, evSvcFailed}},

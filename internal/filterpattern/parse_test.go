@@ -96,6 +96,7 @@ func TestParseErrors(t *testing.T) {
 		{"text after JSON", `{ $.a = 1 } x`, 12, `expected end of pattern after "}"`},
 		{"missing selector", `{ a = 1 }`, 2, `expected a selector starting with "$."`},
 		{"selector without dot", `{ $a = 1 }`, 3, `expected "." after "$"`},
+		{"bracket key without dot", `{ $['a'] = 1 }`, 3, `expected "." after "$"`},
 		{"selector without name", `{ $. = 1 }`, 4, `expected a property name`},
 		{"bad array index", `{ $.a[x] = 1 }`, 6, `expected an array index`},
 		{"index right after $.", `{ $.[0] = 1 }`, 5, `expected a key in single quotes after "["`},
