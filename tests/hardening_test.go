@@ -240,3 +240,51 @@ func readAll(p *elf.Prog) (string, error) {
 	_, err := b.ReadFrom(p.Open())
 	return strings.TrimRight(b.String(), "\x00"), err
 }
+
+// The alarms on what a storm or a fault can lose without another sign
+// watch what the template really has: the index by its name, the queue
+// before its retention runs out, the backlog against MaxEventAgeSeconds.
+func TestLossAlarmsWatchWhatExists(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	prop := func(id, path string) any {
+		t.Helper()
+		r, err := tmpl.Resource(id)
+		require.NoError(t, err)
+		v, ok := r.Property(path)
+		require.True(t, ok, "%s.%s", id, path)
+		return v
+	}
+
+	var indexes []string
+	gsis, _ := prop("IncidentsTable", "GlobalSecondaryIndexes").([]any)
+	for _, g := range gsis {
+		indexes = append(indexes, g.(map[string]any)["IndexName"].(string))
+	}
+	dims, _ := prop("IncidentsIndexThrottleAlarm", "Dimensions").([]any)
+	var watched []string
+	for _, d := range dims {
+		if m := d.(map[string]any); m["Name"] == "GlobalSecondaryIndexName" {
+			watched = append(watched, m["Value"].(string))
+		}
+	}
+	assert.NotEmpty(t, watched)
+	assert.Subset(t, indexes, watched, "the index alarm names an index of the table")
+
+	retention, err := samtemplate.Int(prop("ProcessorDeadLetterQueue", "MessageRetentionPeriod"))
+	require.NoError(t, err)
+	age, err := samtemplate.Int(prop("DeadLetterAgeAlarm", "Threshold"))
+	require.NoError(t, err)
+	assert.Less(t, age, retention, "the age alarm fires before SQS deletes the message")
+	assert.GreaterOrEqual(t, age, retention/2, "and not while there is still plenty of time")
+
+	metrics, _ := prop("ProcessorEventAgeAlarm", "Metrics").([]any)
+	var exprs []string
+	for _, m := range metrics {
+		exprs = append(exprs, strings.Join(strs(m.(map[string]any)["Expression"]), ""))
+	}
+	assert.Contains(t, strings.Join(exprs, " "), "${MaxEventAgeSeconds}", "the backlog is measured against MaxEventAgeSeconds")
+
+	// Lambda keeps 100 of the default 1,000 unreserved.
+	assert.NoError(t, loadRepoTemplate(t).SetParameters(map[string]string{"ProcessorReservedConcurrency": "900"}))
+	assert.ErrorContains(t, loadRepoTemplate(t).SetParameters(map[string]string{"ProcessorReservedConcurrency": "901"}), "parameter ProcessorReservedConcurrency")
+}

@@ -706,7 +706,8 @@ func checkSubscription(t *samtemplate.Template) error {
 func checkAlarms(t *samtemplate.Template) error {
 	var errs []error
 	alarms := t.ResourcesOfType("AWS::CloudWatch::Alarm")
-	for _, want := range []string{"ErrorAlarm", "ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm"} {
+	for _, want := range []string{"ErrorAlarm", "ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm",
+		"ProcessorDestinationFailuresAlarm", "ProcessorEventAgeAlarm", "IncidentsTableThrottleAlarm", "IncidentsIndexThrottleAlarm", "DeadLetterAgeAlarm"} {
 		if !slices.ContainsFunc(alarms, func(r *samtemplate.Resource) bool { return r.LogicalID == want }) {
 			errs = append(errs, fmt.Errorf("alarm %s: missing", want))
 		}
