@@ -17,6 +17,7 @@ ARGS       ?=
 # any quotes in it survive: PARAMS="ErrorPattern='?ERROR ?FATAL'" works.
 export PARAMS
 GO         ?= go
+LAMBDA_ARCH ?= arm64
 
 # Python tools missing from PATH are installed into a project virtualenv,
 # which the recipes see first.
@@ -26,7 +27,7 @@ export PATH := $(VENV)/bin:$(PATH)
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
+.PHONY: help deps build lambda sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,16 +39,23 @@ deps: ## check (and where missing install into .venv) what the tests need: Go, m
 		python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet 'moto[server]' cfn-lint || true; }
 	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH: pip install 'moto[server]' cfn-lint (or pipx install), or install python3-venv and run make deps again" >&2; exit 1; }
 
-build: ## build the Lambda binaries (linux/arm64 bootstrap) into bin/, no SAM needed
+build: ## build the Lambda binaries (static linux/arm64 bootstrap) into bin/, no SAM needed
 	@for fn in processor emitter; do \
-		mkdir -p bin/$$fn && \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/$$fn/bootstrap ./$$fn || exit 1; \
+		$(MAKE) --no-print-directory lambda PKG=$$fn OUT=bin/$$fn || exit 1; \
 		echo "bin/$$fn/bootstrap: $$(du -h bin/$$fn/bootstrap | cut -f1)"; \
 	done
 
+# One Lambda binary, static whatever the environment says (CGO_ENABLED=0
+# overrides it): sam build reaches it through processor/Makefile and
+# emitter/Makefile. LAMBDA_ARCH matches the template's Architectures.
+lambda:
+	@test -n "$(PKG)" && test -n "$(OUT)" || { echo "usage: make lambda PKG=processor OUT=dir" >&2; exit 2; }
+	@mkdir -p "$(OUT)"
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o "$(OUT)/bootstrap" ./$(PKG)
+
 sam-build: ## sam build (needs the SAM CLI)
 	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
-	CGO_ENABLED=0 sam build
+	sam build
 
 test: deps lint fuzz unit ## the whole suite: lint, short fuzz runs, unit + integration tests against moto
 
@@ -78,7 +86,7 @@ events: ## regenerate the sample payloads in events/
 
 deploy: ## sam build + sam deploy (guided the first time: make deploy GUIDED=1)
 	@command -v sam >/dev/null || { echo "deploy: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
-	CGO_ENABLED=0 sam build
+	sam build
 	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides "$$PARAMS")
 
 emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10

@@ -56,6 +56,23 @@ var securityChecks = []struct {
 	breakIt func(*samtemplate.Template)
 }{
 	{
+		name:    "the processor uses the key only through SNS, for the alerts topic",
+		check:   checkProcessorKeyGrant,
+		breakIt: func(t *samtemplate.Template) { delete(processorKeyStatement(t), "Condition") },
+	},
+	{
+		name:  "CloudWatch uses the key only for the stack's alarms",
+		check: checkAlarmKeyGrant,
+		breakIt: func(t *samtemplate.Template) {
+			delete(keyStatement(t, "cloudwatch.amazonaws.com")["Condition"].(map[string]any), "ArnLike")
+		},
+	},
+	{
+		name:    "what holds data is retained or deleted on purpose",
+		check:   checkDeletionPolicies,
+		breakIt: func(t *samtemplate.Template) { t.Resources["ProcessorDeadLetterQueue"].DeletionPolicy = "" },
+	},
+	{
 		name:  "function policies have no wildcard action and no wildcard logs ARN",
 		check: checkNoWildcards,
 		breakIt: func(t *samtemplate.Template) {
@@ -185,6 +202,7 @@ func TestTemplateParameters(t *testing.T) {
 		{"MaxEventAgeSeconds", "3600"},
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
+		{"DeployEmitter", "true"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -305,24 +323,7 @@ func TestTemplateDashboard(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	// A JSON filter pattern holds quotes; the body must stay valid JSON.
 	require.NoError(t, tmpl.SetParameters(map[string]string{"ErrorPattern": `{ $.level = "ERROR" }`, "DashboardErrorRegex": "level.:.ERROR"}))
-	env := &samtemplate.Env{
-		StackName:   "logalert",
-		PhysicalIDs: map[string]string{"AppLogGroup": "/logalert/logalert/app", "ProcessorFunction": "logalert-ProcessorFunction"},
-		GetAtt: func(id, attr string) (any, error) {
-			return "arn:aws:stub:us-east-1:123456789012:" + id + "/" + attr, nil
-		},
-	}
-	props, err := tmpl.ResolveProperties("Dashboard", env)
-	require.NoError(t, err)
-	body, ok := props["DashboardBody"].(string)
-	require.True(t, ok, "DashboardBody is a string")
-	var dash struct {
-		Widgets []struct {
-			Type       string         `json:"type"`
-			Properties map[string]any `json:"properties"`
-		} `json:"widgets"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(body), &dash), body)
+	body, dash := resolveDashboard(t, tmpl)
 
 	all := body
 	tests := []struct{ name, want string }{
@@ -343,6 +344,34 @@ func TestTemplateDashboard(t *testing.T) {
 		})
 	}
 	assert.Len(t, dash.Widgets, 6)
+}
+
+// dashboard is the part of a dashboard body the tests read.
+type dashboard struct {
+	Widgets []struct {
+		Type       string         `json:"type"`
+		Properties map[string]any `json:"properties"`
+	} `json:"widgets"`
+}
+
+// resolveDashboard resolves the Dashboard's body with stand-in ids and
+// requires it to be valid JSON.
+func resolveDashboard(tb testing.TB, tmpl *samtemplate.Template) (string, dashboard) {
+	tb.Helper()
+	env := &samtemplate.Env{
+		StackName:   "logalert",
+		PhysicalIDs: map[string]string{"AppLogGroup": "/logalert/logalert/app", "ProcessorFunction": "logalert-ProcessorFunction"},
+		GetAtt: func(id, attr string) (any, error) {
+			return "arn:aws:stub:us-east-1:123456789012:" + id + "/" + attr, nil
+		},
+	}
+	props, err := tmpl.ResolveProperties("Dashboard", env)
+	require.NoError(tb, err)
+	body, ok := props["DashboardBody"].(string)
+	require.True(tb, ok, "DashboardBody is a string")
+	var dash dashboard
+	require.NoError(tb, json.Unmarshal([]byte(body), &dash), body)
+	return body, dash
 }
 
 func loadRepoTemplate(tb testing.TB) *samtemplate.Template {
@@ -677,7 +706,8 @@ func checkSubscription(t *samtemplate.Template) error {
 func checkAlarms(t *samtemplate.Template) error {
 	var errs []error
 	alarms := t.ResourcesOfType("AWS::CloudWatch::Alarm")
-	for _, want := range []string{"ErrorAlarm", "ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm"} {
+	for _, want := range []string{"ErrorAlarm", "ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm",
+		"ProcessorDestinationFailuresAlarm", "ProcessorEventAgeAlarm", "IncidentsTableThrottleAlarm", "IncidentsIndexThrottleAlarm", "DeadLetterAgeAlarm"} {
 		if !slices.ContainsFunc(alarms, func(r *samtemplate.Resource) bool { return r.LogicalID == want }) {
 			errs = append(errs, fmt.Errorf("alarm %s: missing", want))
 		}
