@@ -18,6 +18,9 @@ ARGS       ?=
 export PARAMS
 GO         ?= go
 LAMBDA_ARCH ?= arm64
+# The packages whose tests start moto_server: `make integration` runs
+# them; every other package holds unit tests alone, which `make unit` runs.
+INTEGRATION_PKGS = tests cmd/logalert internal/provision internal/motoserver
 
 # Python tools missing from PATH are installed into a project virtualenv,
 # which the recipes see first.
@@ -27,10 +30,10 @@ export PATH := $(VENV)/bin:$(PATH)
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build lambda sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
+.PHONY: help deps build lambda sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## check (and where missing install into .venv) what the tests need: Go, moto_server, cfn-lint
 	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (or a Go that can fetch that toolchain): https://go.dev/dl/" >&2; exit 1; }
@@ -57,10 +60,13 @@ sam-build: ## sam build (needs the SAM CLI)
 	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
 	sam build
 
-test: deps lint fuzz unit ## the whole suite: lint, short fuzz runs, unit + integration tests against moto
+test: deps lint fuzz unit integration ## the whole suite: lint, short fuzz runs, unit and integration tests
 
-unit: ## go test ./... (integration tests start their own moto_server)
-	$(GO) test -count=1 ./...
+unit: ## the unit tests (no moto_server), 3 times each in random order
+	$(GO) test -count=3 -shuffle=on $(filter-out $(addprefix $(shell $(GO) list -m)/,$(INTEGRATION_PKGS)),$(shell $(GO) list ./...))
+
+integration: deps ## the tests against moto_server (INTEGRATION_PKGS), in random order
+	$(GO) test -count=1 -shuffle=on $(addprefix ./,$(INTEGRATION_PKGS))
 
 lint: ## gofmt, go vet, go mod tidy, cfn-lint
 	@out=$$(gofmt -l .); [ -z "$$out" ] || { echo "gofmt needed on:"; echo "$$out"; exit 1; }

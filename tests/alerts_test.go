@@ -36,14 +36,14 @@ func newTopicInbox(tb testing.TB) *topicInbox {
 	cfg := newConfig(tb, motoURL)
 	ctx := tb.Context()
 	snsc, sqsc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	name := sanitize(tb.Name())
-	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts-" + name)})
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(awstest.Name(tb, "alerts"))})
 	require.NoError(tb, err)
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("inbox-" + name)})
+	queue := awstest.Name(tb, "inbox")
+	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue)})
 	require.NoError(tb, err)
 	_, err = snsc.Subscribe(ctx, &sns.SubscribeInput{
 		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String("arn:aws:sqs:us-east-1:123456789012:inbox-" + name),
+		Endpoint: aws.String("arn:aws:sqs:us-east-1:123456789012:" + queue),
 	})
 	require.NoError(tb, err)
 	return &topicInbox{topicARN: *topic.TopicArn, queueURL: *q.QueueUrl, sqs: sqsc}
@@ -176,18 +176,29 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	require.NoError(t, err)
 
 	// The holder: it records the delivery (its alerts are born claimed,
-	// for 500 ms), publishes and clears one after 300 ms, and dies.
+	// for 500 ms), publishes and clears one while the processor waits on
+	// them, and dies.
 	holder := e.newStore(t, e.proxy.URL, store.WithAlertLease(500*time.Millisecond))
 	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas, true)
 	require.NoError(t, err)
 	require.Len(t, res.Alerts, 3)
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		assert.NoError(t, holder.ClearAlerts(context.Background(), res.Alerts[:1]))
-	}()
+
+	// The processor goes through a proxy of its own, which shows when it
+	// has found all three held (one claim each) and comes back for them:
+	// the holder clears one then, before that claim reaches DynamoDB.
+	proxy, err := awstest.NewProxy(motoURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	var cleared sync.Once
+	proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "UpdateItem" && n > len(res.Alerts) {
+			cleared.Do(func() { assert.NoError(t, holder.ClearAlerts(context.Background(), res.Alerts[:1])) })
+		}
+		return nil
+	})
 
 	start := time.Now()
-	require.NoError(t, e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil).Handle(t.Context(), ev))
+	require.NoError(t, e.newProcessor(t, proxy.URL, inbox.topicARN, nil).Handle(t.Context(), ev))
 	took := time.Since(start)
 	var want []string
 	for _, a := range res.Alerts[1:] {

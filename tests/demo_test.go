@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/awstest"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
@@ -49,7 +49,7 @@ func TestDemo(t *testing.T) {
 	)
 	// A stack of its own, so that -count=N runs against one moto do not
 	// see each other's data.
-	stack := fmt.Sprintf("e2e%d", demoRuns.Add(1))
+	stack := awstest.Name(t, "e2e")
 	var (
 		mu     sync.Mutex
 		forced []string // the payloads the fault failed
@@ -246,9 +246,6 @@ func TestDemo(t *testing.T) {
 		assert.Equal(t, canary, p.LogEvents[0].Message)
 	})
 }
-
-// demoRuns numbers the runs of TestDemo.
-var demoRuns atomic.Int64
 
 func ptr[T any](v T) *T { return &v }
 

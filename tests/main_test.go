@@ -5,8 +5,6 @@ package tests
 import (
 	"context"
 	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,7 +39,7 @@ func newEnv(tb testing.TB) *env {
 	cfg := newConfig(tb, proxy.URL)
 	tmpl, err := samtemplate.Load("../template.yaml")
 	require.NoError(tb, err)
-	table := "incidents-" + sanitize(tb.Name())
+	table := awstest.Name(tb, "incidents")
 	require.NoError(tb, provision.CreateTable(tb.Context(), dynamodb.NewFromConfig(cfg), tmpl, "IncidentsTable", table))
 	proxy.ResetCounts()
 	return &env{proxy: proxy, cfg: cfg, table: table}
@@ -54,14 +52,4 @@ func newConfig(tb testing.TB, endpoint string) aws.Config {
 	cfg, err := awstest.Config(tb.Context(), endpoint)
 	require.NoError(tb, err)
 	return cfg
-}
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
-
-func sanitize(name string) string {
-	s := unsafeChars.ReplaceAllString(name, "-")
-	if len(s) > 200 {
-		s = s[len(s)-200:]
-	}
-	return strings.ToLower(s)
 }

@@ -1,9 +1,10 @@
 // Package awstest supports tests and benchmarks that run the real AWS SDK
 // against moto_server: RunWithMoto, which starts one for a TestMain, an SDK
-// configuration for a local endpoint, and Proxy, an HTTP proxy between the
-// SDK and moto that counts requests per operation, adds latency, injects
-// faults (throttling, server errors) and can serve moto one request at a
-// time.
+// configuration for a local endpoint, Name, which gives each test its own
+// resource names so that runs against one moto never meet, and Proxy, an
+// HTTP proxy between the SDK and moto that counts requests per operation,
+// adds latency, injects faults (throttling, server errors) and can serve
+// moto one request at a time.
 //
 // It is a test helper in the manner of net/http/httptest: no product code
 // imports it.
@@ -73,7 +74,9 @@ var Rejected = Fault{Status: http.StatusBadRequest, Type: "com.amazonaws.dynamod
 
 // FaultFunc decides per request: op is the operation ("TransactWriteItems",
 // from the X-Amz-Target header, or the Action form field of query APIs) and
-// n counts the requests of that operation so far, from 1.
+// n counts the requests of that operation so far, from 1. It runs before
+// the request is forwarded, so a test can also use one that returns nil to
+// act at a given request, while the request waits.
 type FaultFunc func(op string, n int) *Fault
 
 // Proxy forwards requests to an AWS endpoint.

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -33,12 +31,7 @@ func TestMain(m *testing.M) {
 // awsConfig points the SDK at moto with static test credentials.
 func awsConfig(tb testing.TB) aws.Config {
 	tb.Helper()
-	cfg, err := config.LoadDefaultConfig(tb.Context(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
-		config.WithBaseEndpoint(motoURL),
-		config.WithSharedConfigProfile(""),
-	)
+	cfg, err := awstest.Config(tb.Context(), motoURL)
 	require.NoError(tb, err)
 	return cfg
 }
@@ -54,7 +47,7 @@ func loadTemplate(tb testing.TB) *samtemplate.Template {
 func TestProvisionCreateTable(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	tmpl := loadTemplate(t)
-	const name = "incidents-create-table"
+	name := awstest.Name(t, "incidents")
 
 	require.NoError(t, provision.CreateTable(t.Context(), db, tmpl, "IncidentsTable", name))
 	require.NoError(t, provision.CreateTable(t.Context(), db, tmpl, "IncidentsTable", name), "second run must be a no-op")
@@ -111,14 +104,15 @@ func TestProvisionApply(t *testing.T) {
 	cfg := awsConfig(t)
 	clients := provision.NewClients(cfg)
 	tests := []struct {
-		name, stack, overrides string
-		wantSubscription       string // email endpoint, "" for none
+		name, overrides  string
+		wantSubscription string // email endpoint, "" for none
 	}{
-		{"with email", "apply-email", `AlarmEmail=ops@example.com LogRetentionDays=30`, "ops@example.com"},
-		{"defaults", "apply-defaults", ``, ""},
+		{"with email", `AlarmEmail=ops@example.com LogRetentionDays=30`, "ops@example.com"},
+		{"defaults", ``, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			stack := awstest.Name(t, "apply")
 			tmpl := loadTemplate(t)
 			ov, err := samtemplate.ParseOverrides(tc.overrides)
 			require.NoError(t, err)
@@ -126,19 +120,19 @@ func TestProvisionApply(t *testing.T) {
 			days, err := tmpl.Parameter("LogRetentionDays")
 			require.NoError(t, err)
 
-			st, err := provision.Apply(t.Context(), clients, tmpl, tc.stack)
+			st, err := provision.Apply(t.Context(), clients, tmpl, stack)
 			require.NoError(t, err)
-			again, err := provision.Apply(t.Context(), clients, tmpl, tc.stack)
+			again, err := provision.Apply(t.Context(), clients, tmpl, stack)
 			require.NoError(t, err, "second Apply must succeed on the existing resources")
 			assert.Equal(t, st.PhysicalIDs, again.PhysicalIDs, "second Apply finds the same resources")
 			assert.Equal(t, st.Outputs, again.Outputs)
 
 			// Outputs resolve against what was created.
 			assert.Equal(t, st.PhysicalIDs["IncidentsTable"], st.Outputs["IncidentsTableName"])
-			assert.Equal(t, "/logalert/"+tc.stack+"/app", st.Outputs["AppLogGroupName"])
-			assert.Equal(t, "LogAlert/"+tc.stack, st.Outputs["MetricNamespace"])
-			assert.Equal(t, tc.stack+"-error-lines", st.Outputs["ErrorAlarmName"])
-			assert.Contains(t, st.Outputs["DashboardUrl"], "#dashboards:name="+tc.stack+"-overview")
+			assert.Equal(t, "/logalert/"+stack+"/app", st.Outputs["AppLogGroupName"])
+			assert.Equal(t, "LogAlert/"+stack, st.Outputs["MetricNamespace"])
+			assert.Equal(t, stack+"-error-lines", st.Outputs["ErrorAlarmName"])
+			assert.Contains(t, st.Outputs["DashboardUrl"], "#dashboards:name="+stack+"-overview")
 			for _, k := range []string{"AlertsTopicArn", "DeadLetterQueueUrl", "DeadLetterQueueArn", "ProcessorFunctionName", "EmitterFunctionName"} {
 				assert.NotEmpty(t, st.Outputs[k], k)
 			}
@@ -202,7 +196,7 @@ func TestProvisionApplyRejectsEmptyStackName(t *testing.T) {
 // rather than failing Apply ("already exists" is fine).
 func TestProvisionApplyExistingResources(t *testing.T) {
 	cfg := awsConfig(t)
-	const stack = "apply-existing"
+	stack := awstest.Name(t, "existing")
 	sq := sqs.NewFromConfig(cfg)
 	_, err := sq.CreateQueue(t.Context(), &sqs.CreateQueueInput{
 		QueueName:  aws.String(stack + "-ProcessorDeadLetterQueue"),
@@ -241,7 +235,7 @@ func TestProvisionApplyExistingResources(t *testing.T) {
 // CloudFormation update would; an empty one removes it.
 func TestProvisionApplyMovesTheEmailSubscription(t *testing.T) {
 	cfg := awsConfig(t)
-	const stack = "apply-email-moves"
+	stack := awstest.Name(t, "moves")
 	emails := func(st *provision.Stack) []string {
 		out, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(t.Context(), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(st.Outputs["AlertsTopicArn"])})
 		require.NoError(t, err)
@@ -273,7 +267,7 @@ func TestProvisionApplyMovesTheEmailSubscription(t *testing.T) {
 
 func TestProvisionCreateTableRejectsOtherKeySchema(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
-	const name = "incidents-other-keys"
+	name := awstest.Name(t, "incidents")
 	_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
@@ -282,5 +276,5 @@ func TestProvisionCreateTableRejectsOtherKeySchema(t *testing.T) {
 	})
 	require.NoError(t, err)
 	err = provision.CreateTable(t.Context(), db, loadTemplate(t), "IncidentsTable", name)
-	assert.EqualError(t, err, "table incidents-other-keys exists with another key schema than IncidentsTable's: delete it or use another name")
+	assert.EqualError(t, err, "table "+name+" exists with another key schema than IncidentsTable's: delete it or use another name")
 }
