@@ -185,6 +185,7 @@ func TestTemplateParameters(t *testing.T) {
 		{"MaxEventAgeSeconds", "3600"},
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
+		{"RedactPatterns", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
