@@ -22,6 +22,11 @@
 //	                        "?ERROR ?FATAL ?CRITICAL", the template's
 //	                        ErrorPattern default. An invalid pattern stops
 //	                        the function at start-up with the parse error.
+//	REDACT_PATTERNS         optional: the deployment's own secret shapes,
+//	                        Go regular expressions separated by white
+//	                        space, redacted besides the built-in ones (the
+//	                        template's RedactPatterns). A pattern that does
+//	                        not compile stops the function at start-up.
 //	METRICS_NAMESPACE       optional: namespace of the processor's own
 //	                        metrics in Embedded Metric Format; none if empty
 //	MAX_DECOMPRESSED_BYTES  optional: cap on a delivery's decompressed size

@@ -203,6 +203,7 @@ func TestTemplateParameters(t *testing.T) {
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
 		{"DeployEmitter", "true"},
+		{"RedactPatterns", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,8 +19,11 @@
 //	"<*>"   quoted values ('...' or "..."), outside JSON messages and
 //	        except after a logfmt text key (msg=, message=, error=, level=
 //	        and a few more)
-//	<redacted>  the value after a secret key (password=, token: ...),
-//	        bearer tokens, AWS access key ids and JWTs
+//	<redacted>  secrets: the value after a secret key (password=,
+//	        token: ...), bearer tokens, URL passwords, prefixed tokens
+//	        (AWS access key ids, JWTs, ghp_, glpat-, xoxb-, sk_live_,
+//	        AIza, npm_ and the rest of tokenRules) and the bodies of
+//	        private-key blocks, as Redact recognises them
 //
 // A message that is a JSON object keeps its structure: keys stay, and string
 // values are normalised token by token instead of replaced whole, so that
@@ -37,8 +40,16 @@
 //
 // # Redaction
 //
-// Redact removes secrets (AWS access key ids, bearer tokens, JWTs,
-// password=/secret=/token=-style pairs in key=value, key: value and JSON
-// form, credentials in URLs) from the sample message before anything is
-// stored or published; Truncate bounds it to a valid UTF-8 prefix.
+// Redact removes secrets (password=/secret=/token=-style pairs in
+// key=value, key: value and JSON form, bearer and basic credentials,
+// credentials in URLs, tokens of a well-known prefix such as AWS access key
+// ids, JWTs, GitHub, GitLab, Slack, Stripe, Google and npm tokens, PEM
+// private-key blocks and Luhn-valid payment card numbers) from the sample
+// message before anything is stored or published; Truncate bounds it to a
+// valid UTF-8 prefix. A Redactor (NewRedactor) adds a deployment's own
+// regular expressions.
+//
+// The normaliser and Redact share the recognisers of the shapes that need
+// no key (secrets.go); FuzzRedactionAgrees checks that neither lets any
+// promised shape through.
 package incident

@@ -45,6 +45,13 @@ type Grouping struct {
 // and redaction run once per incident. The Grouping shares no memory with p,
 // so p may be a transient awslogs.View payload.
 func Group(p *awslogs.Payload, m Matcher) Grouping {
+	return (*Redactor)(nil).Group(p, m)
+}
+
+// Group is Group, redacting with r. r's own patterns apply to the
+// templates before they are fingerprinted, so that events differing only
+// in a secret that one of them matches are one incident.
+func (r *Redactor) Group(p *awslogs.Payload, m Matcher) Grouping {
 	type acc struct {
 		template    string
 		count       int64
@@ -78,6 +85,26 @@ func Group(p *awslogs.Payload, m Matcher) Grouping {
 			a.last, a.latest = ev.Timestamp, i
 		}
 	}
+	if r.hasPatterns() { // merge the templates that become one
+		merged := make(map[string]int, len(accs))
+		out := accs[:0]
+		for _, a := range accs {
+			a.template = r.redactPatterns(a.template)
+			k, ok := merged[a.template]
+			if !ok {
+				merged[a.template] = len(out)
+				out = append(out, a)
+				continue
+			}
+			m := &out[k]
+			m.count += a.count
+			m.first = min(m.first, a.first)
+			if a.last > m.last || a.last == m.last && a.latest > m.latest {
+				m.last, m.latest = a.last, a.latest
+			}
+		}
+		accs = out
+	}
 	logGroup, logStream := strings.Clone(p.LogGroup), strings.Clone(p.LogStream)
 	deltas := make([]Delta, 0, len(accs))
 	for _, a := range accs {
@@ -87,12 +114,12 @@ func Group(p *awslogs.Payload, m Matcher) Grouping {
 			LogGroup:    logGroup,
 			LogStream:   logStream,
 			Fingerprint: fp,
-			Template:    Truncate(Redact(a.template), MaxSampleBytes),
+			Template:    Truncate(r.Redact(a.template), MaxSampleBytes),
 			Severity:    SeverityOf(a.template),
 			Count:       a.count,
 			FirstSeen:   time.UnixMilli(a.first).UTC(),
 			LastSeen:    time.UnixMilli(a.last).UTC(),
-			Sample:      strings.Clone(Sample(p.LogEvents[a.latest].Message)),
+			Sample:      strings.Clone(r.Sample(p.LogEvents[a.latest].Message)),
 		})
 	}
 	slices.SortFunc(deltas, func(a, b Delta) int { return strings.Compare(a.ID, b.ID) })

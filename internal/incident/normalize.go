@@ -26,6 +26,14 @@ func appendTemplate(dst []byte, message string) []byte {
 	)
 	for i := 0; i < len(msg); {
 		c := msg[i]
+		if c == '-' {
+			if header, body, end, ok := privateKeyAt(msg, i); ok {
+				dst = appendPrivateKey(dst, msg, i, header, body, end)
+				pending, lastWord, valueOf = false, "", ""
+				i = end
+				continue
+			}
+		}
 		switch {
 		case pending && c == '\\' && i+1 < len(msg) && (msg[i+1] == '"' || msg[i+1] == '\''):
 			// A value in escaped quotes (password=\"x y\"): up to the
@@ -69,9 +77,14 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, "<redacted>"...)
 				dst = append(dst, c)
 				pending, lastWord = false, ""
-			case json && isKeyAt(msg, end+1):
+			case json && isKeyAt(msg, end+1) && !holdsSecret(content):
 				dst = append(dst, msg[i:end+1]...)
 				lastWord = content
+			case json && isKeyAt(msg, end+1): // a secret as a key
+				dst = append(dst, c)
+				dst = append(dst, "<redacted>"...)
+				dst = append(dst, c)
+				lastWord = ""
 			case json || isTextKey(valueOf):
 				// JSON strings, and the quoted message of a logfmt line
 				// (msg="payment failed"), are text: normalised, not
@@ -99,6 +112,11 @@ func appendTemplate(dst []byte, message string) []byte {
 				all, any = classes(trimmed)
 			}
 			switch {
+			case len(tok) >= jwtMin && hasSecretToken(tok):
+				dst = append(dst, "<redacted>"...)
+				lastWord, valueOf = "", ""
+				i = j
+				continue
 			case len(trimmed) == len("bearer") && strings.EqualFold(trimmed, "bearer"): // a bearer token follows, anywhere
 				dst = append(dst, trimmed...)
 				pending = true
@@ -108,6 +126,20 @@ func appendTemplate(dst []byte, message string) []byte {
 			dst = append(dst, tok[len(trimmed):]...)
 			lastWord, valueOf = trimmed, ""
 			i = j
+		case c == ':' && i+2 < len(msg) && msg[i+1] == '/' && msg[i+2] == '/' && !isSecretKey(lastWord):
+			// scheme://user:password@host
+			pass, at, ok := urlPasswordAt(msg, i)
+			if !ok {
+				dst = append(dst, "://"...)
+				lastWord, valueOf = "", ""
+				i += 3
+				continue
+			}
+			dst = append(dst, "://"...)
+			dst = appendTemplate(dst, msg[i+3:pass-1])
+			dst = append(dst, ":<redacted>"...)
+			pending, lastWord, valueOf = false, "", ""
+			i = at
 		default:
 			dst = append(dst, c)
 			switch {
@@ -115,7 +147,7 @@ func appendTemplate(dst []byte, message string) []byte {
 				pending = true
 			case c == '=':
 				valueOf, lastWord = lastWord, "" // logfmt's key=value
-			case c != ' ' && c != '\t' && c != '"' && c != '\'':
+			case c != ' ' && c != '\t' && c != '"' && c != '\'' && c != '\\': // a key in escaped quotes: \"password\":
 				lastWord, valueOf = "", ""
 			}
 			i++
@@ -136,13 +168,8 @@ func appendToken(dst []byte, tok string, all, any byte) []byte {
 	hexID := len(tok) >= 8 && all&classHex != 0 || len(tok) > 2 && tok[0] == '0' && tok[1] == 'x' && isHex(tok[2:])
 	switch {
 	case any&classDigit == 0 && !hexID:
-		// A word: the common case. Only secrets are replaced.
-		if isAccessKeyID(tok) || isJWT(tok) {
-			return append(dst, "<redacted>"...)
-		}
+		// A word: the common case.
 		return append(dst, tok...)
-	case isAccessKeyID(tok) || isJWT(tok):
-		return append(dst, "<redacted>"...)
 	case hexID || isNumber(tok):
 		return append(dst, "<num>"...)
 	case isIPv4(tok):
@@ -304,33 +331,6 @@ func isValueEnd(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// accessKeyPrefixes are the prefixes of AWS access key ids (AKIA long-term,
-// ASIA temporary, and the other unique-id kinds).
-var accessKeyPrefixes = []string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA"}
-
-func isAccessKeyID(tok string) bool {
-	if len(tok) != 20 {
-		return false
-	}
-	for i := 0; i < len(tok); i++ {
-		if c := tok[i]; !isDigit(c) && (c < 'A' || c > 'Z') {
-			return false
-		}
-	}
-	for _, p := range accessKeyPrefixes {
-		if strings.HasPrefix(tok, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// isJWT reports whether tok looks like a JSON Web Token: three base64url
-// parts, the first starting with eyJ ('{"' encoded).
-func isJWT(tok string) bool {
-	return strings.HasPrefix(tok, "eyJ") && strings.Count(tok, ".") == 2
 }
 
 func isNumber(tok string) bool {

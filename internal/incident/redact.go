@@ -1,6 +1,8 @@
 package incident
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -20,8 +22,6 @@ var redactions = []struct {
 	re       *regexp.Regexp
 	repl     string
 }{
-	// Credentials in URLs: scheme://user:secret@host.
-	{[]string{"://"}, false, regexp.MustCompile(`(://[^:/\s@]+:)[^@/\s]+@`), "${1}<redacted>@"},
 	// Values in escaped quotes, at any depth of escaping, as a quoted
 	// message carries them: msg="login password=\"x\"", {\"token\":\"x\"},
 	// "{\"body\":\"{\\\"password\\\":\\\"x\\\"}\"}".
@@ -39,11 +39,6 @@ var redactions = []struct {
 	{nil, true, regexp.MustCompile(`(?i)(` + secretKey + `(?:\\*["'])?\s*[:=]\s*)\\*["'][^\s"'\\<][^\s"'\\]*`), "${1}<redacted>"},
 	// Bearer tokens anywhere else.
 	{[]string{"bearer"}, false, regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}<redacted>"},
-	// JSON Web Tokens.
-	{[]string{"eyj"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`), "<redacted>"},
-	// AWS access key ids.
-	{[]string{"akia", "asia", "abia", "acca", "agpa", "aida", "aipa", "anpa", "anva", "aroa"}, false,
-		regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA)[A-Z0-9]{16}\b`), "<redacted>"},
 }
 
 // secretKeySuffixes are the key names, matched as case-insensitive suffixes
@@ -53,6 +48,7 @@ var secretKeySuffixes = []string{
 	"password", "passwd", "pwd", "secret", "token", "authorization", "credential", "credentials",
 	"apikey", "api_key", "api-key", "private_key", "private-key", "privatekey",
 	"secret_key", "secret-key", "secretkey", "access_key", "access-key", "accesskey",
+	"accountkey", // Azure storage connection strings: AccountKey=...
 }
 
 // secretKey matches a key name with one of secretKeySuffixes.
@@ -73,12 +69,17 @@ func quoteAll(ss []string) []string {
 
 // secretTriggers hold a substring of every one of secretKeySuffixes: a
 // message without any of them (in lower case) has no secret pair.
-var secretTriggers = []string{"pass", "pwd", "secret", "token", "authorization", "credential", "api", "private", "access"}
+var secretTriggers = []string{"pass", "pwd", "secret", "token", "authorization", "credential", "api", "private", "access", "accountkey"}
 
 // Redact returns message with the secrets it recognises replaced by
-// <redacted>: AWS access key ids, bearer tokens, JWTs, credentials in URLs
-// and the values of password=, secret:, "token": and similar pairs.
+// <redacted> (see the package documentation): the body of private-key
+// blocks; credentials in URLs; the values of password=, secret:, "token":
+// and similar pairs; bearer tokens; tokens of a well-known shape (AWS
+// access key ids, JSON Web Tokens, GitHub, GitLab, Slack, Stripe, Google,
+// npm and other prefixed keys); and payment card numbers that pass the
+// Luhn check.
 func Redact(message string) string {
+	message = redactURLPasswords(redactPrivateKeys(message))
 	lower := strings.ToLower(message)
 	pairs := containsAny(lower, secretTriggers) && secretPair.MatchString(message)
 	for _, r := range redactions {
@@ -87,8 +88,58 @@ func Redact(message string) string {
 		}
 		message = r.re.ReplaceAllString(message, r.repl)
 	}
-	return message
+	return redactTokens(message)
 }
+
+// A Redactor redacts what Redact does and a deployment's own patterns.
+// A nil *Redactor redacts what Redact does.
+type Redactor struct {
+	patterns []*regexp.Regexp
+}
+
+// NewRedactor compiles patterns, regular expressions in Go's RE2 syntax
+// whose every match is a secret, into a Redactor. It reports every pattern
+// that does not compile or that matches the empty string.
+func NewRedactor(patterns []string) (*Redactor, error) {
+	r := &Redactor{}
+	var errs []error
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("pattern %q: %w", p, err))
+		case re.MatchString(""):
+			errs = append(errs, fmt.Errorf("pattern %q matches the empty string", p))
+		default:
+			r.patterns = append(r.patterns, re)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Redact returns message with what Redact replaces, then every match of
+// r's patterns, replaced by <redacted>.
+func (r *Redactor) Redact(message string) string {
+	return r.redactPatterns(Redact(message))
+}
+
+// redactPatterns returns s with every match of r's own patterns replaced
+// by <redacted>.
+func (r *Redactor) redactPatterns(s string) string {
+	if r == nil {
+		return s
+	}
+	for _, re := range r.patterns {
+		s = re.ReplaceAllLiteralString(s, "<redacted>")
+	}
+	return s
+}
+
+// hasPatterns reports whether r has patterns of its own.
+func (r *Redactor) hasPatterns() bool { return r != nil && len(r.patterns) > 0 }
 
 func containsAny(s string, subs []string) bool {
 	for _, sub := range subs {
@@ -114,6 +165,11 @@ func Truncate(s string, n int) string {
 // MaxSampleBytes of the message, so its cost is bounded too; the margin lets
 // a secret that straddles the cut still be recognised and redacted.
 func Sample(message string) string {
+	return (*Redactor)(nil).Sample(message)
+}
+
+// Sample is Sample, redacting with r.
+func (r *Redactor) Sample(message string) string {
 	message = truncateUTF8(message, 2*MaxSampleBytes)
-	return Truncate(Redact(strings.ToValidUTF8(message, "\uFFFD")), MaxSampleBytes)
+	return Truncate(r.Redact(strings.ToValidUTF8(message, "\uFFFD")), MaxSampleBytes)
 }

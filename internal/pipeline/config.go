@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/filterpattern"
+	"github.com/logalert/logalert/internal/incident"
 )
 
 // DefaultPattern is the incident pattern when INCIDENT_PATTERN is unset; it
@@ -20,6 +22,7 @@ type Config struct {
 	Pattern   *filterpattern.Pattern // INCIDENT_PATTERN, compiled
 	Namespace string                 // METRICS_NAMESPACE; no EMF when empty
 	Limits    awslogs.Limits         // MAX_DECOMPRESSED_BYTES over awslogs.DefaultLimits
+	Redactor  *incident.Redactor     // REDACT_PATTERNS, compiled, beside the built-in shapes
 }
 
 // LoadConfig reads the environment through getenv (see the processor
@@ -51,6 +54,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.Limits.MaxDecompressedBytes = n
 	}
+	// REDACT_PATTERNS: regular expressions separated by white space (a
+	// pattern writes a space as \s or \x20).
+	r, err := incident.NewRedactor(strings.Fields(getenv("REDACT_PATTERNS")))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("REDACT_PATTERNS: %w", err))
+	}
+	c.Redactor = r
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("processor config: %w", err)
 	}

@@ -23,6 +23,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Empty(t, c.TopicARN)
 			assert.Equal(t, pipeline.DefaultPattern, c.Pattern.String())
 			assert.Equal(t, awslogs.DefaultLimits, c.Limits)
+			assert.Equal(t, "key=<redacted> acme-abcdefgh", c.Redactor.Redact("key=AKIAIOSFODNN7EXAMPLE acme-abcdefgh"), "the built-in shapes only")
 		}},
 		{"everything set", map[string]string{
 			"INCIDENTS_TABLE": "t", "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a",
@@ -35,7 +36,13 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{"every problem reported at once", map[string]string{
 			"INCIDENT_PATTERN": "[a, b", "MAX_DECOMPRESSED_BYTES": "lots",
-		}, []string{"INCIDENTS_TABLE is required", `INCIDENT_PATTERN "[a, b": filterpattern: at `, `MAX_DECOMPRESSED_BYTES "lots"`}, nil},
+			"REDACT_PATTERNS": "(",
+		}, []string{"INCIDENTS_TABLE is required", `INCIDENT_PATTERN "[a, b": filterpattern: at `, `MAX_DECOMPRESSED_BYTES "lots"`, `REDACT_PATTERNS: pattern "("`}, nil},
+		{"redaction patterns", map[string]string{"INCIDENTS_TABLE": "t", "REDACT_PATTERNS": ` acme-[a-z]{8}	(?i)cust_\d{6} `}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, "ERROR <redacted> for <redacted>", c.Redactor.Redact("ERROR acme-abcdefgh for CUST_123456"))
+		}},
+		{"bad redaction patterns, each named", map[string]string{"INCIDENTS_TABLE": "t", "REDACT_PATTERNS": `ok-\d+ (unclosed x* [z-a]`},
+			[]string{`REDACT_PATTERNS: pattern "(unclosed": error parsing regexp: missing closing )`, `pattern "x*" matches the empty string`, `pattern "[z-a]": error parsing regexp: invalid character class range`}, nil},
 		{"zero cap", map[string]string{"INCIDENTS_TABLE": "t", "MAX_DECOMPRESSED_BYTES": "0"}, []string{"want a positive number of bytes"}, nil},
 	}
 	for _, tc := range tests {

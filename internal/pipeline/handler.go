@@ -42,6 +42,7 @@ type publisher interface {
 type Processor struct {
 	limits    awslogs.Limits
 	match     incident.Matcher
+	redact    *incident.Redactor
 	store     recorder
 	alerts    publisher // nil without ALERTS_TOPIC_ARN
 	metrics   io.Writer // EMF records; nil without METRICS_NAMESPACE
@@ -81,6 +82,7 @@ func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
 	p := &Processor{
 		limits:    cfg.Limits,
 		match:     cfg.Pattern,
+		redact:    cfg.Redactor,
 		namespace: cfg.Namespace,
 		log:       slog.Default(),
 		now:       time.Now,
@@ -133,7 +135,7 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 		c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
 		logGroup = strings.Clone(p.LogGroup)
 		if control = p.MessageType == awslogs.MessageTypeControl; !control {
-			g, deliveryID = incident.Group(p, h.match), incident.DeliveryID(p)
+			g, deliveryID = h.redact.Group(p, h.match), incident.DeliveryID(p)
 		}
 		return nil
 	})
