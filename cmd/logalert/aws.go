@@ -1,18 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/spf13/pflag"
 
 	"github.com/logalert/logalert/internal/awsconfig"
 	"github.com/logalert/logalert/internal/store"
@@ -29,16 +31,23 @@ const (
 // tableEnv names the incidents table when neither --table nor --stack does.
 const tableEnv = "LOGALERT_TABLE"
 
-// stackFlags are the flags that locate a deployment's resources.
+// stackFlags are the flags that locate a deployment's resources, and the
+// environment they fall back on.
 type stackFlags struct {
-	table string
-	stack string
+	table, stack    string
+	region, profile string
+	getenv          func(string) string
 }
 
-func addStackFlags(fs *flag.FlagSet) *stackFlags {
-	f := &stackFlags{}
+// stackSynopsis is how the synopses list the stack flags.
+const stackSynopsis = "[--table T | --stack S] [--region R] [--profile P]"
+
+func addStackFlags(fs *pflag.FlagSet, e *env) *stackFlags {
+	f := &stackFlags{getenv: e.getenv}
 	fs.StringVar(&f.table, "table", "", "incidents table `name` (default $"+tableEnv+")")
 	fs.StringVar(&f.stack, "stack", "", "CloudFormation stack `name` whose outputs name the table, queue and function")
+	fs.StringVar(&f.region, "region", "", "AWS `region` (default $AWS_REGION, $AWS_DEFAULT_REGION or the profile's)")
+	fs.StringVar(&f.profile, "profile", "", "named AWS `profile` of the shared config and credentials files (default $AWS_PROFILE)")
 	return f
 }
 
@@ -47,7 +56,7 @@ func (f *stackFlags) check(needTable bool) error {
 	if f.table != "" && f.stack != "" {
 		return usagef("--table and --stack are exclusive: the stack names its table")
 	}
-	if needTable && f.table == "" && f.stack == "" && os.Getenv(tableEnv) == "" {
+	if needTable && f.table == "" && f.stack == "" && f.getenv(tableEnv) == "" {
 		return usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
 	}
 	return nil
@@ -62,11 +71,32 @@ type deployment struct {
 	params  map[string]string
 }
 
-// connect loads the SDK configuration (the standard chain: AWS_PROFILE,
-// AWS_REGION, AWS_ENDPOINT_URL for a local endpoint, ...) and, with
-// --stack, describes the stack.
+// sdkOptions are the SDK settings of the standard chain read through
+// getenv (so that run's environment, not the process's, decides), with
+// --region and --profile taking precedence: the region, the profile or
+// else static credentials from AWS_ACCESS_KEY_ID, and AWS_ENDPOINT_URL for
+// a local endpoint such as moto_server.
+func sdkOptions(getenv func(string) string, region, profile string) []func(*config.LoadOptions) error {
+	var opts []func(*config.LoadOptions) error
+	if region = cmp.Or(region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")); region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if profile = cmp.Or(profile, getenv("AWS_PROFILE")); profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	} else if id := getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(id, getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))))
+	}
+	if url := getenv("AWS_ENDPOINT_URL"); url != "" {
+		opts = append(opts, config.WithBaseEndpoint(url))
+	}
+	return opts
+}
+
+// connect loads the SDK configuration (the standard chain, with
+// --region and --profile) and, with --stack, describes the stack.
 func (f *stackFlags) connect(ctx context.Context) (*deployment, error) {
-	cfg, err := awsconfig.Load(ctx)
+	cfg, err := awsconfig.Load(ctx, sdkOptions(f.getenv, f.region, f.profile)...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +142,8 @@ func (d *deployment) tableName(f *stackFlags) (string, error) {
 		return f.table, nil
 	case f.stack != "":
 		return d.output(outputTable, "table")
-	case os.Getenv(tableEnv) != "":
-		return os.Getenv(tableEnv), nil
+	case f.getenv(tableEnv) != "":
+		return f.getenv(tableEnv), nil
 	}
 	return "", usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
 }
@@ -136,7 +166,7 @@ func (f *stackFlags) openStore(ctx context.Context) (*store.Store, *deployment, 
 
 func regionOf(cfg aws.Config) string {
 	if cfg.Region == "" {
-		return "the default region (none set: AWS_REGION)"
+		return "the default region (none set: --region or AWS_REGION)"
 	}
 	return cfg.Region
 }

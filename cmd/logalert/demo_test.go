@@ -27,7 +27,7 @@ func TestDemoUsage(t *testing.T) {
 		want string
 	}{
 		{"argument", []string{"now"}, `demo takes no arguments, got ["now"]`},
-		{"output", []string{"-o", "yaml"}, `--output must be text or json, not "yaml"`},
+		{"output", []string{"-o", "xml"}, `--output must be table, json or yaml, not "xml"`},
 		{"period", []string{"--period", "-1s"}, "--period must not be negative"},
 		{"count", []string{"--errors", "-1"}, "emit: bad request: counts must not be negative (error_count=-1, warn_count=2, info_count=10)"},
 		{"overrides", []string{"--parameter-overrides", `ErrorPattern="?ERROR`}, "parameter overrides: unterminated \" quote"},
@@ -114,7 +114,7 @@ func TestDemoCLI(t *testing.T) {
 		"dead-letter queue  0 messages",
 		`Subject: ALARM: "` + stack + `-error-lines" in US East (N. Virginia)`,
 		"look closer:",
-		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
 		"  go run ./cmd/logalert incidents list --stack " + stack + "    # or: make incidents STACK_NAME=" + stack,
 		"  ls " + outbox + "    # the emails, one .eml each",
 	} {

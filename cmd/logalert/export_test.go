@@ -32,10 +32,7 @@ func newBucket(t *testing.T, endpoint string) (*s3.Client, string) {
 		o.UsePathStyle = true
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired // moto sends none
 	})
-	name := strings.Trim(strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")), "-_.")
-	if len(name) > 60 {
-		name = name[len(name)-60:]
-	}
+	name := uniqueName(t, "cli", 63)
 	_, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &name})
 	require.NoError(t, err)
 	return client, name
@@ -59,7 +56,7 @@ func TestExportLocal(t *testing.T) {
 	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, rep.GeneratedAt)
 
 	out := filepath.Join(t.TempDir(), "report.yaml")
-	stdout, stderr, err = runCLI(t, "incidents", "export", "--table", table, "--format", "yaml", "--out", out, "--log-group", seedWorker)
+	stdout, stderr, err = runCLI(t, "incidents", "export", "--table", table, "-o", "yaml", "--out", out, "--log-group", seedWorker)
 	require.NoError(t, err)
 	assert.Empty(t, stdout)
 	assert.Equal(t, "wrote "+out+": 1 incidents\n", stderr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -181,7 +182,7 @@ func createStack(t *testing.T, endpoint, name string, outputs map[string]string)
 func TestIncidentsFindTheTable(t *testing.T) {
 	endpoint := useMoto(t)
 	table := seed(t, endpoint)
-	stack := "logalert-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")
+	stack := uniqueName(t, "logalert", 100)
 	createStack(t, endpoint, stack, map[string]string{outputTable: table})
 	createStack(t, endpoint, stack+"-old", map[string]string{"Other": "x"})
 
@@ -234,12 +235,13 @@ func TestIncidentsUsageErrors(t *testing.T) {
 		{"unknown subcommand", []string{"incidents", "frob"}, `incidents: unknown subcommand "frob"`},
 		{"bad status", []string{"incidents", "list", "--status", "closed", "--table", "t"}, `--status must be open, acknowledged or resolved, not "closed"`},
 		{"bad since", []string{"incidents", "list", "--since", "yesterday", "--table", "t"}, `--since "yesterday": want a duration`},
-		{"bad output", []string{"incidents", "stats", "-o", "xml", "--table", "t"}, `--output must be table or json, not "xml"`},
+		{"bad output", []string{"incidents", "stats", "-o", "xml", "--table", "t"}, `--output must be table, json or yaml, not "xml"`},
 		{"show without id", []string{"incidents", "show", "--table", "t"}, "incidents show takes one incident ID"},
 		{"ack without id", []string{"incidents", "ack", "--table", "t"}, "incidents ack takes one or more incident IDs"},
 		{"ack without anyone", []string{"incidents", "ack", "inc-1", "--by", "", "--table", "t"}, "--by is required"},
 		{"list with an argument", []string{"incidents", "list", "extra", "--table", "t"}, `incidents list takes no arguments, got "extra"`},
-		{"export bad format", []string{"incidents", "export", "--format", "csv", "--table", "t"}, `--format must be json or yaml, not "csv"`},
+		{"export bad format", []string{"incidents", "export", "-o", "csv", "--table", "t"}, `--output must be table, json or yaml, not "csv"`},
+		{"export bad format, former flag", []string{"incidents", "export", "--format", "csv", "--table", "t"}, `--output must be table, json or yaml, not "csv"`},
 		{"export bad s3", []string{"incidents", "export", "--s3", "bucket/prefix", "--table", "t"}, `--s3 "bucket/prefix": want s3://bucket or s3://bucket/prefix`},
 	}
 	for _, tc := range tests {
@@ -277,7 +279,7 @@ func TestIncidentsWatch(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "--status", "open", "--width", "160", "--table", table}, &stdout, &stderr)
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "--status", "open", "--width", "160", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
 	}()
 	lines := func() []string { return strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") }
 	require.Eventually(t, func() bool { return len(lines()) == 3 }, 10*time.Second, 20*time.Millisecond, "the header and the two OPEN incidents")
@@ -295,8 +297,15 @@ func TestIncidentsWatch(t *testing.T) {
 	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
 	_, err := st.Acknowledge(t.Context(), seedUpstream, "alice")
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond)
-	assert.Len(t, lines(), 5, stdout.String())
+	// A later change is the condition to wait for: the poll that shows it
+	// has seen the acknowledgement too, so by then a row for it, or a
+	// repeat, would be there.
+	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp,
+		event{"14:31:00", "ERROR disk /var/lib/logs is full"})))
+	require.Eventually(t, func() bool { return len(lines()) >= 6 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+	got = lines()
+	assert.Len(t, got, 6, stdout.String())
+	assert.Contains(t, got[5], "ERROR disk", "the later change, and nothing for the acknowledgement")
 
 	cancel()
 	select {
@@ -316,7 +325,7 @@ func TestIncidentsWatchJSON(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, &stdout, &stderr)
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
 	}()
 	objects := func() []incidentView {
 		var out []incidentView
@@ -338,4 +347,57 @@ func TestIncidentsWatchJSON(t *testing.T) {
 	assert.Equal(t, "ACKNOWLEDGED", last.Status)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// awsEnviron is the environment useEndpoint sets, as a map for runWith.
+func awsEnviron(endpoint string, extra map[string]string) map[string]string {
+	m := map[string]string{
+		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// --by falls back to $USER from run's environment, then to the OS user's
+// name (containers often set no $USER), and only then fails.
+func TestIncidentsByFallsBackToTheOSUser(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	osUser := func() (string, error) { return "uid1000", nil }
+	noUser := func() (string, error) { return "", errors.New("user: unknown userid 4242") }
+
+	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), osUser, "incidents", "ack", shortID(seedTimeout))
+	require.NoError(t, err)
+	assert.Equal(t, "acknowledged "+seedTimeout+" by uid1000: ERROR db timeout after <num> ms on <ip>\n", stdout)
+
+	stdout, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table, "USER": "frank"}), noUser, "incidents", "resolve", seedTimeout)
+	require.NoError(t, err)
+	assert.Equal(t, "resolved "+seedTimeout+" by frank: ERROR db timeout after <num> ms on <ip>\n", stdout, "$USER first")
+
+	_, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), noUser, "incidents", "ack", seedUpstream)
+	var usage usageError
+	require.ErrorAs(t, err, &usage)
+	assert.EqualError(t, err, "--by is required: $USER is not set and the OS user is unknown (user: unknown userid 4242)")
+}
+
+// --region and --profile reach the SDK on every AWS-facing command, and
+// run's environment, not the process's, names the table.
+func TestIncidentsRegionAndProfile(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	for _, path := range [][]string{{"incidents", "list"}, {"incidents", "stats"}, {"incidents", "export"}, {"incidents", "show", "x"}, {"incidents", "ack", "x"}, {"incidents", "resolve", "x"}, {"redrive", "--local", "--queue-url", "q"}} {
+		_, _, err := runCLI(t, append(path, "--stack", "nope", "--region", "eu-west-3")...)
+		assert.ErrorContains(t, err, "stack nope not found in eu-west-3", path)
+		_, _, err = runCLI(t, append(path, "--stack", "nope", "--profile", "no-such-profile")...)
+		assert.ErrorContains(t, err, "no-such-profile", path)
+	}
+	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), nil, "incidents", "list", "-o", "json")
+	require.NoError(t, err)
+	assert.Equal(t, 4, strings.Count(stdout, `"incident_id"`))
+	t.Setenv(tableEnv, table)
+	_, _, err = runWith(t, "", awsEnviron(endpoint, nil), nil, "incidents", "list")
+	assert.ErrorContains(t, err, "no incidents table", "the process's $LOGALERT_TABLE is not run's")
 }
