@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,12 +33,21 @@ const (
 // tableEnv names the incidents table when neither --table nor --stack does.
 const tableEnv = "LOGALERT_TABLE"
 
+// stackEnv names the stack when no flag and no $LOGALERT_TABLE name the
+// table; samconfig.toml's stack_name comes after it.
+const stackEnv = "LOGALERT_STACK"
+
+// samconfigFile is where `sam deploy` keeps its settings, in the directory
+// it runs in; the CLI reads its stack_name from there.
+const samconfigFile = "samconfig.toml"
+
 // stackFlags are the flags that locate a deployment's resources, and the
 // environment they fall back on.
 type stackFlags struct {
 	table, stack    string
 	region, profile string
 	getenv          func(string) string
+	stackFrom       string // where a default stack name came from: "$LOGALERT_STACK", "samconfig.toml"
 }
 
 // stackSynopsis is how the synopses list the stack flags.
@@ -52,14 +63,69 @@ func addStackFlags(fs *pflag.FlagSet, e *env) *stackFlags {
 }
 
 // check reports flag combinations that cannot work, before any AWS call.
+// When the table is needed and neither a flag nor $LOGALERT_TABLE names
+// it, the stack is the default one (defaultStack).
 func (f *stackFlags) check(needTable bool) error {
 	if f.table != "" && f.stack != "" {
 		return usagef("--table and --stack are exclusive: the stack names its table")
 	}
-	if needTable && f.table == "" && f.stack == "" && f.getenv(tableEnv) == "" {
-		return usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
+	if needTable && f.table == "" && f.stack == "" && f.getenv(tableEnv) == "" && !f.defaultStack() {
+		return usagef("no incidents table: pass --table NAME or --stack NAME, or set %s or %s (or run where %s names the stack)", tableEnv, stackEnv, samconfigFile)
 	}
 	return nil
+}
+
+// defaultStack sets the stack, if no flag did, from $LOGALERT_STACK or
+// else the stack_name of samconfig.toml in the working directory, as `sam
+// deploy` would; it reports whether there is a stack now.
+func (f *stackFlags) defaultStack() bool {
+	if f.stack != "" {
+		return true
+	}
+	if s := f.getenv(stackEnv); s != "" {
+		f.stack, f.stackFrom = s, "$"+stackEnv
+	} else if s := samconfigStack(samconfigFile); s != "" {
+		f.stack, f.stackFrom = s, samconfigFile
+	}
+	return f.stack != ""
+}
+
+// stackLabel names the stack for messages, with where a default came from.
+func (f *stackFlags) stackLabel() string {
+	if f.stackFrom != "" {
+		return f.stack + " (from " + f.stackFrom + ")"
+	}
+	return f.stack
+}
+
+// samconfigStack returns the stack_name that samconfig.toml at path gives
+// `sam deploy` (its [default.deploy.parameters], else its
+// [default.global.parameters]), or "" when there is none. It reads only
+// that key, a quoted string on its own line, as samconfig.toml writes it.
+func samconfigStack(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	names := map[string]string{}
+	section := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = strings.Trim(line, "[] ")
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "stack_name" {
+			continue
+		}
+		if v, err := strconv.Unquote(strings.TrimSpace(value)); err == nil {
+			names[section] = v
+		} else if v := strings.TrimSpace(value); len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			names[section] = v[1 : len(v)-1]
+		}
+	}
+	return cmp.Or(names["default.deploy.parameters"], names["default.global.parameters"])
 }
 
 // deployment is what the CLI found: the SDK configuration and, with
@@ -108,12 +174,12 @@ func (f *stackFlags) connect(ctx context.Context) (*deployment, error) {
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist") {
-			return nil, fmt.Errorf("stack %s not found in %s (check --stack and AWS_REGION)", f.stack, regionOf(cfg))
+			return nil, fmt.Errorf("stack %s not found in %s (check --stack and AWS_REGION)", f.stackLabel(), regionOf(cfg))
 		}
-		return nil, fmt.Errorf("describe stack %s: %w", f.stack, err)
+		return nil, fmt.Errorf("describe stack %s: %w", f.stackLabel(), err)
 	}
 	if len(out.Stacks) == 0 {
-		return nil, fmt.Errorf("stack %s not found in %s", f.stack, regionOf(cfg))
+		return nil, fmt.Errorf("stack %s not found in %s", f.stackLabel(), regionOf(cfg))
 	}
 	d.outputs, d.params = map[string]string{}, map[string]string{}
 	for _, o := range out.Stacks[0].Outputs {
@@ -145,7 +211,7 @@ func (d *deployment) tableName(f *stackFlags) (string, error) {
 	case f.getenv(tableEnv) != "":
 		return f.getenv(tableEnv), nil
 	}
-	return "", usagef("no incidents table: pass --table NAME or --stack NAME, or set %s", tableEnv)
+	return "", usagef("no incidents table: pass --table NAME or --stack NAME, or set %s or %s", tableEnv, stackEnv)
 }
 
 // openStore connects and returns the incident store.

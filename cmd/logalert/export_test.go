@@ -71,6 +71,24 @@ func TestExportLocal(t *testing.T) {
 	assert.Contains(t, string(body), "incidents:\n  - incident_id: "+seedJob+"\n")
 }
 
+func TestExportTable(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	out := filepath.Join(t.TempDir(), "report.txt")
+	stdout, stderr, err := runCLI(t, "incidents", "export", "--table", table, "-o", "table", "--out", out)
+	require.NoError(t, err)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "wrote "+out+": 4 incidents\n", stderr)
+	body, err := os.ReadFile(out)
+	require.NoError(t, err)
+	list, _, err := runCLI(t, "incidents", "list", "--table", table, "--width", "100")
+	require.NoError(t, err)
+	stats, _, err := runCLI(t, "incidents", "stats", "--table", table)
+	require.NoError(t, err)
+	assert.Regexp(t, `^logalert report of `+regexp.QuoteMeta(table)+` in us-east-1, generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n\n`, string(body))
+	assert.True(t, strings.HasSuffix(string(body), "\n"+stats+"\n"+list), "the stats, then the incidents as list shows them:\n%s", body)
+}
+
 var reportKey = regexp.MustCompile(`^reports/daily/logalert-report-\d{8}T\d{6}\.\d{3}Z\.yaml$`)
 
 func TestExportToS3(t *testing.T) {

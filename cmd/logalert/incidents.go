@@ -259,31 +259,53 @@ func runShow(ctx context.Context, args []string, e *env) error {
 }
 
 func explainFind(err error, table string, d *deployment) error {
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%w in table %s", err, table)
+	case errors.Is(err, store.ErrAmbiguous):
+		// The store's text starts with its package name; the candidates
+		// follow it.
+		detail, ok := strings.CutPrefix(err.Error(), store.ErrAmbiguous.Error()+": ")
+		if !ok {
+			detail = strings.TrimPrefix(err.Error(), "store: ")
+		}
+		return reworded{"ambiguous incident ID prefix: " + detail + ": type more of the ID", err}
 	}
 	return explainTable(err, table, d)
 }
 
+// reworded is an error with a message for people that keeps what it
+// wraps for errors.Is and errors.As.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+
+func (e reworded) Unwrap() error { return e.err }
+
 // runAck is `logalert incidents ack`.
 func runAck(ctx context.Context, args []string, e *env) error {
-	return runTransition(ctx, args, e, "ack", "acknowledged", (*store.Store).Acknowledge)
+	return runTransition(ctx, args, e, "ack", incident.StatusAcknowledged, "acknowledged", (*store.Store).Acknowledge)
 }
 
 // runResolve is `logalert incidents resolve`.
 func runResolve(ctx context.Context, args []string, e *env) error {
-	return runTransition(ctx, args, e, "resolve", "resolved", (*store.Store).Resolve)
+	return runTransition(ctx, args, e, "resolve", incident.StatusResolved, "resolved", (*store.Store).Resolve)
 }
 
-// runTransition acknowledges or resolves each incident named in args and
-// reports every one that could not be moved.
-func runTransition(ctx context.Context, args []string, e *env, name, done string,
+// runTransition moves each incident named in args to status target and
+// reports every one that could not be moved. One already there is not an
+// error (a notice on stderr says so, and -o json lists it) unless --strict.
+func runTransition(ctx context.Context, args []string, e *env, name string, target incident.Status, done string,
 	move func(*store.Store, context.Context, string, string) (incident.Incident, error)) error {
 	stdout := e.stdout
-	fs := newFlagSet("incidents "+name, "incidents "+name+" [--by NAME] [-o table|json|yaml] "+stackSynopsis+" ID...", e.stderr)
+	fs := newFlagSet("incidents "+name, "incidents "+name+" [--by NAME] [--strict] [-o table|json|yaml] "+stackSynopsis+" ID...", e.stderr)
 	sf := addStackFlags(fs, e)
 	output := addOutputFlag(fs, formatTable, "")
 	by := fs.String("by", "", "who is acting (default $USER, else the OS user's name)")
+	strict := fs.Bool("strict", false, "fail (exit 1) on an incident that is already "+done+", as on any other status that does not allow the change")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -309,8 +331,23 @@ func runTransition(ctx context.Context, args []string, e *env, name, done string
 	)
 	for _, ref := range pos {
 		in, err := st.Find(ctx, ref)
-		if err == nil {
-			in, err = move(st, ctx, in.ID, who)
+		already := err == nil && in.Status == target && !*strict
+		if err == nil && !already {
+			id := in.ID
+			in, err = move(st, ctx, id, who)
+			if errors.Is(err, incident.ErrTransition) && !*strict {
+				// Someone may have made the same change since Find.
+				if now, ferr := st.Get(ctx, id); ferr == nil && now.Status == target {
+					in, err, already = now, nil, true
+				}
+			}
+		}
+		if already {
+			by, at := in.AcknowledgedBy, in.AcknowledgedAt
+			if target == incident.StatusResolved {
+				by, at = in.ResolvedBy, in.ResolvedAt
+			}
+			fmt.Fprintf(e.stderr, "%s is already %s (by %s at %s): nothing to do\n", in.ID, done, by, at.UTC().Format(time.RFC3339))
 		}
 		if err != nil {
 			errs = append(errs, explainFind(err, table, d))
@@ -320,7 +357,9 @@ func runTransition(ctx context.Context, args []string, e *env, name, done string
 			moved = append(moved, viewOf(in, d.aws.Region))
 			continue
 		}
-		fmt.Fprintf(stdout, "%s %s by %s: %s\n", done, in.ID, who, truncate(oneLine(in.Template), 80, false))
+		if !already {
+			fmt.Fprintf(stdout, "%s %s by %s: %s\n", done, in.ID, who, truncate(oneLine(in.Template), 80, false))
+		}
 	}
 	if *output != formatTable {
 		if moved == nil {

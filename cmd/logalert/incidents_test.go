@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/store"
@@ -39,6 +41,9 @@ func TestIncidentsViews(t *testing.T) {
 		{"show_json", []string{"show", seedJob, "--output", "json"}, ""},
 		{"stats", []string{"stats"}, ""},
 		{"stats_json", []string{"stats", "-o", "json", "--log-group", seedApp}, ""},
+		{"list_yaml", []string{"list", "-o", "yaml", "--status", "resolved"}, ""},
+		{"show_yaml", []string{"show", seedJob, "--output=yaml"}, ""},
+		{"stats_yaml", []string{"stats", "-o", "yaml", "--log-group", seedApp}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +54,17 @@ func TestIncidentsViews(t *testing.T) {
 			golden(t, "incidents_"+tc.name, stdout)
 		})
 	}
+	t.Run("yaml and json say the same", func(t *testing.T) {
+		asJSON, _, err := runCLI(t, "incidents", "list", "--table", table, "-o", "json")
+		require.NoError(t, err)
+		asYAML, _, err := runCLI(t, "incidents", "list", "--table", table, "-o", "yaml")
+		require.NoError(t, err)
+		var fromJSON, fromYAML []incidentView
+		require.NoError(t, json.Unmarshal([]byte(asJSON), &fromJSON))
+		require.NoError(t, yaml.Unmarshal([]byte(asYAML), &fromYAML))
+		require.Len(t, fromJSON, 4)
+		assert.Equal(t, fromJSON, fromYAML)
+	})
 	t.Run("no incidents", func(t *testing.T) {
 		stdout, stderr, err := runCLI(t, "incidents", "list", "--table", table, "--log-group", "/nowhere")
 		require.NoError(t, err)
@@ -100,10 +116,17 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), ackedAt, time.Minute)
 	assert.Equal(t, before.Occurrences, acked.Occurrences)
 
-	_, _, err = incidents("ack", seedTimeout, "--by", "dave")
+	_, _, err = incidents("ack", seedTimeout, "--by", "dave", "--strict")
 	require.ErrorIs(t, err, incident.ErrTransition)
 	assert.Contains(t, err.Error(), "cannot acknowledge incident "+seedTimeout+": it is ACKNOWLEDGED (acknowledged by carol at ")
 	assert.Equal(t, acked.Version, show(seedTimeout).Version, "a refused change writes nothing")
+
+	// Without --strict, one already acknowledged is a notice, not a failure.
+	stdout, stderr, err := incidents("ack", seedTimeout, "--by", "dave")
+	require.NoError(t, err)
+	assert.Empty(t, stdout)
+	assert.Equal(t, seedTimeout+" is already acknowledged (by carol at "+ackedAt.UTC().Format(time.RFC3339)+"): nothing to do\n", stderr)
+	assert.Equal(t, acked.Version, show(seedTimeout).Version, "and writes nothing")
 
 	// Resolve takes several incidents; --by defaults to $USER (tester).
 	stdout, _, err = incidents("resolve", seedTimeout, seedUpstream, "-o", "json")
@@ -118,7 +141,7 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.Equal(t, "carol", resolved[0].AcknowledgedBy, "resolving keeps who acknowledged")
 
 	// One refused, one unknown, one fine: the fine one is done, both errors reported.
-	stdout, _, err = incidents("resolve", seedJob, "inc-ffffffff", seedPool, "--by", "erin")
+	stdout, _, err = incidents("resolve", seedJob, "inc-ffffffff", seedPool, "--by", "erin", "--strict")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, incident.ErrTransition)
 	assert.ErrorIs(t, err, store.ErrNotFound)
@@ -126,11 +149,20 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.Contains(t, err.Error(), "no incident inc-ffffffff in table "+table)
 	assert.Equal(t, "resolved "+seedPool+" by erin: CRITICAL payment pool exhausted: <num> waiting, token=<redacted>\n", stdout)
 
+	stdout, stderr, err = incidents("resolve", seedJob, "-o", "json")
+	require.NoError(t, err, "resolving a RESOLVED incident is done already")
+	assert.Equal(t, seedJob+" is already resolved (by bob at 2026-11-25T14:15:00Z): nothing to do\n", stderr)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &resolved))
+	require.Len(t, resolved, 1, "-o json lists it as it is")
+	assert.Equal(t, "bob", resolved[0].ResolvedBy)
+
 	_, _, err = incidents("ack", seedJob)
 	require.ErrorIs(t, err, incident.ErrTransition, "a RESOLVED incident cannot be acknowledged")
 
 	_, _, err = incidents("show", "inc-")
 	require.ErrorIs(t, err, store.ErrAmbiguous)
+	assert.Regexp(t, `^ambiguous incident ID prefix: "inc-" matches inc-[0-9a-f]+, inc-[0-9a-f]+, inc-[0-9a-f]+, inc-[0-9a-f]+: type more of the ID$`, err.Error(),
+		"the candidates, and no package name")
 }
 
 func TestIncidentsReopenAfterResolve(t *testing.T) {
@@ -201,6 +233,25 @@ func TestIncidentsFindTheTable(t *testing.T) {
 		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
 		require.NoError(t, err)
 		assert.Equal(t, 4, count(t, stdout))
+	})
+	t.Run("default stack from the environment", func(t *testing.T) {
+		t.Setenv(stackEnv, stack)
+		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+		t.Setenv(stackEnv, "nope")
+		_, _, err = runCLI(t, "incidents", "list")
+		assert.EqualError(t, err, "stack nope (from $LOGALERT_STACK) not found in us-east-1 (check --stack and AWS_REGION)")
+	})
+	t.Run("default stack from samconfig.toml", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, samconfigFile), []byte("version = 0.1\n[default.global.parameters]\nstack_name = \""+stack+"\"\n"), 0o600))
+		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+		_, _, err = runCLI(t, "incidents", "list", "--table", table)
+		require.NoError(t, err, "a flag beats the default")
 	})
 	tests := []struct {
 		name    string

@@ -68,7 +68,7 @@ func useEndpoint(t *testing.T, endpoint string) {
 		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": awstest.Region,
 		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
 		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		tableEnv: "", "INCIDENTS_TABLE": "", "ALERTS_TOPIC_ARN": "", "INCIDENT_PATTERN": "", "USER": "tester",
+		tableEnv: "", stackEnv: "", "INCIDENTS_TABLE": "", "ALERTS_TOPIC_ARN": "", "INCIDENT_PATTERN": "", "USER": "tester",
 	} {
 		t.Setenv(k, v)
 	}

@@ -39,6 +39,10 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 	if err := sf.check(false); err != nil {
 		return err
 	}
+	noTable := e.getenv(tableEnv) == "" && e.getenv("INCIDENTS_TABLE") == ""
+	if sf.table == "" && (*queueURL == "" || (!*local && !*dryRun && *function == "") || (*local && noTable)) {
+		sf.defaultStack() // what the flags leave out comes from the stack's outputs
+	}
 	switch {
 	case *maxMessages < 0:
 		return usagef("--max must be 0 or more")
@@ -48,7 +52,7 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 		return usagef("no dead-letter queue: pass --queue-url URL or --stack NAME")
 	case !*local && !*dryRun && *function == "" && sf.stack == "":
 		return usagef("nothing to redrive to: pass --function NAME, --stack NAME or --local")
-	case *local && sf.table == "" && sf.stack == "" && e.getenv(tableEnv) == "" && e.getenv("INCIDENTS_TABLE") == "":
+	case *local && sf.table == "" && sf.stack == "" && noTable:
 		return usagef("--local needs the incidents table: pass --table NAME or --stack NAME, or set %s or INCIDENTS_TABLE", tableEnv)
 	}
 
