@@ -26,7 +26,7 @@ export PATH := $(VENV)/bin:$(PATH)
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
+.PHONY: help deps build install sam-build test unit lint fuzz bench demo events deploy emit incidents delete clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ build: ## build the Lambda binaries (linux/arm64 bootstrap) into bin/, no SAM ne
 		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o bin/$$fn/bootstrap ./$$fn || exit 1; \
 		echo "bin/$$fn/bootstrap: $$(du -h bin/$$fn/bootstrap | cut -f1)"; \
 	done
+
+install: ## install the logalert CLI into $(go env GOPATH)/bin (go install ./cmd/logalert)
+	$(GO) install ./cmd/logalert
 
 sam-build: ## sam build (needs the SAM CLI)
 	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
