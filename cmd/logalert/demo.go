@@ -183,7 +183,7 @@ type endpoint struct {
 func demoEndpoint(ctx context.Context, getenv func(string) string, region string, progress io.Writer) (endpoint, error) {
 	region = cmp.Or(region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1")
 	if url := getenv("AWS_ENDPOINT_URL"); url != "" {
-		opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+		opts := sdkOptions(getenv, region, "")
 		if getenv("AWS_ACCESS_KEY_ID") == "" && getenv("AWS_PROFILE") == "" {
 			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
 		}

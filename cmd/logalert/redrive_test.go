@@ -155,12 +155,16 @@ func TestRedriveToFunction(t *testing.T) {
 func TestRedriveEmptyQueue(t *testing.T) {
 	endpoint := useMoto(t)
 	client := sqs.NewFromConfig(testConfig(t, endpoint))
-	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("empty-dlq")})
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(uniqueName(t, "empty-dlq", 80))})
 	require.NoError(t, err)
 	stdout, stderr, err := runCLI(t, "redrive", "--queue-url", aws.ToString(out.QueueUrl), "--function", "f")
 	require.NoError(t, err)
 	assert.Equal(t, "nothing to redrive: the dead-letter queue is empty\n", stdout)
 	assert.Empty(t, stderr)
+
+	stdout, _, err = runCLI(t, "redrive", "--queue-url", aws.ToString(out.QueueUrl), "--function", "f", "-o", "yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "dry_run: false\nredriven: 0\nfailed: 0\nskipped: 0\nmessages: []\n", stdout)
 }
 
 func TestRedriveUsageErrors(t *testing.T) {
