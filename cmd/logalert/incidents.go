@@ -31,7 +31,8 @@ var incidentCommands = map[string]command{
 // incidentsCLI is `logalert incidents`.
 var incidentsCLI = commandSet{
 	prefix: "logalert incidents", item: "subcommand", commands: incidentCommands, errors: "incidents: ",
-	footer: "\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ".\n" +
+	footer: "\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ",\n" +
+		"else from the stack $" + stackEnv + " or " + samconfigFile + "'s stack_name names.\n" +
 		"Run 'logalert incidents <subcommand> -h' for its flags.\n",
 }
 
