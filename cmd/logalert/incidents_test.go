@@ -452,3 +452,33 @@ func TestIncidentsRegionAndProfile(t *testing.T) {
 	_, _, err = runWith(t, "", awsEnviron(endpoint, nil), nil, "incidents", "list")
 	assert.ErrorContains(t, err, "no incidents table", "the process's $LOGALERT_TABLE is not run's")
 }
+
+// With -o yaml, --watch writes each incident as an item of one list.
+func TestIncidentsWatchYAML(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "yaml", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
+	}()
+	items := func() []incidentView {
+		var out []incidentView
+		if yaml.Unmarshal([]byte(stdout.String()), &out) != nil {
+			return nil
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return len(items()) == 4 }, 10*time.Second, 20*time.Millisecond)
+	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
+	_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(items()) == 5 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+	last := items()[4]
+	assert.Equal(t, seedTimeout, last.ID)
+	assert.Equal(t, "ACKNOWLEDGED", last.Status)
+	cancel()
+	require.NoError(t, <-done)
+}
