@@ -30,7 +30,7 @@ export PATH := $(VENV)/bin:$(PATH)
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build lambda sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
+.PHONY: help deps build lambda install sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,9 @@ lambda:
 	@test -n "$(PKG)" && test -n "$(OUT)" || { echo "usage: make lambda PKG=processor OUT=dir" >&2; exit 2; }
 	@mkdir -p "$(OUT)"
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc -o "$(OUT)/bootstrap" ./$(PKG)
+
+install: ## install the logalert CLI into $(go env GOPATH)/bin (go install ./cmd/logalert)
+	$(GO) install ./cmd/logalert
 
 sam-build: ## sam build (needs the SAM CLI)
 	@command -v sam >/dev/null || { echo "sam-build: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,23 +30,23 @@ import (
 const demoEmail = "alerts@example.com"
 
 // runDemo is `logalert demo`: the whole pipeline on this machine.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return demo(ctx, args, stdout, stderr, os.Getenv)
+func runDemo(ctx context.Context, args []string, e *env) error {
+	return demo(ctx, args, e.stdout, e.stderr, e.getenv)
 }
 
 // demoFlags are the demo's settings.
 type demoFlags struct {
-	template, stack, outbox, output string
-	period                          time.Duration
-	keep, quiet                     bool
-	failDeliveries                  int
-	overrides                       map[string]string
-	emit                            emit.Request
+	template, stack, outbox, output, region string
+	period                                  time.Duration
+	keep, quiet                             bool
+	failDeliveries                          int
+	overrides                               map[string]string
+	emit                                    emit.Request
 }
 
 // parseDemoFlags reads and checks the demo's command line.
 func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
-	fs := newFlagSet("demo", "demo [--parameter-overrides \"K=V ...\"] [--period 5s] [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--fail-deliveries N] [--keep] [--quiet] [-o text|json]", stderr)
+	fs := newFlagSet("demo", "demo [--template FILE] [--stack NAME] [--region R] [--parameter-overrides \"K=V ...\"] [--period 5s] [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--fail-deliveries N] [--keep] [--quiet] [-o table|json|yaml]", stderr)
 	var (
 		f                       demoFlags
 		overrides               string
@@ -53,6 +54,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	)
 	fs.StringVar(&f.template, "template", "template.yaml", "SAM `template` the stack is made from")
 	fs.StringVar(&f.stack, "stack", "logalert", "stack `name`, as sam deploy --stack-name")
+	fs.StringVar(&f.region, "region", "", "`region` the twin runs in (default $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1)")
 	fs.StringVar(&overrides, "parameter-overrides", "", "template parameters, as sam deploy: `\"AlarmEmail=you@example.com ErrorPattern='?ERROR'\"` (AlarmEmail defaults to "+demoEmail+")")
 	fs.DurationVar(&f.period, "period", 5*time.Second, "real `duration` of one alarm period (the template's AlarmPeriodSeconds); 0 runs in real time")
 	fs.IntVar(&nErrors, "errors", emit.DefaultErrors, "error lines the emitter writes")
@@ -62,17 +64,17 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.IntVar(&f.failDeliveries, "fail-deliveries", 0, "make every attempt of the first `N` subscription deliveries fail, so they end in the dead-letter queue (then try: logalert redrive --local, with --keep)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
-	fs.StringVar(&f.output, "output", "text", "summary `format`: text or json")
-	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
+	output := addOutputFlag(fs, formatTable, " (of the summary)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return f, err
 	}
+	f.output = *output
 	switch {
 	case len(pos) > 0:
 		return f, usagef("demo takes no arguments, got %q", pos)
-	case f.output != "text" && f.output != "json":
-		return f, usagef("--output must be text or json, not %q", f.output)
+	case checkOutput(f.output) != nil:
+		return f, checkOutput(f.output)
 	case f.period < 0:
 		return f, usagef("--period must not be negative")
 	case f.failDeliveries < 0:
@@ -101,7 +103,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	if f.quiet {
 		progress = nil
 	}
-	ep, err := demoEndpoint(ctx, getenv, progress)
+	ep, err := demoEndpoint(ctx, getenv, f.region, progress)
 	if err != nil {
 		return err
 	}
@@ -144,8 +146,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	if err != nil {
 		return errors.Join(runErr, err)
 	}
-	if f.output == "json" {
-		if err := writeJSON(stdout, demoViewOf(res)); err != nil {
+	if f.output != formatTable {
+		if err := writeValue(stdout, f.output, demoViewOf(res)); err != nil {
 			return err
 		}
 	} else {
@@ -178,13 +180,10 @@ type endpoint struct {
 // demoEndpoint returns the endpoint the demo runs against: $AWS_ENDPOINT_URL
 // when set, else a moto_server it starts. Against the started server it
 // signs with dummy credentials and never reads the user's AWS profile.
-func demoEndpoint(ctx context.Context, getenv func(string) string, progress io.Writer) (endpoint, error) {
-	region := getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
+func demoEndpoint(ctx context.Context, getenv func(string) string, region string, progress io.Writer) (endpoint, error) {
+	region = cmp.Or(region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1")
 	if url := getenv("AWS_ENDPOINT_URL"); url != "" {
-		opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+		opts := sdkOptions(getenv, region, "")
 		if getenv("AWS_ACCESS_KEY_ID") == "" && getenv("AWS_PROFILE") == "" {
 			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")))
 		}
@@ -210,15 +209,20 @@ func demoEndpoint(ctx context.Context, getenv func(string) string, progress io.W
 	return endpoint{url: srv.URL, aws: cfg, started: true, stop: srv.Stop}, nil
 }
 
-// writeLookCloser prints the commands that inspect what the demo left.
+// writeLookCloser prints the commands that inspect what the demo left; the
+// line that points a shell at the endpoint only while the endpoint is up.
 func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, smtp bool) {
 	var b strings.Builder
 	b.WriteString("\nlook closer")
-	if ep.started && !f.keep {
+	stopped := ep.started && !f.keep
+	if stopped {
 		b.WriteString(" (moto_server has stopped: run it with --keep, or make demo ARGS=--keep, to keep it up for these)")
 	}
 	b.WriteString(":\n")
-	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n", ep.url, d.Region)
+	if !stopped {
+		// AWS_DEFAULT_REGION for the AWS CLI v1, which reads no AWS_REGION.
+		fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n", ep.url, d.Region, d.Region)
+	}
 	fmt.Fprintf(&b, "  go run ./cmd/logalert incidents list --stack %s    # or: make incidents STACK_NAME=%s\n", d.StackName, d.StackName)
 	fmt.Fprintf(&b, "  go run ./cmd/logalert redrive --stack %s --local --dry-run\n", d.StackName)
 	fmt.Fprintf(&b, "  aws logs tail %s    # AWS CLI v2\n", d.LogGroup)

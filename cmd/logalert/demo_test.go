@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/local"
 )
 
 // demoRuns numbers the demo runs, so that each has a stack of its own.
@@ -27,7 +29,7 @@ func TestDemoUsage(t *testing.T) {
 		want string
 	}{
 		{"argument", []string{"now"}, `demo takes no arguments, got ["now"]`},
-		{"output", []string{"-o", "yaml"}, `--output must be text or json, not "yaml"`},
+		{"output", []string{"-o", "xml"}, `--output must be table, json or yaml, not "xml"`},
 		{"period", []string{"--period", "-1s"}, "--period must not be negative"},
 		{"count", []string{"--errors", "-1"}, "emit: bad request: counts must not be negative (error_count=-1, warn_count=2, info_count=10)"},
 		{"overrides", []string{"--parameter-overrides", `ErrorPattern="?ERROR`}, "parameter overrides: unterminated \" quote"},
@@ -114,7 +116,7 @@ func TestDemoCLI(t *testing.T) {
 		"dead-letter queue  0 messages",
 		`Subject: ALARM: "` + stack + `-error-lines" in US East (N. Virginia)`,
 		"look closer:",
-		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
 		"  go run ./cmd/logalert incidents list --stack " + stack + "    # or: make incidents STACK_NAME=" + stack,
 		"  ls " + outbox + "    # the emails, one .eml each",
 	} {
@@ -166,5 +168,31 @@ func TestDemoCLI(t *testing.T) {
 	require.NotNil(t, res.DLQDepth)
 	for _, goName := range []string{`"Deployment":`, `"Elapsed":`, `"Emitted":`, `"Time":`, `"Severity":`, `"DLQDepth":`} {
 		assert.NotContains(t, stdout.String(), goName, "snake_case keys, like every other -o json")
+	}
+}
+
+// The line that points a shell at moto_server is printed only while that
+// server is up: for an endpoint the user runs, or with --keep.
+func TestLookCloserOnlyForALiveEndpoint(t *testing.T) {
+	d := local.Deployment{StackName: "logalert", Region: "eu-west-1", LogGroup: "/logalert/logalert/app"}
+	exportLine := "  export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing\n"
+	tests := []struct {
+		name     string
+		started  bool
+		keep     bool
+		exported bool
+	}{
+		{"the user's endpoint", false, false, true},
+		{"started and kept", true, true, true},
+		{"started and stopped", true, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			writeLookCloser(&b, d, endpoint{url: "http://127.0.0.1:5000", started: tc.started}, demoFlags{keep: tc.keep, outbox: "outbox"}, false)
+			assert.Equal(t, tc.exported, strings.Contains(b.String(), exportLine), b.String())
+			assert.Equal(t, !tc.exported, strings.Contains(b.String(), "moto_server has stopped"), b.String())
+			assert.Contains(t, b.String(), "incidents list --stack logalert")
+		})
 	}
 }

@@ -2,27 +2,37 @@
 // incidents, redrives the dead-letter queue, tests filter patterns and runs
 // the whole pipeline locally.
 //
-// Usage:
+// Install it with go install github.com/logalert/logalert/cmd/logalert@latest
+// (or make install in a clone).
+//
+// Usage (every command also takes -o table|json|yaml; the AWS-facing ones
+// take [--table T | --stack S] [--region R] [--profile P]):
 //
 //	logalert incidents list    [--status S] [--log-group G] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N]
 //	logalert incidents show    ID
-//	logalert incidents ack     [--by NAME] ID...
-//	logalert incidents resolve [--by NAME] ID...
+//	logalert incidents ack     [--by NAME] [--strict] ID...
+//	logalert incidents resolve [--by NAME] [--strict] ID...
 //	logalert incidents stats   [--status S] [--log-group G] [--since 24h]
-//	logalert incidents export  [--format json|yaml] [--out FILE] [--s3 s3://bucket/prefix] [list's filters]
+//	logalert incidents export  [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N]
 //	logalert redrive           [--queue-url URL] [--function NAME | --local] [--dry-run] [--max N]
-//	logalert test-pattern      PATTERN [FILE]
-//	logalert demo
+//	logalert test-pattern      [--metric-value REF] [--default-value N] PATTERN [FILE]
+//	logalert demo              [--template FILE] [--stack NAME] [--region R] [--parameter-overrides "K=V ..."] [--period 5s]
+//	                           [--errors N] [--warnings N] [--infos N] [--outbox DIR] [--fail-deliveries N] [--keep] [--quiet]
 //
-// Every incidents subcommand and redrive take -o table|json (table by
-// default; export takes --format) and find the deployment with --stack NAME,
-// which reads the CloudFormation stack's outputs (IncidentsTableName,
-// DeadLetterQueueUrl, ProcessorFunctionName, AlertsTopicArn), or with
-// --table NAME, or $LOGALERT_TABLE. AWS configuration comes from the SDK's
-// standard chain (AWS_PROFILE, AWS_REGION, credentials), and
-// AWS_ENDPOINT_URL points every command at a local endpoint such as
-// moto_server. Results go to stdout, diagnostics to stderr; a command-line
-// mistake exits with status 2, any other failure with 1.
+// -o, --output is table by default (export: json, the report; its
+// destinations are --out and --s3). The incidents subcommands and redrive
+// find the deployment with --stack NAME, which reads the CloudFormation
+// stack's outputs (IncidentsTableName, DeadLetterQueueUrl,
+// ProcessorFunctionName, AlertsTopicArn), or with --table NAME, or
+// $LOGALERT_TABLE; with none of them the stack is $LOGALERT_STACK, else the
+// stack_name of samconfig.toml in the working directory. AWS configuration
+// comes from the SDK's standard chain (AWS_PROFILE, AWS_REGION,
+// AWS_DEFAULT_REGION, credentials), with --profile and --region before it,
+// and AWS_ENDPOINT_URL points every command at a local endpoint such as
+// moto_server. Every command reads stdin and the environment, and writes
+// stdout and stderr, only through run's parameters. Results go to stdout,
+// diagnostics to stderr; a command-line mistake exits with status 2, any
+// other failure with 1, and test-pattern exits 1 when no line matches.
 //
 // # Incidents
 //
@@ -34,24 +44,29 @@
 // duration back from now (90m, 24h, 7d) or a time (2026-11-25,
 // 2026-11-25T14:00:00Z). --watch prints the list, then every incident that
 // is opened or changes (new occurrences, acknowledged, resolved), polling
-// every --interval, until Ctrl-C; with -o json it writes one object a line.
+// every --interval, until Ctrl-C; with -o json it writes one object a line,
+// with -o yaml one list item per change.
 //
 // show prints every field, the latest (redacted) sample message and a link
 // to the Logs Insights query of the log group around the incident.
 //
 // ack moves OPEN incidents to ACKNOWLEDGED, resolve moves OPEN and
-// ACKNOWLEDGED ones to RESOLVED; --by defaults to $USER. Both are
-// conditional writes on the incident's version, so two people acting at
-// once, or a person and the processor, never lose an update. A status
-// change the incident's status does not allow (acknowledging a RESOLVED
-// incident, resolving one twice) fails and names who made the last change;
-// the next occurrence of a resolved incident reopens it.
+// ACKNOWLEDGED ones to RESOLVED; --by defaults to $USER, else the OS user's
+// name. Both are conditional writes on the incident's version, so two
+// people acting at once, or a person and the processor, never lose an
+// update. An incident already in the state asked for gets a notice on
+// stderr and is not an error, unless --strict. A status change the
+// incident's status does not allow (acknowledging a RESOLVED incident)
+// fails and names who made the last change; the next occurrence of a
+// resolved incident reopens it. An ambiguous ID prefix is refused with the
+// IDs it matches.
 //
 // stats counts incidents and occurrences by status, severity and log group.
 //
 // export writes a report (generation time, table, filters, a summary and
-// every incident) as JSON or YAML to --out (stdout by default) and, with
-// --s3, uploads it to s3://bucket/prefix/logalert-report-<UTC time>.<format>.
+// every incident) as JSON, YAML or tables (-o) to --out (stdout by default)
+// and, with --s3, uploads it to
+// s3://bucket/prefix/logalert-report-<UTC time>.<json|yaml|txt>.
 // Throttling is retried; a missing bucket and denied access get a message
 // saying what to fix.
 //

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strings"
@@ -13,7 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
-	"gopkg.in/yaml.v3"
+
+	"github.com/logalert/logalert/internal/incident"
 )
 
 // report is what export writes.
@@ -54,18 +54,21 @@ func (l s3Location) reportKey(t time.Time, ext string) string {
 }
 
 // runExport is `logalert incidents export`.
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("incidents export", "incidents export [--format json|yaml] [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N] [--table T | --stack S]", stderr)
-	sf := addStackFlags(fs)
+func runExport(ctx context.Context, args []string, e *env) error {
+	stdout, stderr := e.stdout, e.stderr
+	fs := newFlagSet("incidents export", "incidents export [-o json|yaml|table] [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N] "+stackSynopsis, stderr)
+	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, 0)
-	format := fs.String("format", "json", "report `format`: json or yaml")
+	format := addOutputFlag(fs, formatJSON, " (table: the summary and the incidents, 100 columns wide)")
+	fs.StringVar(format, "format", formatJSON, "the former name of --output")
+	fs.MarkHidden("format")
 	out := fs.String("out", "-", "write the report to `FILE` (-: stdout)")
-	dest := fs.String("s3", "", "also upload it to `s3://bucket/prefix`/logalert-report-<UTC time>.<format>")
+	dest := fs.String("s3", "", "also upload it to `s3://bucket/prefix`/logalert-report-<UTC time>.<json|yaml|txt>")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if *format != "json" && *format != "yaml" {
-		return usagef("--format must be json or yaml, not %q", *format)
+	if err := checkOutput(*format); err != nil {
+		return err
 	}
 	var loc s3Location
 	if *dest != "" {
@@ -93,7 +96,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Summary:   statsViewOf(statsOf(ins)),
 		Incidents: viewsOf(ins, d.aws.Region),
 	}
-	body, err := encodeReport(rep, *format)
+	body, err := encodeReport(rep, ins, *format)
 	if err != nil {
 		return err
 	}
@@ -115,7 +118,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		// bucket.host names.
 		o.UsePathStyle = d.aws.BaseEndpoint != nil
 	})
-	key := loc.reportKey(now, *format)
+	key := loc.reportKey(now, reportExt(*format))
 	if err := uploadReport(ctx, client, loc.bucket, key, body, *format); err != nil {
 		return err
 	}
@@ -123,18 +126,39 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func encodeReport(rep report, format string) ([]byte, error) {
+// encodeReport writes rep as format; table is the summary's tables and
+// the incidents (ins) as list shows them, 100 columns wide.
+func encodeReport(rep report, ins []incident.Incident, format string) ([]byte, error) {
 	var buf bytes.Buffer
-	if format == "json" {
-		err := writeJSON(&buf, rep)
-		return buf.Bytes(), err
+	if format != formatTable {
+		if err := writeValue(&buf, format, rep); err != nil {
+			return nil, fmt.Errorf("encode report: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(rep); err != nil {
-		return nil, fmt.Errorf("encode report: %w", err)
+	fmt.Fprintf(&buf, "logalert report of %s", rep.Table)
+	if rep.Region != "" {
+		fmt.Fprintf(&buf, " in %s", rep.Region)
 	}
-	return buf.Bytes(), enc.Close()
+	fmt.Fprintf(&buf, ", generated %s\n\n", rep.GeneratedAt)
+	if err := writeStats(&buf, statsOf(ins)); err != nil {
+		return nil, err
+	}
+	buf.WriteString("\n")
+	t := incidentTable(&buf, defaultWidth, ins)
+	t.header()
+	for _, in := range ins {
+		t.incident(in)
+	}
+	return buf.Bytes(), nil
+}
+
+// reportExt is the file extension of a report in format.
+func reportExt(format string) string {
+	if format == formatTable {
+		return "txt"
+	}
+	return format
 }
 
 // s3PutAPI is the subset of *s3.Client that uploadReport calls.
@@ -146,10 +170,7 @@ type s3PutAPI interface {
 // server errors are retried by the SDK's retryer (internal/awsconfig);
 // what cannot succeed gets a message saying what to fix.
 func uploadReport(ctx context.Context, client s3PutAPI, bucket, key string, body []byte, format string) error {
-	contentType := "application/json"
-	if format == "yaml" {
-		contentType = "application/yaml"
-	}
+	contentType := map[string]string{formatJSON: "application/json", formatYAML: "application/yaml", formatTable: "text/plain; charset=utf-8"}[format]
 	_, err := client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &bucket, Key: &key, Body: bytes.NewReader(body), ContentType: &contentType,
 	})

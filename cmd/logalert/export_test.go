@@ -32,10 +32,7 @@ func newBucket(t *testing.T, endpoint string) (*s3.Client, string) {
 		o.UsePathStyle = true
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired // moto sends none
 	})
-	name := strings.Trim(strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")), "-_.")
-	if len(name) > 60 {
-		name = name[len(name)-60:]
-	}
+	name := uniqueName(t, "cli", 63)
 	_, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &name})
 	require.NoError(t, err)
 	return client, name
@@ -59,7 +56,7 @@ func TestExportLocal(t *testing.T) {
 	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, rep.GeneratedAt)
 
 	out := filepath.Join(t.TempDir(), "report.yaml")
-	stdout, stderr, err = runCLI(t, "incidents", "export", "--table", table, "--format", "yaml", "--out", out, "--log-group", seedWorker)
+	stdout, stderr, err = runCLI(t, "incidents", "export", "--table", table, "-o", "yaml", "--out", out, "--log-group", seedWorker)
 	require.NoError(t, err)
 	assert.Empty(t, stdout)
 	assert.Equal(t, "wrote "+out+": 1 incidents\n", stderr)
@@ -72,6 +69,24 @@ func TestExportLocal(t *testing.T) {
 	assert.Equal(t, "bob", fromYAML.Incidents[0].ResolvedBy)
 	assert.Equal(t, map[string]tallyView{"FATAL": {1, 2}}, fromYAML.Summary.BySeverity)
 	assert.Contains(t, string(body), "incidents:\n  - incident_id: "+seedJob+"\n")
+}
+
+func TestExportTable(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	out := filepath.Join(t.TempDir(), "report.txt")
+	stdout, stderr, err := runCLI(t, "incidents", "export", "--table", table, "-o", "table", "--out", out)
+	require.NoError(t, err)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "wrote "+out+": 4 incidents\n", stderr)
+	body, err := os.ReadFile(out)
+	require.NoError(t, err)
+	list, _, err := runCLI(t, "incidents", "list", "--table", table, "--width", "100")
+	require.NoError(t, err)
+	stats, _, err := runCLI(t, "incidents", "stats", "--table", table)
+	require.NoError(t, err)
+	assert.Regexp(t, `^logalert report of `+regexp.QuoteMeta(table)+` in us-east-1, generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n\n`, string(body))
+	assert.True(t, strings.HasSuffix(string(body), "\n"+stats+"\n"+list), "the stats, then the incidents as list shows them:\n%s", body)
 }
 
 var reportKey = regexp.MustCompile(`^reports/daily/logalert-report-\d{8}T\d{6}\.\d{3}Z\.yaml$`)

@@ -5,14 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/store"
@@ -31,27 +31,14 @@ var incidentCommands = map[string]command{
 // incidentsCLI is `logalert incidents`.
 var incidentsCLI = commandSet{
 	prefix: "logalert incidents", item: "subcommand", commands: incidentCommands, errors: "incidents: ",
-	footer: "\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ".\n" +
+	footer: "\nThe table comes from --table, --stack (its IncidentsTableName output) or $" + tableEnv + ",\n" +
+		"else from the stack $" + stackEnv + " or " + samconfigFile + "'s stack_name names.\n" +
 		"Run 'logalert incidents <subcommand> -h' for its flags.\n",
 }
 
 // runIncidents is `logalert incidents`: it dispatches to its subcommands.
-func runIncidents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return incidentsCLI.dispatch(ctx, args, stdout, stderr)
-}
-
-// addOutputFlag adds --output/-o.
-func addOutputFlag(fs *flag.FlagSet) *string {
-	o := fs.String("output", "table", "output `format`: table or json")
-	fs.StringVar(o, "o", "table", "shorthand for --output")
-	return o
-}
-
-func checkOutput(o string) error {
-	if o != "table" && o != "json" {
-		return usagef("--output must be table or json, not %q", o)
-	}
-	return nil
+func runIncidents(ctx context.Context, args []string, e *env) error {
+	return incidentsCLI.dispatch(ctx, args, e)
 }
 
 // filterFlags are the incident filters of list, stats and export.
@@ -60,7 +47,7 @@ type filterFlags struct {
 	limit                   int
 }
 
-func addFilterFlags(fs *flag.FlagSet, limit int) *filterFlags {
+func addFilterFlags(fs *pflag.FlagSet, limit int) *filterFlags {
 	f := &filterFlags{}
 	fs.StringVar(&f.status, "status", "", "only incidents with this `status`: open, acknowledged (ack) or resolved")
 	fs.StringVar(&f.logGroup, "log-group", "", "only incidents of this log `group` (exact name)")
@@ -126,7 +113,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 
 // parseNoArgs parses args for a subcommand that takes flags only: a
 // positional argument is a usageError.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
+func parseNoArgs(fs *pflag.FlagSet, args []string) error {
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -139,12 +126,13 @@ func parseNoArgs(fs *flag.FlagSet, args []string) error {
 }
 
 // runList is `logalert incidents list`.
-func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("incidents list", "incidents list [--status S] [--log-group G] [--since 24h] [--limit N] [--watch] [-o table|json] [--table T | --stack S]", stderr)
-	sf := addStackFlags(fs)
+func runList(ctx context.Context, args []string, e *env) error {
+	stdout, stderr := e.stdout, e.stderr
+	fs := newFlagSet("incidents list", "incidents list [--status S] [--log-group G] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N] [-o table|json|yaml] "+stackSynopsis, stderr)
+	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, 50)
-	output := addOutputFlag(fs)
-	watch := fs.Bool("watch", false, "keep running and print incidents as they are opened or change, until Ctrl-C (json: one object a line)")
+	output := addOutputFlag(fs, formatTable, "")
+	watch := fs.Bool("watch", false, "keep running and print incidents as they are opened or change, until Ctrl-C (json: one object a line; yaml: one list item each)")
 	interval := fs.Duration("interval", 5*time.Second, "how often --watch polls")
 	width := fs.Int("width", 0, "width of the table in `columns`, the template cut to fit (default: the terminal's, or 100)")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -183,8 +171,8 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if more {
 		ins = ins[:filter.Limit]
 	}
-	if *output == "json" {
-		return writeJSON(stdout, viewsOf(ins, d.aws.Region))
+	if *output != formatTable {
+		return writeValue(stdout, *output, viewsOf(ins, d.aws.Region))
 	}
 	if len(ins) == 0 {
 		fmt.Fprintln(stderr, "no incidents")
@@ -211,7 +199,7 @@ func watchIncidents(ctx context.Context, st *store.Store, f store.Filter, interv
 	t := incidentTable(stdout, width, nil)
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	if output == "table" {
+	if output == formatTable {
 		if err := t.header(); err != nil {
 			return err
 		}
@@ -220,9 +208,12 @@ func watchIncidents(ctx context.Context, st *store.Store, f store.Filter, interv
 	err := st.Watch(ctx, f, interval, func(ins []incident.Incident) error {
 		for _, in := range ins {
 			var err error
-			if output == "json" {
+			switch output {
+			case formatJSON:
 				err = enc.Encode(viewOf(in, region))
-			} else {
+			case formatYAML:
+				err = writeYAML(stdout, []incidentView{viewOf(in, region)})
+			default:
 				err = t.incident(in)
 			}
 			if err != nil {
@@ -238,10 +229,11 @@ func watchIncidents(ctx context.Context, st *store.Store, f store.Filter, interv
 }
 
 // runShow is `logalert incidents show`.
-func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("incidents show", "incidents show [-o table|json] [--table T | --stack S] ID", stderr)
-	sf := addStackFlags(fs)
-	output := addOutputFlag(fs)
+func runShow(ctx context.Context, args []string, e *env) error {
+	stdout := e.stdout
+	fs := newFlagSet("incidents show", "incidents show [-o table|json|yaml] "+stackSynopsis+" ID", e.stderr)
+	sf := addStackFlags(fs, e)
+	output := addOutputFlag(fs, formatTable, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -261,37 +253,60 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return explainFind(err, table, d)
 	}
-	if *output == "json" {
-		return writeJSON(stdout, viewOf(in, d.aws.Region))
+	if *output != formatTable {
+		return writeValue(stdout, *output, viewOf(in, d.aws.Region))
 	}
 	return writeIncident(stdout, in, d.aws.Region)
 }
 
 func explainFind(err error, table string, d *deployment) error {
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%w in table %s", err, table)
+	case errors.Is(err, store.ErrAmbiguous):
+		// The store's text starts with its package name; the candidates
+		// follow it.
+		detail, ok := strings.CutPrefix(err.Error(), store.ErrAmbiguous.Error()+": ")
+		if !ok {
+			detail = strings.TrimPrefix(err.Error(), "store: ")
+		}
+		return reworded{"ambiguous incident ID prefix: " + detail + ": type more of the ID", err}
 	}
 	return explainTable(err, table, d)
 }
 
+// reworded is an error with a message for people that keeps what it
+// wraps for errors.Is and errors.As.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+
+func (e reworded) Unwrap() error { return e.err }
+
 // runAck is `logalert incidents ack`.
-func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runTransition(ctx, args, stdout, stderr, "ack", "acknowledged", (*store.Store).Acknowledge)
+func runAck(ctx context.Context, args []string, e *env) error {
+	return runTransition(ctx, args, e, "ack", incident.StatusAcknowledged, "acknowledged", (*store.Store).Acknowledge)
 }
 
 // runResolve is `logalert incidents resolve`.
-func runResolve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runTransition(ctx, args, stdout, stderr, "resolve", "resolved", (*store.Store).Resolve)
+func runResolve(ctx context.Context, args []string, e *env) error {
+	return runTransition(ctx, args, e, "resolve", incident.StatusResolved, "resolved", (*store.Store).Resolve)
 }
 
-// runTransition acknowledges or resolves each incident named in args and
-// reports every one that could not be moved.
-func runTransition(ctx context.Context, args []string, stdout, stderr io.Writer, name, done string,
+// runTransition moves each incident named in args to status target and
+// reports every one that could not be moved. One already there is not an
+// error (a notice on stderr says so, and -o json lists it) unless --strict.
+func runTransition(ctx context.Context, args []string, e *env, name string, target incident.Status, done string,
 	move func(*store.Store, context.Context, string, string) (incident.Incident, error)) error {
-	fs := newFlagSet("incidents "+name, "incidents "+name+" [--by NAME] [-o table|json] [--table T | --stack S] ID...", stderr)
-	sf := addStackFlags(fs)
-	output := addOutputFlag(fs)
-	by := fs.String("by", os.Getenv("USER"), "who is acting (default $USER)")
+	stdout := e.stdout
+	fs := newFlagSet("incidents "+name, "incidents "+name+" [--by NAME] [--strict] [-o table|json|yaml] "+stackSynopsis+" ID...", e.stderr)
+	sf := addStackFlags(fs, e)
+	output := addOutputFlag(fs, formatTable, "")
+	by := fs.String("by", "", "who is acting (default $USER, else the OS user's name)")
+	strict := fs.Bool("strict", false, "fail (exit 1) on an incident that is already "+done+", as on any other status that does not allow the change")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -303,8 +318,9 @@ func runTransition(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err := checkOutput(*output); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*by) == "" {
-		return usagef("--by is required ($USER is not set)")
+	who, err := actor(*by, fs.Changed("by"), e)
+	if err != nil {
+		return err
 	}
 	st, d, table, err := sf.openStore(ctx)
 	if err != nil {
@@ -316,36 +332,76 @@ func runTransition(ctx context.Context, args []string, stdout, stderr io.Writer,
 	)
 	for _, ref := range pos {
 		in, err := st.Find(ctx, ref)
-		if err == nil {
-			in, err = move(st, ctx, in.ID, *by)
+		already := err == nil && in.Status == target && !*strict
+		if err == nil && !already {
+			id := in.ID
+			in, err = move(st, ctx, id, who)
+			if errors.Is(err, incident.ErrTransition) && !*strict {
+				// Someone may have made the same change since Find.
+				if now, ferr := st.Get(ctx, id); ferr == nil && now.Status == target {
+					in, err, already = now, nil, true
+				}
+			}
+		}
+		if already {
+			by, at := in.AcknowledgedBy, in.AcknowledgedAt
+			if target == incident.StatusResolved {
+				by, at = in.ResolvedBy, in.ResolvedAt
+			}
+			fmt.Fprintf(e.stderr, "%s is already %s (by %s at %s): nothing to do\n", in.ID, done, by, at.UTC().Format(time.RFC3339))
 		}
 		if err != nil {
 			errs = append(errs, explainFind(err, table, d))
 			continue
 		}
-		if *output == "json" {
+		if *output != formatTable {
 			moved = append(moved, viewOf(in, d.aws.Region))
 			continue
 		}
-		fmt.Fprintf(stdout, "%s %s by %s: %s\n", done, in.ID, *by, truncate(oneLine(in.Template), 80, false))
+		if !already {
+			fmt.Fprintf(stdout, "%s %s by %s: %s\n", done, in.ID, who, truncate(oneLine(in.Template), 80, false))
+		}
 	}
-	if *output == "json" {
+	if *output != formatTable {
 		if moved == nil {
 			moved = []incidentView{}
 		}
-		if err := writeJSON(stdout, moved); err != nil {
+		if err := writeValue(stdout, *output, moved); err != nil {
 			return err
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// actor is who acknowledges or resolves: --by when given (and not blank),
+// else $USER, else the OS user's name (containers often set no $USER).
+func actor(by string, given bool, e *env) (string, error) {
+	if given {
+		if strings.TrimSpace(by) == "" {
+			return "", usagef("--by is required: name who is acting")
+		}
+		return by, nil
+	}
+	if u := strings.TrimSpace(e.getenv("USER")); u != "" {
+		return u, nil
+	}
+	u, err := e.username()
+	switch {
+	case err != nil:
+		return "", usagef("--by is required: $USER is not set and the OS user is unknown (%v)", err)
+	case strings.TrimSpace(u) == "":
+		return "", usagef("--by is required: $USER is not set and the OS user has no name")
+	}
+	return u, nil
+}
+
 // runStats is `logalert incidents stats`.
-func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("incidents stats", "incidents stats [--status S] [--log-group G] [--since 24h] [-o table|json] [--table T | --stack S]", stderr)
-	sf := addStackFlags(fs)
+func runStats(ctx context.Context, args []string, e *env) error {
+	stdout := e.stdout
+	fs := newFlagSet("incidents stats", "incidents stats [--status S] [--log-group G] [--since 24h] [-o table|json|yaml] "+stackSynopsis, e.stderr)
+	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, -1)
-	output := addOutputFlag(fs)
+	output := addOutputFlag(fs, formatTable, "")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -364,9 +420,8 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return explainTable(err, table, d)
 	}
-	v := statsViewOf(s)
-	if *output == "json" {
-		return writeJSON(stdout, v)
+	if *output != formatTable {
+		return writeValue(stdout, *output, statsViewOf(s))
 	}
 	return writeStats(stdout, s)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/store"
@@ -38,6 +41,9 @@ func TestIncidentsViews(t *testing.T) {
 		{"show_json", []string{"show", seedJob, "--output", "json"}, ""},
 		{"stats", []string{"stats"}, ""},
 		{"stats_json", []string{"stats", "-o", "json", "--log-group", seedApp}, ""},
+		{"list_yaml", []string{"list", "-o", "yaml", "--status", "resolved"}, ""},
+		{"show_yaml", []string{"show", seedJob, "--output=yaml"}, ""},
+		{"stats_yaml", []string{"stats", "-o", "yaml", "--log-group", seedApp}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +54,17 @@ func TestIncidentsViews(t *testing.T) {
 			golden(t, "incidents_"+tc.name, stdout)
 		})
 	}
+	t.Run("yaml and json say the same", func(t *testing.T) {
+		asJSON, _, err := runCLI(t, "incidents", "list", "--table", table, "-o", "json")
+		require.NoError(t, err)
+		asYAML, _, err := runCLI(t, "incidents", "list", "--table", table, "-o", "yaml")
+		require.NoError(t, err)
+		var fromJSON, fromYAML []incidentView
+		require.NoError(t, json.Unmarshal([]byte(asJSON), &fromJSON))
+		require.NoError(t, yaml.Unmarshal([]byte(asYAML), &fromYAML))
+		require.Len(t, fromJSON, 4)
+		assert.Equal(t, fromJSON, fromYAML)
+	})
 	t.Run("no incidents", func(t *testing.T) {
 		stdout, stderr, err := runCLI(t, "incidents", "list", "--table", table, "--log-group", "/nowhere")
 		require.NoError(t, err)
@@ -99,10 +116,17 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), ackedAt, time.Minute)
 	assert.Equal(t, before.Occurrences, acked.Occurrences)
 
-	_, _, err = incidents("ack", seedTimeout, "--by", "dave")
+	_, _, err = incidents("ack", seedTimeout, "--by", "dave", "--strict")
 	require.ErrorIs(t, err, incident.ErrTransition)
 	assert.Contains(t, err.Error(), "cannot acknowledge incident "+seedTimeout+": it is ACKNOWLEDGED (acknowledged by carol at ")
 	assert.Equal(t, acked.Version, show(seedTimeout).Version, "a refused change writes nothing")
+
+	// Without --strict, one already acknowledged is a notice, not a failure.
+	stdout, stderr, err := incidents("ack", seedTimeout, "--by", "dave")
+	require.NoError(t, err)
+	assert.Empty(t, stdout)
+	assert.Equal(t, seedTimeout+" is already acknowledged (by carol at "+ackedAt.UTC().Format(time.RFC3339)+"): nothing to do\n", stderr)
+	assert.Equal(t, acked.Version, show(seedTimeout).Version, "and writes nothing")
 
 	// Resolve takes several incidents; --by defaults to $USER (tester).
 	stdout, _, err = incidents("resolve", seedTimeout, seedUpstream, "-o", "json")
@@ -117,7 +141,7 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.Equal(t, "carol", resolved[0].AcknowledgedBy, "resolving keeps who acknowledged")
 
 	// One refused, one unknown, one fine: the fine one is done, both errors reported.
-	stdout, _, err = incidents("resolve", seedJob, "inc-ffffffff", seedPool, "--by", "erin")
+	stdout, _, err = incidents("resolve", seedJob, "inc-ffffffff", seedPool, "--by", "erin", "--strict")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, incident.ErrTransition)
 	assert.ErrorIs(t, err, store.ErrNotFound)
@@ -125,11 +149,20 @@ func TestIncidentsAckResolve(t *testing.T) {
 	assert.Contains(t, err.Error(), "no incident inc-ffffffff in table "+table)
 	assert.Equal(t, "resolved "+seedPool+" by erin: CRITICAL payment pool exhausted: <num> waiting, token=<redacted>\n", stdout)
 
+	stdout, stderr, err = incidents("resolve", seedJob, "-o", "json")
+	require.NoError(t, err, "resolving a RESOLVED incident is done already")
+	assert.Equal(t, seedJob+" is already resolved (by bob at 2026-11-25T14:15:00Z): nothing to do\n", stderr)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &resolved))
+	require.Len(t, resolved, 1, "-o json lists it as it is")
+	assert.Equal(t, "bob", resolved[0].ResolvedBy)
+
 	_, _, err = incidents("ack", seedJob)
 	require.ErrorIs(t, err, incident.ErrTransition, "a RESOLVED incident cannot be acknowledged")
 
 	_, _, err = incidents("show", "inc-")
 	require.ErrorIs(t, err, store.ErrAmbiguous)
+	assert.Regexp(t, `^ambiguous incident ID prefix: "inc-" matches inc-[0-9a-f]+, inc-[0-9a-f]+, inc-[0-9a-f]+, inc-[0-9a-f]+: type more of the ID$`, err.Error(),
+		"the candidates, and no package name")
 }
 
 func TestIncidentsReopenAfterResolve(t *testing.T) {
@@ -181,7 +214,7 @@ func createStack(t *testing.T, endpoint, name string, outputs map[string]string)
 func TestIncidentsFindTheTable(t *testing.T) {
 	endpoint := useMoto(t)
 	table := seed(t, endpoint)
-	stack := "logalert-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-")
+	stack := uniqueName(t, "logalert", 100)
 	createStack(t, endpoint, stack, map[string]string{outputTable: table})
 	createStack(t, endpoint, stack+"-old", map[string]string{"Other": "x"})
 
@@ -200,6 +233,25 @@ func TestIncidentsFindTheTable(t *testing.T) {
 		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
 		require.NoError(t, err)
 		assert.Equal(t, 4, count(t, stdout))
+	})
+	t.Run("default stack from the environment", func(t *testing.T) {
+		t.Setenv(stackEnv, stack)
+		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+		t.Setenv(stackEnv, "nope")
+		_, _, err = runCLI(t, "incidents", "list")
+		assert.EqualError(t, err, "stack nope (from $LOGALERT_STACK) not found in us-east-1 (check --stack and AWS_REGION)")
+	})
+	t.Run("default stack from samconfig.toml", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, samconfigFile), []byte("version = 0.1\n[default.global.parameters]\nstack_name = \""+stack+"\"\n"), 0o600))
+		stdout, _, err := runCLI(t, "incidents", "list", "-o", "json")
+		require.NoError(t, err)
+		assert.Equal(t, 4, count(t, stdout))
+		_, _, err = runCLI(t, "incidents", "list", "--table", table)
+		require.NoError(t, err, "a flag beats the default")
 	})
 	tests := []struct {
 		name    string
@@ -234,12 +286,13 @@ func TestIncidentsUsageErrors(t *testing.T) {
 		{"unknown subcommand", []string{"incidents", "frob"}, `incidents: unknown subcommand "frob"`},
 		{"bad status", []string{"incidents", "list", "--status", "closed", "--table", "t"}, `--status must be open, acknowledged or resolved, not "closed"`},
 		{"bad since", []string{"incidents", "list", "--since", "yesterday", "--table", "t"}, `--since "yesterday": want a duration`},
-		{"bad output", []string{"incidents", "stats", "-o", "xml", "--table", "t"}, `--output must be table or json, not "xml"`},
+		{"bad output", []string{"incidents", "stats", "-o", "xml", "--table", "t"}, `--output must be table, json or yaml, not "xml"`},
 		{"show without id", []string{"incidents", "show", "--table", "t"}, "incidents show takes one incident ID"},
 		{"ack without id", []string{"incidents", "ack", "--table", "t"}, "incidents ack takes one or more incident IDs"},
 		{"ack without anyone", []string{"incidents", "ack", "inc-1", "--by", "", "--table", "t"}, "--by is required"},
 		{"list with an argument", []string{"incidents", "list", "extra", "--table", "t"}, `incidents list takes no arguments, got "extra"`},
-		{"export bad format", []string{"incidents", "export", "--format", "csv", "--table", "t"}, `--format must be json or yaml, not "csv"`},
+		{"export bad format", []string{"incidents", "export", "-o", "csv", "--table", "t"}, `--output must be table, json or yaml, not "csv"`},
+		{"export bad format, former flag", []string{"incidents", "export", "--format", "csv", "--table", "t"}, `--output must be table, json or yaml, not "csv"`},
 		{"export bad s3", []string{"incidents", "export", "--s3", "bucket/prefix", "--table", "t"}, `--s3 "bucket/prefix": want s3://bucket or s3://bucket/prefix`},
 	}
 	for _, tc := range tests {
@@ -277,7 +330,7 @@ func TestIncidentsWatch(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "--status", "open", "--width", "160", "--table", table}, &stdout, &stderr)
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "--status", "open", "--width", "160", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
 	}()
 	lines := func() []string { return strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n") }
 	require.Eventually(t, func() bool { return len(lines()) == 3 }, 10*time.Second, 20*time.Millisecond, "the header and the two OPEN incidents")
@@ -295,8 +348,15 @@ func TestIncidentsWatch(t *testing.T) {
 	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
 	_, err := st.Acknowledge(t.Context(), seedUpstream, "alice")
 	require.NoError(t, err)
-	time.Sleep(200 * time.Millisecond)
-	assert.Len(t, lines(), 5, stdout.String())
+	// A later change is the condition to wait for: the poll that shows it
+	// has seen the acknowledgement too, so by then a row for it, or a
+	// repeat, would be there.
+	require.NoError(t, p.Handle(t.Context(), subscriptionEvent(t, seedApp,
+		event{"14:31:00", "ERROR disk /var/lib/logs is full"})))
+	require.Eventually(t, func() bool { return len(lines()) >= 6 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+	got = lines()
+	assert.Len(t, got, 6, stdout.String())
+	assert.Contains(t, got[5], "ERROR disk", "the later change, and nothing for the acknowledgement")
 
 	cancel()
 	select {
@@ -316,7 +376,7 @@ func TestIncidentsWatchJSON(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, &stdout, &stderr)
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
 	}()
 	objects := func() []incidentView {
 		var out []incidentView
@@ -334,6 +394,89 @@ func TestIncidentsWatchJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(objects()) == 5 }, 10*time.Second, 20*time.Millisecond)
 	last := objects()[4]
+	assert.Equal(t, seedTimeout, last.ID)
+	assert.Equal(t, "ACKNOWLEDGED", last.Status)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// awsEnviron is the environment useEndpoint sets, as a map for runWith.
+func awsEnviron(endpoint string, extra map[string]string) map[string]string {
+	m := map[string]string{
+		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// --by falls back to $USER from run's environment, then to the OS user's
+// name (containers often set no $USER), and only then fails.
+func TestIncidentsByFallsBackToTheOSUser(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	osUser := func() (string, error) { return "uid1000", nil }
+	noUser := func() (string, error) { return "", errors.New("user: unknown userid 4242") }
+
+	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), osUser, "incidents", "ack", shortID(seedTimeout))
+	require.NoError(t, err)
+	assert.Equal(t, "acknowledged "+seedTimeout+" by uid1000: ERROR db timeout after <num> ms on <ip>\n", stdout)
+
+	stdout, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table, "USER": "frank"}), noUser, "incidents", "resolve", seedTimeout)
+	require.NoError(t, err)
+	assert.Equal(t, "resolved "+seedTimeout+" by frank: ERROR db timeout after <num> ms on <ip>\n", stdout, "$USER first")
+
+	_, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), noUser, "incidents", "ack", seedUpstream)
+	var usage usageError
+	require.ErrorAs(t, err, &usage)
+	assert.EqualError(t, err, "--by is required: $USER is not set and the OS user is unknown (user: unknown userid 4242)")
+}
+
+// --region and --profile reach the SDK on every AWS-facing command, and
+// run's environment, not the process's, names the table.
+func TestIncidentsRegionAndProfile(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	for _, path := range [][]string{{"incidents", "list"}, {"incidents", "stats"}, {"incidents", "export"}, {"incidents", "show", "x"}, {"incidents", "ack", "x"}, {"incidents", "resolve", "x"}, {"redrive", "--local", "--queue-url", "q"}} {
+		_, _, err := runCLI(t, append(path, "--stack", "nope", "--region", "eu-west-3")...)
+		assert.ErrorContains(t, err, "stack nope not found in eu-west-3", path)
+		_, _, err = runCLI(t, append(path, "--stack", "nope", "--profile", "no-such-profile")...)
+		assert.ErrorContains(t, err, "no-such-profile", path)
+	}
+	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), nil, "incidents", "list", "-o", "json")
+	require.NoError(t, err)
+	assert.Equal(t, 4, strings.Count(stdout, `"incident_id"`))
+	t.Setenv(tableEnv, table)
+	_, _, err = runWith(t, "", awsEnviron(endpoint, nil), nil, "incidents", "list")
+	assert.ErrorContains(t, err, "no incidents table", "the process's $LOGALERT_TABLE is not run's")
+}
+
+// With -o yaml, --watch writes each incident as an item of one list.
+func TestIncidentsWatchYAML(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "yaml", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
+	}()
+	items := func() []incidentView {
+		var out []incidentView
+		if yaml.Unmarshal([]byte(stdout.String()), &out) != nil {
+			return nil
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return len(items()) == 4 }, 10*time.Second, 20*time.Millisecond)
+	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
+	_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(items()) == 5 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+	last := items()[4]
 	assert.Equal(t, seedTimeout, last.ID)
 	assert.Equal(t, "ACKNOWLEDGED", last.Status)
 	cancel()

@@ -8,17 +8,22 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
 	"sort"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	var usage usageError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errNoMatch): // like grep: the count on stderr says it
+		os.Exit(1)
 	case errors.As(err, &usage):
 		fmt.Fprintln(os.Stderr, "logalert:", err)
 		os.Exit(2)
@@ -29,16 +34,38 @@ func main() {
 }
 
 // usageError is a mistake in the command line; it exits with status 2.
-type usageError struct{ msg string }
+// It wraps what it was made of, for errors.Is and errors.As.
+type usageError struct{ err error }
 
-func (e usageError) Error() string { return e.msg }
+func (e usageError) Error() string { return e.err.Error() }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef is a usageError formatted as fmt.Errorf does (%w wraps).
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// env is what a command reads and writes instead of the process's globals:
+// run's parameters, and who the OS says the user is.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	username       func() (string, error) // the OS user, for --by when $USER is unset
+}
+
+// osUsername is the name of the OS user running the CLI.
+func osUsername() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}
 
 // command is one subcommand: it parses its own flags from args.
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, e *env) error
 }
 
 // commands lists the subcommands.
@@ -55,9 +82,11 @@ var cli = commandSet{
 	footer: "\nRun 'logalert <command> -h' for a command's flags.\n",
 }
 
-// run is the whole CLI: it dispatches args to a subcommand.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.dispatch(ctx, args, stdout, stderr)
+// run is the whole CLI: it dispatches args to a subcommand, which reads
+// stdin and the environment (getenv) and writes stdout and stderr, and
+// nothing else of the process's.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	return cli.dispatch(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, username: osUsername})
 }
 
 // commandSet is a level of the command line: commands chosen by the first
@@ -71,9 +100,9 @@ type commandSet struct {
 }
 
 // dispatch runs the command args[0] names with the rest of args.
-func (cs commandSet) dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func (cs commandSet) dispatch(ctx context.Context, args []string, e *env) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		cs.usage(stderr)
+		cs.usage(e.stderr)
 		if len(args) == 0 {
 			return usagef("%smissing %s", cs.errors, cs.item)
 		}
@@ -81,10 +110,10 @@ func (cs commandSet) dispatch(ctx context.Context, args []string, stdout, stderr
 	}
 	cmd, ok := cs.commands[args[0]]
 	if !ok {
-		cs.usage(stderr)
+		cs.usage(e.stderr)
 		return usagef("%sunknown %s %q", cs.errors, cs.item, args[0])
 	}
-	return cmd.run(ctx, args[1:], stdout, stderr)
+	return cmd.run(ctx, args[1:], e)
 }
 
 // usage lists the commands with their summaries.
@@ -105,42 +134,60 @@ func (cs commandSet) usage(w io.Writer) {
 	io.WriteString(w, b.String())
 }
 
-// newFlagSet returns a flag set for a subcommand that reports to stderr and
-// returns errors instead of exiting.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// newFlagSet returns a flag set for a subcommand whose synopsis (after
+// "logalert ") lists every flag. Parse errors are returned, not printed:
+// run's caller reports them once.
+func newFlagSet(name, synopsis string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: logalert %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "usage: logalert %s\n\nflags:\n%s", synopsis, fs.FlagUsages())
 	}
 	return fs
 }
 
 // parseFlags parses args, flags and positional arguments in any order
 // ("--" ends the flags), and returns the positional ones. A bad flag is a
-// usageError.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for i, a := range args {
-		if a == "--" {
-			args, rest = args[:i], args[i+1:]
-			break
-		}
+// usageError, after the command's usage; -h and --help are flag.ErrHelp.
+func parseFlags(fs *pflag.FlagSet, args []string) ([]string, error) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return fs.Args(), nil
+	case errors.Is(err, pflag.ErrHelp):
+		return nil, flag.ErrHelp
 	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
+	fs.Usage()
+	var unknown *pflag.NotExistError
+	if errors.As(err, &unknown) {
+		name := "--" + unknown.GetSpecifiedName()
+		if unknown.GetSpecifiedShortnames() != "" {
+			name = "-" + unknown.GetSpecifiedName()
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		return nil, usagef("flag provided but not defined: %s", name)
 	}
+	return nil, usageError{err}
+}
+
+// Output formats: every command takes -o, --output with these values.
+const (
+	formatTable = "table"
+	formatJSON  = "json"
+	formatYAML  = "yaml"
+)
+
+// addOutputFlag adds -o, --output: table, json or yaml, def by default;
+// about says what each shows, if that needs saying.
+func addOutputFlag(fs *pflag.FlagSet, def, about string) *string {
+	return fs.StringP("output", "o", def, "output `format`: table, json or yaml"+about)
+}
+
+// checkOutput reports an --output value that is none of the formats.
+func checkOutput(o string) error {
+	switch o {
+	case formatTable, formatJSON, formatYAML:
+		return nil
+	}
+	return usagef("--output must be table, json or yaml, not %q", o)
 }

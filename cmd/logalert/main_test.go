@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,7 +68,7 @@ func useEndpoint(t *testing.T, endpoint string) {
 		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": awstest.Region,
 		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
 		"AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		tableEnv: "", "INCIDENTS_TABLE": "", "ALERTS_TOPIC_ARN": "", "INCIDENT_PATTERN": "", "USER": "tester",
+		tableEnv: "", stackEnv: "", "INCIDENTS_TABLE": "", "ALERTS_TOPIC_ARN": "", "INCIDENT_PATTERN": "", "USER": "tester",
 	} {
 		t.Setenv(k, v)
 	}
@@ -79,14 +81,32 @@ func testConfig(t *testing.T, endpoint string) aws.Config {
 	return cfg
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+var unsafeChars = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// names numbers the names uniqueName makes.
+var names atomic.Int64
+
+// uniqueName is a resource name of at most maxLen characters (lower case,
+// digits and dashes) made of prefix, the test's name and a suffix that no
+// other call in this process and no earlier run shares: every test, every
+// -count and every -shuffle order gets fresh tables, queues, buckets and
+// stacks in the moto_server the package's tests share.
+func uniqueName(t testing.TB, prefix string, maxLen int) string {
+	t.Helper()
+	suffix := fmt.Sprintf("-%d-%s", names.Add(1), rand.Text()[:6])
+	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(prefix+"-"+t.Name()), "-"), "-")
+	if room := maxLen - len(suffix); len(base) > room {
+		base = strings.TrimRight(base[:room], "-")
+	}
+	return strings.ToLower(base + suffix)
+}
 
 // newTable creates an incidents table from template.yaml, named after the test.
 func newTable(t *testing.T, endpoint string) string {
 	t.Helper()
 	tmpl, err := samtemplate.Load("../../template.yaml")
 	require.NoError(t, err)
-	name := strings.ToLower("cli-" + unsafeChars.ReplaceAllString(t.Name(), "-"))
+	name := uniqueName(t, "cli", 255)
 	require.NoError(t, provision.CreateTable(t.Context(), dynamodb.NewFromConfig(testConfig(t, endpoint)), tmpl, "IncidentsTable", name))
 	return name
 }
@@ -187,4 +207,60 @@ func golden(t *testing.T, name, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "run go test -update to create it")
 	assert.Equal(t, string(want), got, "differs from %s (go test -update rewrites it)", path)
+}
+
+// commandPaths are the commands and subcommands that take flags.
+var commandPaths = [][]string{
+	{"test-pattern"}, {"demo"}, {"redrive"},
+	{"incidents", "list"}, {"incidents", "show"}, {"incidents", "ack"}, {"incidents", "resolve"},
+	{"incidents", "stats"}, {"incidents", "export"},
+}
+
+var (
+	flagInUsage = regexp.MustCompile(`(?m)^\s+(?:-(\w), )?--([\w-]+)`)
+	outputEntry = regexp.MustCompile(`(?m)^\s+-o, --output format\s+.*\btable\b.*\bjson\b.*\byaml\b`)
+)
+
+// Every synopsis lists every flag, and every command has one -o, --output
+// entry naming the same three formats.
+func TestSynopsesListEveryFlag(t *testing.T) {
+	for _, path := range commandPaths {
+		t.Run(strings.Join(path, " "), func(t *testing.T) {
+			_, stderr, err := runCLI(t, append(path, "-h")...)
+			require.ErrorIs(t, err, flag.ErrHelp)
+			synopsis, flags, ok := strings.Cut(stderr, "\n\nflags:\n")
+			require.True(t, ok, stderr)
+			assert.True(t, strings.HasPrefix(synopsis, "usage: logalert "+strings.Join(path, " ")+" "), synopsis)
+			found := flagInUsage.FindAllStringSubmatch(flags, -1)
+			require.NotEmpty(t, found)
+			for _, m := range found {
+				long := "--" + m[2]
+				if m[1] != "" {
+					assert.Contains(t, synopsis, "-"+m[1]+" ", "the synopsis shows %s by its short name", long)
+					continue
+				}
+				assert.Contains(t, synopsis, long, "the synopsis lists %s", long)
+			}
+			assert.Regexp(t, outputEntry, flags)
+			assert.Contains(t, synopsis, "-o ")
+		})
+	}
+}
+
+// A mistake in the flags is reported once: the usage goes to stderr, the
+// error is returned for main to print.
+func TestUnknownFlagReportedOnce(t *testing.T) {
+	for _, path := range commandPaths {
+		t.Run(strings.Join(path, " "), func(t *testing.T) {
+			stdout, stderr, err := runCLI(t, append(path, "--nope")...)
+			var usage usageError
+			require.ErrorAs(t, err, &usage)
+			assert.EqualError(t, err, "flag provided but not defined: --nope")
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, "usage: logalert "+strings.Join(path, " "))
+			assert.NotContains(t, stderr, "nope", "main prints the error, once")
+		})
+	}
+	_, _, err := runCLI(t, "incidents", "list", "-x")
+	assert.EqualError(t, err, "flag provided but not defined: -x")
 }

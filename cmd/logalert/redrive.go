@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,15 +20,16 @@ import (
 
 // runRedrive is `logalert redrive`: it feeds the deliveries in the
 // dead-letter queue back to the processor.
-func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("redrive", "redrive [--stack S] [--queue-url URL] [--function NAME | --local [--table T]] [--dry-run] [--max N] [-o table|json]", stderr)
-	sf := addStackFlags(fs)
+func runRedrive(ctx context.Context, args []string, e *env) error {
+	stdout, stderr := e.stdout, e.stderr
+	fs := newFlagSet("redrive", "redrive [--queue-url URL] [--function NAME | --local] [--dry-run] [--max N] [-o table|json|yaml] "+stackSynopsis, stderr)
+	sf := addStackFlags(fs, e)
 	queueURL := fs.String("queue-url", "", "dead-letter queue `URL` (default: the stack's "+outputDLQ+" output)")
 	function := fs.String("function", "", "processor function `name` or ARN to invoke (default: the stack's "+outputFunction+" output)")
 	local := fs.Bool("local", false, "run the processor's code in this process instead of invoking the function; the table comes from --table, --stack, $"+tableEnv+" or $INCIDENTS_TABLE, and ALERTS_TOPIC_ARN and INCIDENT_PATTERN from the environment (or the stack)")
 	dryRun := fs.Bool("dry-run", false, "list what would be redriven; invoke nothing, delete nothing")
 	maxMessages := fs.Int("max", 0, "redrive at most `N` messages (0: until the queue is empty)")
-	output := addOutputFlag(fs)
+	output := addOutputFlag(fs, formatTable, "")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -38,6 +38,10 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := sf.check(false); err != nil {
 		return err
+	}
+	noTable := e.getenv(tableEnv) == "" && e.getenv("INCIDENTS_TABLE") == ""
+	if sf.table == "" && (*queueURL == "" || (!*local && !*dryRun && *function == "") || (*local && noTable)) {
+		sf.defaultStack() // what the flags leave out comes from the stack's outputs
 	}
 	switch {
 	case *maxMessages < 0:
@@ -48,7 +52,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usagef("no dead-letter queue: pass --queue-url URL or --stack NAME")
 	case !*local && !*dryRun && *function == "" && sf.stack == "":
 		return usagef("nothing to redrive to: pass --function NAME, --stack NAME or --local")
-	case *local && sf.table == "" && sf.stack == "" && os.Getenv(tableEnv) == "" && os.Getenv("INCIDENTS_TABLE") == "":
+	case *local && sf.table == "" && sf.stack == "" && noTable:
 		return usagef("--local needs the incidents table: pass --table NAME or --stack NAME, or set %s or INCIDENTS_TABLE", tableEnv)
 	}
 
@@ -86,8 +90,8 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	sum, runErr := r.Run(ctx, redrive.Options{DryRun: *dryRun, Max: *maxMessages, Progress: bar.update})
 	bar.finish()
 	var werr error
-	if *output == "json" {
-		werr = writeJSON(stdout, redriveViewOf(sum, *dryRun))
+	if *output != formatTable {
+		werr = writeValue(stdout, *output, redriveViewOf(sum, *dryRun))
 	} else {
 		werr = writeRedrive(stdout, sum, *dryRun)
 	}
@@ -105,8 +109,8 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) {
 	table, err := d.tableName(sf)
 	var none usageError // no table named anywhere: the processor's own variable is the last resort
-	if errors.As(err, &none) && os.Getenv("INCIDENTS_TABLE") != "" {
-		table, err = os.Getenv("INCIDENTS_TABLE"), nil
+	if errors.As(err, &none) && sf.getenv("INCIDENTS_TABLE") != "" {
+		table, err = sf.getenv("INCIDENTS_TABLE"), nil
 	}
 	if err != nil {
 		return nil, err
@@ -116,13 +120,13 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 		case "INCIDENTS_TABLE":
 			return table
 		case "ALERTS_TOPIC_ARN":
-			return cmp.Or(os.Getenv(k), d.outputs[outputTopic])
+			return cmp.Or(sf.getenv(k), d.outputs[outputTopic])
 		case "INCIDENT_PATTERN":
-			return cmp.Or(os.Getenv(k), d.params["ErrorPattern"])
+			return cmp.Or(sf.getenv(k), d.params["ErrorPattern"])
 		case "METRICS_NAMESPACE":
 			return "" // the Lambda's metrics are its own
 		}
-		return os.Getenv(k)
+		return sf.getenv(k)
 	}
 	cfg, err := pipeline.LoadConfig(getenv)
 	if err != nil {
@@ -143,15 +147,6 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress { return &progress{w: w, tty: isTerminal(w)} }
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
 
 func (p *progress) update(done, total int, o redrive.Outcome) {
 	switch o.Result {

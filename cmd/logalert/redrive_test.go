@@ -42,7 +42,7 @@ func record(t *testing.T, requestID, at string, ev events.CloudwatchLogsEvent) s
 func deadLetters(t *testing.T, endpoint, table string) (string, *sqs.Client) {
 	t.Helper()
 	client := sqs.NewFromConfig(testConfig(t, endpoint))
-	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-")))})
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(uniqueName(t, "dlq", 80))})
 	require.NoError(t, err)
 	url := aws.ToString(out.QueueUrl)
 
@@ -114,7 +114,7 @@ func TestRedriveLocal(t *testing.T) {
 	assert.Equal(t, 1, queueDepth(t, client, url), "the corrupt delivery stays, visible again")
 
 	// Again, from the stack's outputs, as JSON: nothing more to count.
-	stack := "redrive-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-"))
+	stack := uniqueName(t, "redrive", 100)
 	createStack(t, endpoint, stack, map[string]string{outputTable: table, outputDLQ: url})
 	stdout, _, err = runCLI(t, "redrive", "--stack", stack, "--local", "-o", "json")
 	require.Error(t, err)
@@ -139,7 +139,7 @@ func TestRedriveToFunction(t *testing.T) {
 	table := newTable(t, endpoint)
 	url, client := deadLetters(t, endpoint, table)
 
-	stack := "redrive-" + strings.ToLower(unsafeChars.ReplaceAllString(t.Name(), "-"))
+	stack := uniqueName(t, "redrive", 100)
 	createStack(t, endpoint, stack, map[string]string{outputDLQ: url, outputFunction: "logalert-no-such-function"})
 	stdout, stderr, err := runCLI(t, "redrive", "--stack", stack, "--max", "2")
 	// A missing function fails every message alike: the run stops at the
@@ -155,12 +155,16 @@ func TestRedriveToFunction(t *testing.T) {
 func TestRedriveEmptyQueue(t *testing.T) {
 	endpoint := useMoto(t)
 	client := sqs.NewFromConfig(testConfig(t, endpoint))
-	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("empty-dlq")})
+	out, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(uniqueName(t, "empty-dlq", 80))})
 	require.NoError(t, err)
 	stdout, stderr, err := runCLI(t, "redrive", "--queue-url", aws.ToString(out.QueueUrl), "--function", "f")
 	require.NoError(t, err)
 	assert.Equal(t, "nothing to redrive: the dead-letter queue is empty\n", stdout)
 	assert.Empty(t, stderr)
+
+	stdout, _, err = runCLI(t, "redrive", "--queue-url", aws.ToString(out.QueueUrl), "--function", "f", "-o", "yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "dry_run: false\nredriven: 0\nfailed: 0\nskipped: 0\nmessages: []\n", stdout)
 }
 
 func TestRedriveUsageErrors(t *testing.T) {
@@ -175,7 +179,7 @@ func TestRedriveUsageErrors(t *testing.T) {
 		{"local and function", []string{"--queue-url", "q", "--local", "--function", "f"}, "--local and --function are exclusive"},
 		{"local without a table", []string{"--queue-url", "q", "--local"}, "--local needs the incidents table"},
 		{"negative max", []string{"--queue-url", "q", "--function", "f", "--max", "-1"}, "--max must be 0 or more"},
-		{"bad output", []string{"--queue-url", "q", "--function", "f", "-o", "yaml"}, `--output must be table or json, not "yaml"`},
+		{"bad output", []string{"--queue-url", "q", "--function", "f", "-o", "xml"}, `--output must be table, json or yaml, not "xml"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/notify"
 	"github.com/logalert/logalert/internal/store"
@@ -76,6 +78,43 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// writeValue writes v as format: json or yaml.
+func writeValue(w io.Writer, format string, v any) error {
+	if format == formatYAML {
+		return writeYAML(w, v)
+	}
+	return writeJSON(w, v)
+}
+
+// writeYAML writes v as YAML with the keys and key order of its JSON form,
+// so that -o yaml and -o json always show the same fields.
+func writeYAML(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil { // JSON is YAML
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	blockStyle(&doc)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	return enc.Close()
+}
+
+// blockStyle drops the flow style and quotes that n had as JSON: the
+// encoder quotes only the strings that need it.
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
 }
 
 // column is one column of a fixed-width table.

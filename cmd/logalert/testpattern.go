@@ -17,15 +17,19 @@ import (
 // event (1 MB since April 2025).
 const maxLine = 1 << 20
 
+// errNoMatch is test-pattern's result when no line matched: exit status 1,
+// as grep's.
+var errNoMatch = errors.New("test-pattern: no line matched")
+
 // runTestPattern is `logalert test-pattern`, an offline `aws logs
 // test-metric-filter`: it prints the lines of FILE (or stdin) that PATTERN
 // matches.
-func runTestPattern(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("test-pattern", "test-pattern [--metric-value REF] [--default-value N] [--output text|json] PATTERN [FILE]", stderr)
+func runTestPattern(_ context.Context, args []string, e *env) error {
+	stdout, stderr := e.stdout, e.stderr
+	fs := newFlagSet("test-pattern", "test-pattern [--metric-value REF] [--default-value N] [-o table|json|yaml] PATTERN [FILE]", stderr)
 	metricValue := fs.String("metric-value", "", "metric value of each match: a number (1) or a field ($.latency, $size, $3)")
 	defaultValue := fs.String("default-value", "", "value reported for lines that do not match (with --metric-value)")
-	output := fs.String("output", "text", "text: the matching lines; json: one object per input line")
-	fs.StringVar(output, "o", "text", "shorthand for --output")
+	output := addOutputFlag(fs, formatTable, " (table: the matching lines, numbered, with their value; json: an object per input line; yaml: a list item per input line)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -34,12 +38,12 @@ func runTestPattern(_ context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return usagef("test-pattern takes PATTERN and an optional FILE")
 	}
-	if *output != "text" && *output != "json" {
-		return usagef("--output must be text or json, not %q", *output)
+	if err := checkOutput(*output); err != nil {
+		return err
 	}
 	pattern, err := filterpattern.Parse(pos[0])
 	if err != nil {
-		return usagef("invalid pattern: %v", err)
+		return usagef("invalid pattern: %w", err)
 	}
 	var tr *filterpattern.Transformation
 	if *metricValue != "" {
@@ -52,13 +56,13 @@ func runTestPattern(_ context.Context, args []string, stdout, stderr io.Writer) 
 			tr.DefaultValue = &v
 		}
 		if err := pattern.ValidateTransformation(*tr); err != nil {
-			return usagef("%v", err)
+			return usagef("%w", err)
 		}
 	} else if *defaultValue != "" {
 		return usagef("--default-value needs --metric-value")
 	}
 
-	in := io.Reader(os.Stdin)
+	in := e.stdin
 	if len(pos) == 2 && pos[1] != "-" {
 		f, err := os.Open(pos[1])
 		if err != nil {
@@ -66,16 +70,21 @@ func runTestPattern(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		defer f.Close()
 		in = f
+	} else if isTerminal(in) {
+		fmt.Fprintln(stderr, "reading log lines from stdin (end them with Ctrl-D, or pass a FILE)")
 	}
-	matched, total, err := testLines(in, stdout, pattern, tr, *output == "json")
+	matched, total, err := testLines(in, stdout, pattern, tr, *output)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%d of %d lines matched\n", matched, total)
+	if matched == 0 {
+		return errNoMatch
+	}
 	return nil
 }
 
-// lineResult is one line of --output json.
+// lineResult is one line of -o json and -o yaml.
 type lineResult struct {
 	Line  int      `json:"line"`
 	Match bool     `json:"match"`
@@ -83,7 +92,7 @@ type lineResult struct {
 }
 
 // testLines matches every line of in and writes the results to out.
-func testLines(in io.Reader, out io.Writer, p *filterpattern.Pattern, tr *filterpattern.Transformation, asJSON bool) (matched, total int, err error) {
+func testLines(in io.Reader, out io.Writer, p *filterpattern.Pattern, tr *filterpattern.Transformation, format string) (matched, total int, err error) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	w := bufio.NewWriter(out)
@@ -101,8 +110,12 @@ func testLines(in io.Reader, out io.Writer, p *filterpattern.Pattern, tr *filter
 			matched++
 		}
 		switch {
-		case asJSON:
+		case format == formatJSON:
 			if err := enc.Encode(res); err != nil {
+				return matched, total, err
+			}
+		case format == formatYAML:
+			if err := writeYAML(w, []lineResult{res}); err != nil {
 				return matched, total, err
 			}
 		case res.Match && res.Value != nil:
