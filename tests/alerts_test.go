@@ -175,22 +175,27 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
 	require.NoError(t, err)
 
-	// The holder: it records the delivery (its alerts are born claimed,
-	// for 500 ms), publishes and clears one while the processor waits on
-	// them, and dies.
+	// The holder records the delivery (its alerts are born claimed, for
+	// 500 ms), publishes and clears one while the processor waits on them,
+	// and dies. The processor goes through a proxy of its own, which shows
+	// where it is: the holder records just before the processor's first
+	// request, so that the processor finds all three alerts held, and
+	// clears one when the processor comes back for them after a wait (its
+	// claim after the first three, one per alert), before that claim
+	// reaches DynamoDB.
 	holder := e.newStore(t, e.proxy.URL, store.WithAlertLease(500*time.Millisecond))
-	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas, true)
-	require.NoError(t, err)
-	require.Len(t, res.Alerts, 3)
-
-	// The processor goes through a proxy of its own, which shows when it
-	// has found all three held (one claim each) and comes back for them:
-	// the holder clears one then, before that claim reaches DynamoDB.
+	var (
+		recorded, cleared sync.Once
+		res               store.Result
+		recordErr         error
+	)
 	proxy, err := awstest.NewProxy(motoURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { proxy.Close() })
-	var cleared sync.Once
 	proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		recorded.Do(func() {
+			res, recordErr = holder.Record(context.Background(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas, true)
+		})
 		if op == "UpdateItem" && n > len(res.Alerts) {
 			cleared.Do(func() { assert.NoError(t, holder.ClearAlerts(context.Background(), res.Alerts[:1])) })
 		}
@@ -200,6 +205,9 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, e.newProcessor(t, proxy.URL, inbox.topicARN, nil).Handle(t.Context(), ev))
 	took := time.Since(start)
+	recorded.Do(func() { t.Fatal("the processor sent no request") })
+	require.NoError(t, recordErr)
+	require.Len(t, res.Alerts, 3)
 	var want []string
 	for _, a := range res.Alerts[1:] {
 		want = append(want, a.Incident.ID)
