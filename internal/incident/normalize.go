@@ -77,6 +77,13 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, "<redacted>"...)
 				dst = append(dst, c)
 				pending, lastWord = false, ""
+			case isSecretKey(lastWord) && isSeparator(content):
+				// The closing quote of a key and the opening one of its
+				// value, paired up after a stray quote: "password":"x".
+				dst = append(dst, msg[i:end+1]...)
+				pending = true
+				i = end + 1
+				continue
 			case json && isKeyAt(msg, end+1) && !holdsSecret(content):
 				dst = append(dst, msg[i:end+1]...)
 				lastWord = content
@@ -322,6 +329,13 @@ func isTextKey(key string) bool {
 func isAuthScheme(tok string) bool {
 	return (len(tok) == len("bearer") && strings.EqualFold(tok, "bearer")) ||
 		(len(tok) == len("basic") && strings.EqualFold(tok, "basic"))
+}
+
+// isSeparator reports whether s is a key/value separator, = or :, with
+// white space around it.
+func isSeparator(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == ":" || s == "="
 }
 
 // isValueEnd reports whether c ends an unquoted secret value.
