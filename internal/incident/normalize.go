@@ -27,10 +27,11 @@ func appendTemplate(dst []byte, message string) []byte {
 	for i := 0; i < len(msg); {
 		c := msg[i]
 		if c == '-' {
-			if header, body, end, ok := privateKeyAt(msg, i); ok {
-				dst = appendPrivateKey(dst, msg, i, header, body, end)
+			if header, body, ok := privateKeyAt(msg, i); ok { // the footer is normalised as text
+				dst = append(dst, msg[i:header]...)
+				dst = append(dst, "<redacted>"...)
 				pending, lastWord, valueOf = false, "", ""
-				i = end
+				i = body
 				continue
 			}
 		}
@@ -108,6 +109,9 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, c)
 				lastWord = ""
 			}
+			// A quote that looked closing may have opened a value, after a
+			// stray quote: ' password='x'.
+			pending = endsWithSecretPair(content)
 			valueOf = ""
 			i = end + 1
 		case isAlnum(c) || c == '_' || c == '-':
@@ -336,6 +340,21 @@ func isAuthScheme(tok string) bool {
 func isSeparator(s string) bool {
 	s = strings.TrimSpace(s)
 	return s == ":" || s == "="
+}
+
+// endsWithSecretPair reports whether s ends with a secret key and its
+// separator (password=, "token": ), so that what follows s is a secret.
+func endsWithSecretPair(s string) bool {
+	s = strings.TrimRight(s, " \t")
+	if s == "" || s[len(s)-1] != '=' && s[len(s)-1] != ':' {
+		return false
+	}
+	s = strings.TrimRight(s[:len(s)-1], " \t\"'\\")
+	j := len(s)
+	for j > 0 && byteClass[s[j-1]]&classWord != 0 {
+		j--
+	}
+	return isSecretKey(s[j:])
 }
 
 // isValueEnd reports whether c ends an unquoted secret value.
