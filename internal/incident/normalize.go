@@ -27,10 +27,11 @@ func appendTemplate(dst []byte, message string) []byte {
 	for i := 0; i < len(msg); {
 		c := msg[i]
 		if c == '-' {
-			if header, body, end, ok := privateKeyAt(msg, i); ok {
-				dst = appendPrivateKey(dst, msg, i, header, body, end)
+			if header, body, ok := privateKeyAt(msg, i); ok { // the footer is normalised as text
+				dst = append(dst, msg[i:header]...)
+				dst = append(dst, "<redacted>"...)
 				pending, lastWord, valueOf = false, "", ""
-				i = end
+				i = body
 				continue
 			}
 		}
@@ -77,6 +78,13 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, "<redacted>"...)
 				dst = append(dst, c)
 				pending, lastWord = false, ""
+			case isSecretKey(lastWord) && isSeparator(content):
+				// The closing quote of a key and the opening one of its
+				// value, paired up after a stray quote: "password":"x".
+				dst = append(dst, msg[i:end+1]...)
+				pending = true
+				i = end + 1
+				continue
 			case json && isKeyAt(msg, end+1) && !holdsSecret(content):
 				dst = append(dst, msg[i:end+1]...)
 				lastWord = content
@@ -101,6 +109,9 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, c)
 				lastWord = ""
 			}
+			// A quote that looked closing may have opened a value, after a
+			// stray quote: ' password='x'.
+			pending = endsWithSecretPair(content)
 			valueOf = ""
 			i = end + 1
 		case isAlnum(c) || c == '_' || c == '-':
@@ -322,6 +333,28 @@ func isTextKey(key string) bool {
 func isAuthScheme(tok string) bool {
 	return (len(tok) == len("bearer") && strings.EqualFold(tok, "bearer")) ||
 		(len(tok) == len("basic") && strings.EqualFold(tok, "basic"))
+}
+
+// isSeparator reports whether s is a key/value separator, = or :, with
+// white space around it.
+func isSeparator(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == ":" || s == "="
+}
+
+// endsWithSecretPair reports whether s ends with a secret key and its
+// separator (password=, "token": ), so that what follows s is a secret.
+func endsWithSecretPair(s string) bool {
+	s = strings.TrimRight(s, " \t")
+	if s == "" || s[len(s)-1] != '=' && s[len(s)-1] != ':' {
+		return false
+	}
+	s = strings.TrimRight(s[:len(s)-1], " \t\"'\\")
+	j := len(s)
+	for j > 0 && byteClass[s[j-1]]&classWord != 0 {
+		j--
+	}
+	return isSecretKey(s[j:])
 }
 
 // isValueEnd reports whether c ends an unquoted secret value.

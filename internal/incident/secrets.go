@@ -198,69 +198,48 @@ func jwtAt(s string, i int) int {
 	return j
 }
 
-// nextSecretToken returns the bounds of the first prefixed secret or JSON
-// Web Token in s at or after from, or -1, -1. It looks only at the start
-// of each run of word bytes.
-func nextSecretToken(s string, from int) (start, end int) {
-	for i := from; i < len(s); {
-		if end := secretAt(s, i); end > 0 {
-			return i, end
+// hasSecretToken reports whether s holds a prefixed secret or a JSON Web
+// Token. It looks only at the start of each run of word bytes.
+func hasSecretToken(s string) bool {
+	for i := 0; i < len(s); {
+		if secretAt(s, i) > 0 {
+			return true
 		}
 		for i++; i < len(s) && isWordByte(s[i]); i++ {
 		}
 		for ; i < len(s) && !isWordByte(s[i]); i++ {
 		}
 	}
-	return -1, -1
-}
-
-// hasSecretToken reports whether s holds a prefixed secret or a JSON Web
-// Token.
-func hasSecretToken(s string) bool {
-	start, _ := nextSecretToken(s, 0)
-	return start >= 0
+	return false
 }
 
 // pemBegin starts every PEM block.
 const pemBegin = "-----BEGIN "
 
-// privateKeyAt returns the ends of the header and of the body of the PEM
-// private-key block (-----BEGIN RSA PRIVATE KEY-----, -----BEGIN PGP
-// PRIVATE KEY BLOCK-----, ...) that starts at s[i], and the end of its
-// footer: the end of s when the footer is missing (a cut message). ok is
-// false when no private-key header starts at i.
-func privateKeyAt(s string, i int) (header, body, end int, ok bool) {
+// privateKeyAt returns the bounds of the body of the PEM private-key block
+// (-----BEGIN RSA PRIVATE KEY-----, -----BEGIN PGP PRIVATE KEY
+// BLOCK-----, ...) whose header starts at s[i]: s[header:body], up to its
+// footer, or to the end of s when the footer is missing (a cut message).
+// ok is false when no private-key header starts at i.
+func privateKeyAt(s string, i int) (header, body int, ok bool) {
 	if !strings.HasPrefix(s[i:], pemBegin) {
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	label := i + len(pemBegin)
 	n := strings.Index(s[label:min(len(s), label+100)], "-----")
 	if n < 0 {
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	kind := s[label : label+n]
 	if !strings.HasSuffix(kind, "PRIVATE KEY") && !strings.HasSuffix(kind, "PRIVATE KEY BLOCK") {
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	header = label + n + len("-----")
 	footer := strings.Index(s[header:], "-----END ")
 	if footer < 0 {
-		return header, len(s), len(s), true
+		return header, len(s), true
 	}
-	body = header + footer
-	close := strings.Index(s[body+len("-----END "):], "-----")
-	if close < 0 {
-		return header, body, len(s), true
-	}
-	return header, body, body + len("-----END ") + close + len("-----"), true
-}
-
-// appendPrivateKey appends the redacted form of the private-key block
-// s[i:end]: its header, <redacted> and its footer.
-func appendPrivateKey(dst []byte, s string, i, header, body, end int) []byte {
-	dst = append(dst, s[i:header]...)
-	dst = append(dst, "<redacted>"...)
-	return append(dst, s[body:end]...)
+	return header, header + footer, true
 }
 
 // cardAt returns the end of the payment card number that starts at s[i],
@@ -320,29 +299,34 @@ func luhn(digits []byte) bool {
 	return sum%10 == 0
 }
 
-// redactPrivateKeys returns message with the body of every private-key
-// block redacted; it allocates only when it finds one.
-func redactPrivateKeys(message string) string {
+// redactEach returns s with s[from:to] replaced by <redacted> for every
+// span that find reports at an occurrence of marker; it allocates only when
+// find reports one.
+func redactEach(s, marker string, find func(s string, i int) (from, to int, ok bool)) string {
 	var b []byte
-	last := 0 // message[:last] is in b
-	for i := strings.Index(message, pemBegin); i >= 0; {
-		header, body, end, ok := privateKeyAt(message, i)
-		if !ok {
-			end = i + len(pemBegin)
-		} else {
-			b = appendPrivateKey(append(b, message[last:i]...), message, i, header, body, end)
-			last = end
+	last := 0 // s[:last] is in b
+	for i := strings.Index(s, marker); i >= 0; {
+		next := i + len(marker)
+		if from, to, ok := find(s, i); ok {
+			b = append(append(b, s[last:from]...), "<redacted>"...)
+			last, next = to, max(to, next)
 		}
-		next := strings.Index(message[end:], pemBegin)
-		if next < 0 {
+		n := strings.Index(s[next:], marker)
+		if n < 0 {
 			break
 		}
-		i = end + next
+		i = next + n
 	}
 	if b == nil {
-		return message
+		return s
 	}
-	return string(append(b, message[last:]...))
+	return string(append(b, s[last:]...))
+}
+
+// redactPrivateKeys returns message with the body of every private-key
+// block redacted.
+func redactPrivateKeys(message string) string {
+	return redactEach(message, pemBegin, privateKeyAt)
 }
 
 // redactTokens returns message with every prefixed secret, JSON Web Token
@@ -407,24 +391,7 @@ func isURLUserEnd(c byte) bool { return c == ':' || c == '/' || c == '@' || isSp
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }
 
 // redactURLPasswords returns message with the password of every URL
-// credentials redacted; it allocates only when it finds one.
+// credentials redacted.
 func redactURLPasswords(message string) string {
-	var b []byte
-	last := 0 // message[:last] is in b
-	for i := strings.Index(message, "://"); i >= 0; {
-		next := i + 3
-		if pass, at, ok := urlPasswordAt(message, i); ok {
-			b = append(append(b, message[last:pass]...), "<redacted>"...)
-			last, next = at, at
-		}
-		n := strings.Index(message[next:], "://")
-		if n < 0 {
-			break
-		}
-		i = next + n
-	}
-	if b == nil {
-		return message
-	}
-	return string(append(b, message[last:]...))
+	return redactEach(message, "://", urlPasswordAt)
 }

@@ -135,6 +135,8 @@ func TestNormalizeWellKnownTokens(t *testing.T) {
 		{"url without credentials", "ERROR GET https://example.com/a failed", "ERROR GET https://example.com/a failed"},
 		{"private key", "ERROR -----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY----- bad", "ERROR -----BEGIN PRIVATE KEY-----<redacted>-----END PRIVATE KEY----- bad"},
 		{"secret as a json key", `{"` + fake("ghp_", 36) + `":1}`, `{"<redacted>":<num>}`},
+		{"pair after a stray quote", `ERROR " "db_password":"letmein" 0`, `ERROR "<*>"db_password":"<redacted>" <num>`},
+		{"value after a stray single quote", `ERROR ' password='letmein' 0`, `ERROR '<*>'<redacted>' <num>`},
 		{"escaped json at the top", `ERROR body {\"password\":\"letmein\"}`, `ERROR body {\"password\":\"<redacted>\"}`},
 	}
 	for _, tc := range tests {
