@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/local"
 	"github.com/logalert/logalert/internal/motoserver"
@@ -113,13 +114,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		Overrides: f.overrides,
 		Period:    f.period,
 		Progress:  progress,
-		Mailer:    &local.Outbox{Dir: f.outbox},
+		Mailer:    &email.Outbox{Dir: f.outbox},
 	}
 	if f.failDeliveries > 0 {
 		cfg.Fault = failFirst(f.failDeliveries)
 	}
 	if addr := getenv("SMTP_ADDR"); addr != "" {
-		cfg.Mailer = local.SMTP{Addr: addr}
+		cfg.Mailer = email.SMTP{Addr: addr}
 	}
 	if !f.quiet {
 		// The processor's warnings and errors, as its log group would show them.
@@ -235,7 +236,7 @@ func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, 
 // writeAlarmMail prints the first ALARM email of the outbox as it is, so
 // that the user sees what AWS would have sent; mails sent over SMTP are in
 // the mail catcher instead.
-func writeAlarmMail(w io.Writer, sent []local.SentMail) error {
+func writeAlarmMail(w io.Writer, sent []email.SentMail) error {
 	for _, m := range sent {
 		if !strings.HasPrefix(m.Subject, "ALARM: ") || !strings.HasSuffix(m.Where, ".eml") {
 			continue
