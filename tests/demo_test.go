@@ -145,7 +145,7 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("emails", func(t *testing.T) {
-		files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		files, err := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
 		require.NoError(t, err)
 		var sent []string
 		for _, m := range res.Emails {

@@ -8,6 +8,7 @@
 // notifications turned into AWS's alarm email text (AlarmEmail), and SNS's
 // unsubscribe footer.
 //
-// A Mailer delivers each Mail: Outbox writes RFC 5322 .eml files, SMTP
-// hands them to a mail catcher such as Mailpit.
+// A Mailer delivers each Mail: Outbox writes RFC 5322 .eml files, in a
+// folder per run so that a rerun overwrites nothing; SMTP hands them to a
+// mail catcher such as Mailpit.
 package email
