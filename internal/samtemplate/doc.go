@@ -21,7 +21,6 @@
 // in conditions, and Fn::Contains in rules. Any other function (Fn::Join,
 // Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
 // that names it.
-
 //
 // Errors name where they happened, e.g.
 //
