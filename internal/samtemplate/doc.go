@@ -22,6 +22,11 @@
 // Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
 // that names it.
 //
+// Props reads typed values (String, Int, Float, Bool, lists and nested
+// mappings) from resolved properties by dotted path, and records every
+// value that is missing or does not convert with its place, so that one
+// error lists all that is wrong with a resource.
+//
 // Errors name where they happened, e.g.
 //
 //	resource IncidentsTable: Properties.KeySchema[0].AttributeName: Ref Nope: no parameter, pseudo parameter or resource named "Nope"

@@ -248,28 +248,7 @@ func (t *Template) LogicalIDs() []string {
 // Property returns the raw (unevaluated) value at a dotted path below the
 // resource's Properties, e.g. "EventInvokeConfig.DestinationConfig.OnFailure";
 // list elements are addressed by index ("KeySchema.0.AttributeName").
-func (r *Resource) Property(path string) (any, bool) {
-	var cur any = r.Properties
-	for _, part := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			v, ok := c[part]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			var i int
-			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			cur = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
+func (r *Resource) Property(path string) (any, bool) { return lookup(r.Properties, path) }
 
 // References returns the logical ids of the resources r refers to through
 // Ref, Fn::GetAtt, Fn::Sub variables and DependsOn, sorted and without
