@@ -61,17 +61,7 @@ func (p *Props) Has(path string) bool {
 
 // String returns the value at path as a string (numbers and booleans
 // formatted), "" when there is none.
-func (p *Props) String(path string) string {
-	v, ok := p.Value(path)
-	if !ok {
-		return ""
-	}
-	s, err := String(v)
-	if err != nil {
-		p.Fail(path, err)
-	}
-	return s
-}
+func (p *Props) String(path string) string { return scalar(p, path, "", String) }
 
 // Required is String for a value that must be there.
 func (p *Props) Required(path string) string {
@@ -83,54 +73,38 @@ func (p *Props) Required(path string) string {
 }
 
 // Int returns the value at path as an integer, def when there is none.
-func (p *Props) Int(path string, def int) int {
-	v, ok := p.Value(path)
-	if !ok {
-		return def
-	}
-	n, err := Int(v)
-	if err != nil {
-		p.Fail(path, err)
-	}
-	return int(n)
-}
+func (p *Props) Int(path string, def int) int { return int(scalar(p, path, int64(def), Int)) }
 
 // Float returns the value at path as a number; it must be there.
 func (p *Props) Float(path string) float64 {
-	v, ok := p.Value(path)
-	if !ok {
+	if !p.Has(path) {
 		p.Fail(path, errors.New("missing"))
 		return 0
 	}
-	f, err := Float(v)
-	if err != nil {
-		p.Fail(path, err)
-	}
-	return f
+	return scalar(p, path, 0, Float)
 }
 
 // Bool returns the value at path as a boolean, def when there is none.
-func (p *Props) Bool(path string, def bool) bool {
+func (p *Props) Bool(path string, def bool) bool { return scalar(p, path, def, Bool) }
+
+// scalar returns the value at path converted by conv, def when there is
+// none; a value that does not convert is recorded.
+func scalar[T any](p *Props, path string, def T, conv func(any) (T, error)) T {
 	v, ok := p.Value(path)
 	if !ok {
 		return def
 	}
-	b, err := Bool(v)
+	x, err := conv(v)
 	if err != nil {
 		p.Fail(path, err)
 	}
-	return b
+	return x
 }
 
 // Strings returns the list at path as strings, nil when there is none.
 func (p *Props) Strings(path string) []string {
-	v, ok := p.Value(path)
-	if !ok {
-		return nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		p.Fail(path, fmt.Errorf("want a list, got %s", describe(v)))
+	l := p.list(path)
+	if l == nil {
 		return nil
 	}
 	out := make([]string, 0, len(l))
@@ -163,13 +137,8 @@ func (p *Props) Map(path string) (sub *Props, ok bool) {
 // is none. Elements that are not mappings are recorded as problems and
 // left out.
 func (p *Props) List(path string) []*Props {
-	v, ok := p.Value(path)
-	if !ok {
-		return nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		p.Fail(path, fmt.Errorf("want a list, got %s", describe(v)))
+	l := p.list(path)
+	if l == nil {
 		return nil
 	}
 	out := make([]*Props, 0, len(l))
@@ -183,6 +152,20 @@ func (p *Props) List(path string) []*Props {
 		out = append(out, &Props{where: p.where + at + ".", m: m, errs: p.errs})
 	}
 	return out
+}
+
+// list returns the list at path, nil when there is none; a value that is
+// not a list is recorded.
+func (p *Props) list(path string) []any {
+	v, ok := p.Value(path)
+	if !ok {
+		return nil
+	}
+	l, ok := v.([]any)
+	if !ok {
+		p.Fail(path, fmt.Errorf("want a list, got %s", describe(v)))
+	}
+	return l
 }
 
 // lookup returns the value at a dotted path below v: mapping keys by name,
