@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,13 @@ func TestMain(m *testing.M) {
 	os.Exit(awstest.RunWithMoto(context.Background(), m, "provision tests", &motoURL))
 }
 
+// runs numbers the resources the tests create, so that every run of a
+// test (-count=N) makes its own in the package's one moto_server.
+var runs atomic.Int64
+
+// unique returns base with a number no other test run has used.
+func unique(base string) string { return fmt.Sprintf("%s-%d", base, runs.Add(1)) }
+
 // awsConfig points the SDK at moto with static test credentials.
 func awsConfig(tb testing.TB) aws.Config {
 	tb.Helper()
@@ -54,7 +62,7 @@ func loadTemplate(tb testing.TB) *samtemplate.Template {
 func TestProvisionCreateTable(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	tmpl := loadTemplate(t)
-	const name = "incidents-create-table"
+	name := unique("incidents-create-table")
 
 	require.NoError(t, provision.CreateTable(t.Context(), db, tmpl, "IncidentsTable", name))
 	require.NoError(t, provision.CreateTable(t.Context(), db, tmpl, "IncidentsTable", name), "second run must be a no-op")
@@ -143,8 +151,8 @@ func TestProvisionApply(t *testing.T) {
 		name, stack, overrides string
 		wantSubscription       string // email endpoint, "" for none
 	}{
-		{"with email", "apply-email", `AlarmEmail=ops@example.com LogRetentionDays=30`, "ops@example.com"},
-		{"defaults", "apply-defaults", ``, ""},
+		{"with email", unique("apply-email"), `AlarmEmail=ops@example.com LogRetentionDays=30`, "ops@example.com"},
+		{"defaults", unique("apply-defaults"), ``, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +239,7 @@ func TestProvisionApplyRejectsEmptyStackName(t *testing.T) {
 // rather than failing Apply ("already exists" is fine).
 func TestProvisionApplyExistingResources(t *testing.T) {
 	cfg := awsConfig(t)
-	const stack = "apply-existing"
+	stack := unique("apply-existing")
 	sq := sqs.NewFromConfig(cfg)
 	_, err := sq.CreateQueue(t.Context(), &sqs.CreateQueueInput{
 		QueueName:  aws.String(stack + "-ProcessorDeadLetterQueue"),
@@ -270,7 +278,7 @@ func TestProvisionApplyExistingResources(t *testing.T) {
 // CloudFormation update would; an empty one removes it.
 func TestProvisionApplyMovesTheEmailSubscription(t *testing.T) {
 	cfg := awsConfig(t)
-	const stack = "apply-email-moves"
+	stack := unique("apply-email-moves")
 	emails := func(st *provision.Stack) []string {
 		out, err := sns.NewFromConfig(cfg).ListSubscriptionsByTopic(t.Context(), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(st.Outputs["AlertsTopicArn"])})
 		require.NoError(t, err)
@@ -302,7 +310,7 @@ func TestProvisionApplyMovesTheEmailSubscription(t *testing.T) {
 
 func TestProvisionCreateTableRejectsOtherKeySchema(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
-	const name = "incidents-other-keys"
+	name := unique("incidents-other-keys")
 	_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
@@ -311,5 +319,5 @@ func TestProvisionCreateTableRejectsOtherKeySchema(t *testing.T) {
 	})
 	require.NoError(t, err)
 	err = provision.CreateTable(t.Context(), db, loadTemplate(t), "IncidentsTable", name)
-	assert.EqualError(t, err, "table incidents-other-keys exists with another key schema than IncidentsTable's: delete it or use another name")
+	assert.EqualError(t, err, "table "+name+" exists with another key schema than IncidentsTable's: delete it or use another name")
 }
