@@ -18,7 +18,9 @@
 //
 // It evaluates what our templates use, no more: Ref, Fn::GetAtt, Fn::Sub
 // and Fn::If in values; Condition, Fn::Equals, Fn::Not, Fn::And and Fn::Or
-// in conditions, and Fn::Contains in rules. Any other function (Fn::Join,
+// in conditions, Fn::Contains in rules, and Fn::ForEach (the
+// AWS::LanguageExtensions transform) in Resources, whose loops are
+// expanded for the parameters' values. Any other function (Fn::Join,
 // Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
 // that names it.
 //

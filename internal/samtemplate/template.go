@@ -23,9 +23,14 @@ type Template struct {
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
 	// Rules holds the parameter rules; see checkRules.
-	Rules     map[string]*Rule
+	Rules map[string]*Rule
+	// Resources holds the declared resources and those the Fn::ForEach
+	// loops of the section make for the parameters' current values.
 	Resources map[string]*Resource
 	Outputs   map[string]*Output
+
+	loops  map[string]any  // the Fn::ForEach entries of Resources
+	looped map[string]bool // the logical ids the loops made
 }
 
 // Rule is one entry of the Rules section: when RuleCondition holds (or is
@@ -127,6 +132,7 @@ func Parse(data []byte) (*Template, error) {
 	if len(resources) == 0 {
 		errs = append(errs, errors.New("template has no Resources"))
 	}
+	t.loops = cutLoops(resources)
 	errs = parseEntries(resources, parseResource, t.Resources, errs)
 	outputs, errs := section(top, "Outputs", errs)
 	for name, v := range outputs {
@@ -143,22 +149,56 @@ func Parse(data []byte) (*Template, error) {
 		}
 		t.Outputs[name] = o
 	}
-	for _, r := range t.Resources {
+	if len(errs) == 0 && t.missingParameter() == "" {
+		// Else the loops wait for SetParameters.
+		if err := t.setLoops(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, t.checkResources(t.Resources)...)
+	if err := joinSorted(errs); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	return t, nil
+}
+
+// setLoops expands the Fn::ForEach loops for the parameters' current
+// values, or changes nothing and fails.
+func (t *Template) setLoops() error {
+	res, err := t.expandLoops()
+	if err != nil {
+		return err
+	}
+	if err := joinSorted(t.checkResources(res)); err != nil {
+		return err
+	}
+	looped := map[string]bool{}
+	for id := range res {
+		if _, ok := t.Resources[id]; !ok || t.looped[id] {
+			looped[id] = true
+		}
+	}
+	t.Resources, t.looped = res, looped
+	return nil
+}
+
+// checkResources reports the resources whose Condition or DependsOn names
+// nothing.
+func (t *Template) checkResources(res map[string]*Resource) []error {
+	var errs []error
+	for _, r := range res {
 		if r.Condition != "" {
 			if _, ok := t.Conditions[r.Condition]; !ok {
 				errs = append(errs, fmt.Errorf("resource %s: Condition %q is not defined", r.LogicalID, r.Condition))
 			}
 		}
 		for _, d := range r.DependsOn {
-			if _, ok := t.Resources[d]; !ok {
+			if _, ok := res[d]; !ok {
 				errs = append(errs, fmt.Errorf("resource %s: DependsOn %q: no such resource", r.LogicalID, d))
 			}
 		}
 	}
-	if err := joinSorted(errs); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	return t, nil
+	return errs
 }
 
 func section(top map[string]any, name string, errs []error) (map[string]any, []error) {
