@@ -99,6 +99,11 @@ func TestForEachErrors(t *testing.T) {
 			"parse template: Fn::ForEach::L: want [Identifier, Collection, {OutputKey: OutputValue}]",
 		},
 		{
+			"reported once with the declared resources' problems",
+			"Transform: AWS::LanguageExtensions\nResources:\n  A: {Type: T, DependsOn: Nope}\n  Fn::ForEach::L: [X, [a], {\"R${X}\": {Type: T, DependsOn: Gone}}]\n",
+			"parse template: resource A: DependsOn \"Nope\": no such resource\nresource Ra: DependsOn \"Gone\": no such resource",
+		},
+		{
 			"made resource without Type",
 			"Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::L: [X, [a], {\"R${X}\": {Properties: {}}}]\n",
 			"parse template: resource Ra: no Type",

@@ -149,16 +149,20 @@ func Parse(data []byte) (*Template, error) {
 		}
 		t.Outputs[name] = o
 	}
-	if len(errs) == 0 && t.missingParameter() == "" {
-		// Else the loops wait for SetParameters.
-		if err := t.setLoops(); err != nil {
+	res := t.Resources
+	if len(errs) == 0 && t.missingParameter() == "" { // else the loops wait for SetParameters
+		expanded, err := t.expandLoops()
+		if err != nil {
 			errs = append(errs, err)
+		} else {
+			res = expanded
 		}
 	}
-	errs = append(errs, t.checkResources(t.Resources)...)
+	errs = append(errs, t.checkResources(res)...)
 	if err := joinSorted(errs); err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
+	t.adopt(res)
 	return t, nil
 }
 
@@ -172,6 +176,12 @@ func (t *Template) setLoops() error {
 	if err := joinSorted(t.checkResources(res)); err != nil {
 		return err
 	}
+	t.adopt(res)
+	return nil
+}
+
+// adopt makes res, which expandLoops returned, the template's resources.
+func (t *Template) adopt(res map[string]*Resource) {
 	looped := map[string]bool{}
 	for id := range res {
 		if _, ok := t.Resources[id]; !ok || t.looped[id] {
@@ -179,7 +189,6 @@ func (t *Template) setLoops() error {
 		}
 	}
 	t.Resources, t.looped = res, looped
-	return nil
 }
 
 // checkResources reports the resources whose Condition or DependsOn names
