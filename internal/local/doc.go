@@ -16,23 +16,40 @@
 //	      │ Publish alarm JSON                                 │ then a FailureRecord to the DLQ)
 //	SNS topic ◄──── Publish "incident opened" ───────── pipeline.Processor ─► DynamoDB
 //	      │ SQS subscription
-//	Relay ─► Mailer (Outbox .eml files, or SMTP)
+//	email.Relay ─► email.Mailer (Outbox .eml files, or SMTP)
 //
 // New reads the template (samtemplate), applies the parameter overrides and
 // creates the resources with provision.Apply; the template is the only
-// source of settings: the log group is the emitter's LoggingConfig
-// LogGroup, the metric filters, alarms and subscription filters are the
-// template's resources on it, the processor's environment, timeout,
-// retries and dead-letter queue come from its function. New also records
-// the stack, with its parameters and outputs, in the endpoint's
-// CloudFormation (a stack without resources), so that `logalert incidents
-// --stack`, `logalert redrive --stack` and `make incidents` find the
-// deployment as they would in AWS.
+// source of settings, read by provision.Stack: the log group is the
+// emitter's LoggingConfig LogGroup, the metric filters, alarms and
+// subscription filters are the template's resources on it, the processor's
+// environment, timeout, retries and dead-letter queue come from its
+// function. New also records the stack, with its parameters and outputs,
+// in the endpoint's CloudFormation (a stack without resources), so that
+// `logalert incidents --stack`, `logalert redrive --stack` and `make
+// incidents` find the deployment as they would in AWS.
 //
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
 // LineWriter; Writer gives a Shipper for other streams. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
 // reading the incidents table and the dead-letter queue.
+//
+// # What the twin covers
+//
+//   - CloudWatch Logs: PutLogEvents batching and limits, stream creation,
+//     retried throttling (Shipper); reading new events (Tailer).
+//   - Metric filters: the pattern, metric values, default values and
+//     dimensions, published with PutMetricData (MetricFilter).
+//   - Alarms on those metrics: M out of N evaluation, missing data,
+//     SetAlarmState, and CloudWatch's notification published to the
+//     alarm's SNS actions (Alarm, with package alarm).
+//   - Subscription filters: per-stream awslogs payloads within the
+//     delivery size limit (Subscription).
+//   - Lambda's asynchronous invocation of the processor: timeout, two
+//     retries (one and two minutes later), maximum event age, the failure record
+//     in the on-failure SQS queue (Invoker).
+//   - SNS email delivery, through package email: the alarm email text and
+//     SNS's footer, as .eml files or over SMTP.
 //
 // # Time
 //
@@ -44,11 +61,15 @@
 //
 // # What is not modelled
 //
-// KMS, IAM and resource policies; alarms on other services' metrics
-// (AWS/Lambda, AWS/SQS), which are listed in Deployment.Skipped; metric filters
-// publish per-minute statistic sets but the alarms see every value (which
-// is what CloudWatch's statistics are computed from); the subscription
-// filter is not registered in moto (moto would try to invoke a function
-// it does not have); events written with a timestamp older than the newest
-// one read are not read (the twin's writers never do that).
+// KMS, IAM and resource policies (nothing is denied locally); the
+// dashboard; alarms on other services' metrics (AWS/Lambda, AWS/SQS),
+// which are listed in Deployment.Skipped; the emitter's own invocation
+// (Emit calls its handler directly); SNS's subscription confirmation (email
+// subscriptions count as confirmed); metric filters publish per-minute
+// statistic sets but the alarms see every value (which is what
+// CloudWatch's statistics are computed from); the subscription filter is
+// not registered in moto (moto would try to invoke a function it does not
+// have); events written with a timestamp older than the newest one read
+// are not read (the twin's writers never do that); one processor function
+// only, invoked one delivery at a time.
 package local

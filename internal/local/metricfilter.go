@@ -14,6 +14,7 @@ import (
 
 	"github.com/logalert/logalert/internal/alarm"
 	"github.com/logalert/logalert/internal/filterpattern"
+	"github.com/logalert/logalert/internal/provision"
 )
 
 // maxDatums is how many MetricDatum one PutMetricData call may carry.
@@ -22,14 +23,6 @@ const maxDatums = 1000
 // metricPutter is the subset of *cloudwatch.Client that MetricFilter calls.
 type metricPutter interface {
 	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
-}
-
-// MetricTransformation is one metric transformation of a metric filter:
-// where the values go and how an event becomes a value.
-type MetricTransformation struct {
-	Namespace, MetricName string
-	Unit                  string // a CloudWatch standard unit, or ""
-	filterpattern.Transformation
 }
 
 // Sample is one value a metric filter derived from one log event.
@@ -63,14 +56,14 @@ type MetricFilter struct {
 	cw         metricPutter
 	name       string
 	pattern    *filterpattern.Pattern
-	transforms []MetricTransformation
+	transforms []provision.MetricTransformation
 	observers  []func(Sample)
 	stats      MetricStats
 }
 
 // NewMetricFilter returns the metric filter name with pattern and its
 // transformations, each validated as CloudWatch validates PutMetricFilter.
-func NewMetricFilter(cw metricPutter, name string, pattern *filterpattern.Pattern, transforms []MetricTransformation) (*MetricFilter, error) {
+func NewMetricFilter(cw metricPutter, name string, pattern *filterpattern.Pattern, transforms []provision.MetricTransformation) (*MetricFilter, error) {
 	for _, t := range transforms {
 		if err := pattern.ValidateTransformation(t.Transformation); err != nil {
 			return nil, fmt.Errorf("metric filter %s, metric %s/%s: %w", name, t.Namespace, t.MetricName, err)

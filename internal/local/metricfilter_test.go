@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/filterpattern"
+	"github.com/logalert/logalert/internal/provision"
 )
 
 // fakeMetrics records PutMetricData calls.
@@ -29,7 +30,7 @@ func TestMetricFilter(t *testing.T) {
 	pattern, err := filterpattern.Parse("?ERROR ?FATAL ?CRITICAL")
 	require.NoError(t, err)
 	cw := &fakeMetrics{}
-	mf, err := NewMetricFilter(cw, "errors", pattern, []MetricTransformation{{
+	mf, err := NewMetricFilter(cw, "errors", pattern, []provision.MetricTransformation{{
 		Namespace: "LogAlert/test", MetricName: "ErrorCount", Unit: "Count",
 		Transformation: filterpattern.Transformation{MetricValue: "1", DefaultValue: &zero},
 	}})
@@ -78,7 +79,7 @@ func TestMetricFilterDimensions(t *testing.T) {
 	pattern, err := filterpattern.Parse(`{ $.level = "ERROR" && $.service = * }`)
 	require.NoError(t, err)
 	cw := &fakeMetrics{}
-	mf, err := NewMetricFilter(cw, "by-service", pattern, []MetricTransformation{{
+	mf, err := NewMetricFilter(cw, "by-service", pattern, []provision.MetricTransformation{{
 		Namespace: "ns", MetricName: "Errors",
 		Transformation: filterpattern.Transformation{MetricValue: "1", Dimensions: map[string]string{"Service": "$.service"}},
 	}})
@@ -102,7 +103,7 @@ func TestMetricFilterDimensions(t *testing.T) {
 func TestMetricFilterRejectsBadTransformation(t *testing.T) {
 	pattern, err := filterpattern.Parse("ERROR")
 	require.NoError(t, err)
-	_, err = NewMetricFilter(&fakeMetrics{}, "bad", pattern, []MetricTransformation{{
+	_, err = NewMetricFilter(&fakeMetrics{}, "bad", pattern, []provision.MetricTransformation{{
 		Namespace: "ns", MetricName: "m", Transformation: filterpattern.Transformation{MetricValue: "$.latency"},
 	}})
 	assert.ErrorIs(t, err, filterpattern.ErrTransformation)

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/logalert/logalert/internal/alarm"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/pipeline"
 	"github.com/logalert/logalert/internal/provision"
@@ -37,7 +39,6 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if err != nil {
 		return err
 	}
-	env := st.Env()
 	t.dep = Deployment{
 		StackName: st.Name, Region: st.Region, AccountID: st.AccountID,
 		Topics: map[string]string{}, Parameters: tmpl.ParameterValues(), Skipped: st.Skipped,
@@ -52,37 +53,31 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	}
 
 	// The monitored log group is the one the emitter writes to.
-	emitter, err := emitterFunction(tmpl)
+	emitter, ok := provision.FunctionByCode(tmpl, "emitter")
+	if !ok {
+		return errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
+	}
+	em, err := st.Function(tmpl, emitter)
 	if err != nil {
 		return err
 	}
-	em, err := function(tmpl, env, st.Attributes, emitter)
-	if err != nil {
-		return err
-	}
-	if em.logGroup == "" {
+	if em.LogGroup == "" {
 		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin watches the log group the emitter writes to", emitter)
 	}
-	t.dep.LogGroup = em.logGroup
+	t.dep.LogGroup = em.LogGroup
 
-	specs, err := metricFilters(tmpl, env, t.dep.LogGroup)
+	specs, err := st.MetricFilters(tmpl, t.dep.LogGroup)
 	if err != nil {
 		return err
 	}
-	metrics := map[metricKey]bool{}
-	for _, s := range specs {
-		for _, m := range s.transforms {
-			metrics[metricKey{m.Namespace, m.MetricName}] = true
-		}
-	}
-	cfgs, others, err := alarmConfigs(tmpl, env, st.Attributes, metrics)
+	cfgs, others, err := st.Alarms(tmpl, specs)
 	if err != nil {
 		return err
 	}
 	for _, id := range others {
 		t.dep.Skipped = append(t.dep.Skipped, id+": alarm on a metric of another service, not evaluated locally")
 	}
-	subs, err := subscriptionFilters(tmpl, env, st.Attributes, t.dep.LogGroup)
+	subs, err := st.SubscriptionFilters(tmpl, t.dep.LogGroup)
 	if err != nil {
 		return err
 	}
@@ -104,7 +99,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	}
 
 	for _, s := range specs {
-		mf, err := NewMetricFilter(t.c.cw, s.name, s.pattern, s.transforms)
+		mf, err := NewMetricFilter(t.c.cw, s.Name, s.Pattern, s.Transformations)
 		if err != nil {
 			return err
 		}
@@ -141,11 +136,11 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	// Everything is in place: time starts now, and with it the parts that
 	// read the clock.
 	t.clock = NewClock(origin, scale, t.real)
-	if err := t.setupSubscriptions(awsCfg, tmpl, env, st, subs); err != nil {
+	if err := t.setupSubscriptions(awsCfg, tmpl, st, subs); err != nil {
 		return err
 	}
 	if relayURL != "" {
-		t.relay = NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
+		t.relay = email.NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
 	}
 
 	t.tail = NewTailer(t.c.logs, t.dep.LogGroup, origin.UnixMilli())
@@ -167,58 +162,49 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	return nil
 }
 
-// emitterFunction returns the logical id of the emitter: the function whose
-// code is in emitter/.
-func emitterFunction(t *samtemplate.Template) (string, error) {
-	for _, typ := range []string{"AWS::Serverless::Function", "AWS::Lambda::Function"} {
-		for _, r := range t.ResourcesOfType(typ) {
-			if uri, _ := r.Properties["CodeUri"].(string); strings.Trim(uri, "./") == "emitter" {
-				return r.LogicalID, nil
-			}
-		}
-	}
-	return "", errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
-}
-
 // setupSubscriptions builds the processor and an Invoker for it, and one
 // Subscription per subscription filter.
-func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec) error {
+func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter) error {
 	if len(specs) == 0 {
 		return nil
 	}
-	dest := specs[0].destination
+	dest := specs[0].Destination
 	for _, s := range specs[1:] {
-		if s.destination != dest {
-			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", specs[0].id, s.id)
+		if s.Destination != dest {
+			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", specs[0].LogicalID, s.LogicalID)
 		}
 	}
-	fn, err := function(tmpl, env, st.Attributes, dest)
+	fn, err := st.Function(tmpl, dest)
 	if err != nil {
 		return err
 	}
-	if strings.Trim(fn.codeURI, "./") != "processor" {
-		return fmt.Errorf("resource %s: CodeUri %q: only the processor (processor/) runs locally", dest, fn.codeURI)
+	if strings.Trim(fn.CodeURI, "./") != "processor" {
+		return fmt.Errorf("resource %s: CodeUri %q: only the processor (processor/) runs locally", dest, fn.CodeURI)
 	}
-	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.env[k] })
+	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.Env[k] })
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)
 	}
 	proc := pipeline.New(pcfg, awsCfg, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
 	for _, a := range st.Attributes {
-		if a["Arn"] == fn.dlqARN && fn.dlqARN != "" {
+		if a["Arn"] == fn.OnFailure && fn.OnFailure != "" {
 			t.dep.DLQURL = a["QueueUrl"]
 		}
 	}
 	if t.dep.DLQURL == "" {
-		return fmt.Errorf("resource %s: EventInvokeConfig.DestinationConfig.OnFailure.Destination %q is not a queue of the template", dest, fn.dlqARN)
+		return fmt.Errorf("resource %s: EventInvokeConfig.DestinationConfig.OnFailure.Destination %q is not a queue of the template", dest, fn.OnFailure)
 	}
-	fn.invoke.DLQURL = t.dep.DLQURL
-	// moto's DynamoDB does not serialise conditional writes (see
-	// DESIGN.md), so invocations run one at a time; retries still overlap.
-	fn.invoke.Concurrency = 1
-	t.invoker = NewInvoker(proc.Handle, fn.invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
+	invoke := InvokeConfig{
+		FunctionARN: fn.ARN, MaxRetries: fn.MaxRetries, MaxEventAge: fn.MaxEventAge, Timeout: fn.Timeout,
+		DLQURL: t.dep.DLQURL,
+		// moto's DynamoDB does not serialise conditional writes (see
+		// DESIGN.md), so invocations run one at a time; retries still
+		// overlap.
+		Concurrency: 1,
+	}
+	t.invoker = NewInvoker(proc.Handle, invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
 	for _, s := range specs {
-		t.subs = append(t.subs, NewSubscription(s.name, t.dep.AccountID, t.dep.LogGroup, s.pattern, t.invoker))
+		t.subs = append(t.subs, NewSubscription(s.Name, t.dep.AccountID, t.dep.LogGroup, s.Pattern, t.invoker))
 	}
 	return nil
 }
@@ -248,9 +234,9 @@ func (t *Twin) setupRelay(ctx context.Context) (string, error) {
 
 // putMetricFilter records the metric filter in the endpoint, so that
 // describe-metric-filters shows it; the twin applies it itself.
-func (t *Twin) putMetricFilter(ctx context.Context, s metricFilterSpec) error {
-	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(t.dep.LogGroup), FilterName: aws.String(s.name), FilterPattern: aws.String(s.pattern.String())}
-	for _, m := range s.transforms {
+func (t *Twin) putMetricFilter(ctx context.Context, s provision.MetricFilter) error {
+	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(t.dep.LogGroup), FilterName: aws.String(s.Name), FilterPattern: aws.String(s.Pattern.String())}
+	for _, m := range s.Transformations {
 		mt := logstypes.MetricTransformation{MetricNamespace: aws.String(m.Namespace), MetricName: aws.String(m.MetricName), MetricValue: aws.String(m.MetricValue), DefaultValue: m.DefaultValue, Dimensions: m.Dimensions}
 		if m.Unit != "" {
 			mt.Unit = logstypes.StandardUnit(m.Unit)
@@ -258,7 +244,7 @@ func (t *Twin) putMetricFilter(ctx context.Context, s metricFilterSpec) error {
 		in.MetricTransformations = append(in.MetricTransformations, mt)
 	}
 	if _, err := t.c.logs.PutMetricFilter(ctx, in); err != nil {
-		return fmt.Errorf("create metric filter %s on %s: %w", s.name, t.dep.LogGroup, err)
+		return fmt.Errorf("create metric filter %s on %s: %w", s.Name, t.dep.LogGroup, err)
 	}
 	return nil
 }
@@ -296,4 +282,15 @@ func lambdaStreamName(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
+}
+
+// shortestPeriod is the shortest alarm period, or a minute without alarms.
+func shortestPeriod(cfgs []alarm.Config) time.Duration {
+	p := time.Minute
+	for i, c := range cfgs {
+		if i == 0 || c.Period < p {
+			p = c.Period
+		}
+	}
+	return p
 }

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/logalert/logalert/internal/backoff"
 )
@@ -48,9 +48,15 @@ type logsWriter interface {
 	CreateLogStream(ctx context.Context, in *cloudwatchlogs.CreateLogStreamInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogStreamOutput, error)
 }
 
-// DefaultBackoff rides out a few seconds of throttling, as the AWS SDKs'
-// standard retryer does.
+// DefaultBackoff rides out a few seconds of throttling: the attempts of a
+// PutLogEvents call and the full-jitter delays between them.
 var DefaultBackoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
+
+// retryCodes are the error codes the Shipper retries besides what the
+// SDK's standard retryer retries (throttling, server errors, connection
+// errors): CloudWatch Logs' ServiceUnavailableException, whatever its HTTP
+// status.
+var retryCodes = []string{"ServiceUnavailableException"}
 
 // ShipStats counts what a Shipper did.
 type ShipStats struct {
@@ -63,16 +69,19 @@ type ShipStats struct {
 // Shipper writes lines to one log stream through PutLogEvents, the way a
 // careful CloudWatch Logs client does: it creates the stream when it is
 // missing, splits the events into batches within PutLogEvents' limits,
-// retries throttling and server errors with exponential backoff and jitter,
-// and reports every other error with the log group and stream it concerns.
+// retries throttling and server errors with the SDK's standard retryer
+// (DefaultBackoff's attempts and full-jitter delays, plus retryCodes), and
+// reports every other error with the log group and stream it concerns.
 // It implements emit.LineWriter. It is safe for concurrent use; batches are
 // sent one at a time, in order.
 type Shipper struct {
 	logs          logsWriter
 	group, stream string
 	now           func() time.Time
-	backoff       backoff.Policy
-	sleep         func(context.Context, time.Duration) error
+	retryer       aws.Retryer
+	// delay is the wait before retry n of a call (DefaultBackoff.Delay);
+	// the retryer sleeps it.
+	delay func(n int) time.Duration
 
 	mu    sync.Mutex
 	last  int64 // timestamp of the last line, so timestamps never go back
@@ -82,7 +91,17 @@ type Shipper struct {
 // NewShipper returns a Shipper for the stream of group; now stamps the lines
 // WriteLines is given.
 func NewShipper(logs logsWriter, group, stream string, now func() time.Time) *Shipper {
-	return &Shipper{logs: logs, group: group, stream: stream, now: now, backoff: DefaultBackoff, sleep: backoff.Sleep}
+	s := &Shipper{logs: logs, group: group, stream: stream, now: now, delay: DefaultBackoff.Delay}
+	s.retryer = retry.AddWithErrorCodes(retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = DefaultBackoff.Attempts
+		o.MaxBackoff = DefaultBackoff.Max
+		o.RateLimiter = ratelimit.None // a burst of throttles is when retries matter
+		o.Backoff = retry.BackoffDelayerFunc(func(n int, _ error) (time.Duration, error) {
+			s.stats.Retries++ // the retryer asks for a delay before each retry; put holds s.mu
+			return s.delay(n), nil
+		})
+	}), retryCodes...)
+	return s
 }
 
 // Stats returns what the Shipper has stored so far.
@@ -176,36 +195,27 @@ func splitBatches[E any](events []E, size func(E) int, timestamp func(E) int64) 
 	return out
 }
 
-// noSDKRetries turns the SDK's own retries off for one call: the Shipper
-// retries itself, so that throttling is not retried twice over.
-func noSDKRetries(o *cloudwatchlogs.Options) { o.RetryMaxAttempts = 1 }
+// withRetryer makes one PutLogEvents call use the Shipper's retryer.
+func (s *Shipper) withRetryer(o *cloudwatchlogs.Options) { o.Retryer = s.retryer }
 
-// put sends one batch, creating the stream once if it is missing and
-// retrying what is worth retrying. The caller holds s.mu.
+// put sends one batch, creating the stream once if it is missing; the
+// retryer retries what is worth retrying. The caller holds s.mu.
 func (s *Shipper) put(ctx context.Context, batch []types.InputLogEvent) error {
 	in := &cloudwatchlogs.PutLogEventsInput{LogGroupName: &s.group, LogStreamName: &s.stream, LogEvents: batch}
-	created := false
-	for attempt := 1; ; attempt++ {
-		out, err := s.logs.PutLogEvents(ctx, in, noSDKRetries)
-		var notFound *types.ResourceNotFoundException
-		switch {
-		case err == nil:
-			return s.accepted(batch, out.RejectedLogEventsInfo)
-		case errors.As(err, &notFound) && !created:
-			if err := s.createStream(ctx); err != nil {
-				return err
-			}
-			created = true
-			attempt-- // creating the stream is not a retry
-		case retryable(err) && attempt < s.backoff.Attempts:
-			s.stats.Retries++
-			if err := s.sleep(ctx, s.backoff.Delay(attempt)); err != nil {
-				return fmt.Errorf("put %d log events into %s/%s: %w", len(batch), s.group, s.stream, err)
-			}
-		default:
-			return fmt.Errorf("put %d log events into %s/%s (attempt %d): %w", len(batch), s.group, s.stream, attempt, err)
+	retries := s.stats.Retries
+	out, err := s.logs.PutLogEvents(ctx, in, s.withRetryer)
+	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) {
+		if err := s.createStream(ctx); err != nil {
+			return err
 		}
+		retries = s.stats.Retries // creating the stream is not a retry
+		out, err = s.logs.PutLogEvents(ctx, in, s.withRetryer)
 	}
+	if err != nil {
+		return fmt.Errorf("put %d log events into %s/%s (attempt %d): %w", len(batch), s.group, s.stream, s.stats.Retries-retries+1, err)
+	}
+	return s.accepted(batch, out.RejectedLogEventsInfo)
 }
 
 // accepted records a stored batch and reports the events the service
@@ -246,18 +256,4 @@ func (s *Shipper) createStream(ctx context.Context) error {
 	default:
 		return fmt.Errorf("create log stream %s in %s: %w", s.stream, s.group, err)
 	}
-}
-
-// retryable reports throttling, an unavailable service, server errors and
-// connection errors: what the SDK's standard retryer retries, plus
-// CloudWatch Logs' ServiceUnavailableException whatever its HTTP status.
-func retryable(err error) bool {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "ThrottlingException", "ServiceUnavailableException":
-			return true
-		}
-	}
-	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }

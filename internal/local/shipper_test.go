@@ -3,7 +3,13 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/awstest"
+	"github.com/logalert/logalert/internal/motoserver"
 )
 
 // logEvents returns n events of message size bytes, 1 ms apart from t0.
@@ -115,11 +124,53 @@ func (f *fakeLogs) CreateLogStream(_ context.Context, in *cloudwatchlogs.CreateL
 	return &cloudwatchlogs.CreateLogStreamOutput{}, f.create(in)
 }
 
+// newTestShipper returns a Shipper for stream-1 of /app that records the
+// delays its retryer computes and waits none of them.
 func newTestShipper(logs logsWriter) (*Shipper, *[]time.Duration) {
-	s := NewShipper(logs, "/app", "stream-1", func() time.Time { return time.UnixMilli(1_000) })
+	return newShipperFor(logs, "/app", "stream-1", func() time.Time { return time.UnixMilli(1_000) })
+}
+
+func newShipperFor(logs logsWriter, group, stream string, now func() time.Time) (*Shipper, *[]time.Duration) {
+	s := NewShipper(logs, group, stream, now)
 	var slept []time.Duration
-	s.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	s.delay = func(n int) time.Duration { slept = append(slept, DefaultBackoff.Delay(n)); return 0 }
 	return s, &slept
+}
+
+// moto is the moto_server of the tests that need one, started by the
+// first; TestMain stops it.
+var moto struct {
+	once   sync.Once
+	server *motoserver.Server
+	err    error
+	groups atomic.Int64 // numbers the tests' log groups
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if moto.server != nil {
+		moto.server.Stop()
+	}
+	os.Exit(code)
+}
+
+// throttledLogs is a CloudWatch Logs client of moto through an
+// awstest.Proxy of the test's own, which answers PutLogEvents with the
+// faults the test sets, and a new log group for the test.
+func throttledLogs(t *testing.T) (*cloudwatchlogs.Client, *awstest.Proxy, string) {
+	t.Helper()
+	moto.once.Do(func() { moto.server, moto.err = motoserver.Start(context.Background()) })
+	require.NoError(t, moto.err)
+	proxy, err := awstest.NewProxy(moto.server.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	cfg, err := awstest.Config(t.Context(), proxy.URL)
+	require.NoError(t, err)
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	group := fmt.Sprintf("/app/%s-%d", t.Name(), moto.groups.Add(1))
+	_, err = logs.CreateLogGroup(t.Context(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
+	require.NoError(t, err)
+	return logs, proxy, group
 }
 
 func TestShipperCreatesMissingStream(t *testing.T) {
@@ -146,46 +197,52 @@ func TestShipperCreatesMissingStream(t *testing.T) {
 	assert.Equal(t, ShipStats{Events: 2, Bytes: 6, Batches: 1}, s.Stats())
 }
 
+// The SDK's standard retryer, with the added error code, retries what is
+// worth retrying: the real client against moto, the faults injected by a
+// proxy.
 func TestShipperRetries(t *testing.T) {
-	throttle := &types.ThrottlingException{Message: aws.String("Rate exceeded")}
-	unavailable := &types.ServiceUnavailableException{Message: aws.String("try later")}
+	logs, proxy, group := throttledLogs(t)
+	throttle := awstest.Fault{Status: http.StatusBadRequest, Type: "ThrottlingException"}
+	// A 400 ServiceUnavailableException: retried only because of retryCodes.
+	unavailable := awstest.Fault{Status: http.StatusBadRequest, Type: "ServiceUnavailableException"}
+	invalid := awstest.Fault{Status: http.StatusBadRequest, Type: "InvalidParameterException"}
 	tests := []struct {
 		name     string
-		failures []error // answers before success; nil entries never reached
+		failures []awstest.Fault // answers before moto's
 		wantErr  string
 		retries  int
 	}{
-		{"throttling", []error{throttle, throttle}, "", 2},
-		{"service unavailable", []error{unavailable}, "", 1},
-		{"gives up after the attempts", []error{throttle, throttle, throttle, throttle, throttle, throttle, throttle, throttle}, "put 1 log events into /app/stream-1 (attempt 8)", 7},
-		{"not retried", []error{&types.InvalidParameterException{Message: aws.String("bad")}}, "put 1 log events into /app/stream-1 (attempt 1): InvalidParameterException: bad", 0},
+		{"throttling", []awstest.Fault{throttle, throttle}, "", 2},
+		{"service unavailable", []awstest.Fault{unavailable}, "", 1},
+		{"gives up after the attempts", slices.Repeat([]awstest.Fault{throttle}, 8), "(attempt 8): operation error CloudWatch Logs: PutLogEvents", 7},
+		{"not retried", []awstest.Fault{invalid}, "(attempt 1): operation error CloudWatch Logs: PutLogEvents", 0},
 	}
-	for _, tc := range tests {
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &fakeLogs{put: func(*cloudwatchlogs.PutLogEventsInput) (*cloudwatchlogs.PutLogEventsOutput, error) {
-				return &cloudwatchlogs.PutLogEventsOutput{}, nil
-			}}
-			calls := 0
-			logs.put = func(*cloudwatchlogs.PutLogEventsInput) (*cloudwatchlogs.PutLogEventsOutput, error) {
-				calls++
-				if calls <= len(tc.failures) {
-					return nil, tc.failures[calls-1]
+			proxy.ResetCounts()
+			proxy.SetFaults(func(op string, n int) *awstest.Fault {
+				if op != "PutLogEvents" || n > len(tc.failures) {
+					return nil
 				}
-				return &cloudwatchlogs.PutLogEventsOutput{}, nil
-			}
-			s, slept := newTestShipper(logs)
+				return &tc.failures[n-1]
+			})
+			stream := fmt.Sprintf("stream-%d", i)
+			s, slept := newShipperFor(logs, group, stream, time.Now)
 			err := s.WriteLines(t.Context(), []string{"x"})
 			if tc.wantErr == "" {
 				require.NoError(t, err)
+				assert.Equal(t, ShipStats{Events: 1, Bytes: 1, Batches: 1, Retries: tc.retries}, s.Stats())
 			} else {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.Contains(t, err.Error(), "put 1 log events into "+group+"/"+stream+" "+tc.wantErr)
+				assert.Contains(t, err.Error(), tc.failures[0].Type)
 			}
 			assert.Equal(t, tc.retries, s.Stats().Retries)
 			require.Len(t, *slept, tc.retries)
 			for i, d := range *slept {
 				assert.Less(t, d, min(DefaultBackoff.Max, DefaultBackoff.Base<<i), "retry %d: full jitter under the exponential ceiling", i+1)
 			}
+			assert.Equal(t, len(tc.failures), proxy.Injected(), "every fault answered once")
 		})
 	}
 }
@@ -232,12 +289,17 @@ func TestShipperSplitsBatches(t *testing.T) {
 }
 
 func TestShipperStopsWithContext(t *testing.T) {
-	logs := &fakeLogs{put: func(*cloudwatchlogs.PutLogEventsInput) (*cloudwatchlogs.PutLogEventsOutput, error) {
-		return nil, &types.ThrottlingException{Message: aws.String("Rate exceeded")}
-	}}
-	s := NewShipper(logs, "/app", "s", time.Now)
+	logs, proxy, group := throttledLogs(t)
+	proxy.SetFaults(func(op string, _ int) *awstest.Fault {
+		if op != "PutLogEvents" {
+			return nil
+		}
+		return &awstest.Fault{Status: http.StatusBadRequest, Type: "ThrottlingException"}
+	})
+	s := NewShipper(logs, group, "s", time.Now)
 	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
+	s.delay = func(int) time.Duration { cancel(); return time.Hour } // cancelled while it waits
 	err := s.WriteLines(ctx, []string{"x"})
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+	assert.Equal(t, 1, proxy.Count("PutLogEvents"), "no attempt after the cancel")
 }

@@ -297,8 +297,16 @@ func (s *Stack) physicalName(t *samtemplate.Template, r *samtemplate.Resource, e
 		}
 	}
 	name := s.Name + "-" + r.LogicalID
-	if r.Type == "AWS::SQS::Queue" {
-		if fifo, _ := samtemplate.Bool(r.Properties["FifoQueue"]); fifo {
+	if raw, ok := r.Properties["FifoQueue"]; ok && r.Type == "AWS::SQS::Queue" {
+		v, err := t.Eval(raw, env)
+		if err != nil {
+			return "", fmt.Errorf("Properties.FifoQueue: %w", err)
+		}
+		fifo, err := samtemplate.Bool(v)
+		if err != nil {
+			return "", fmt.Errorf("Properties.FifoQueue: %w", err)
+		}
+		if fifo {
 			name += ".fifo"
 		}
 	}
@@ -326,36 +334,35 @@ func (s *Stack) logGroup(ctx context.Context, c Clients, t *samtemplate.Template
 	if c.Logs == nil {
 		return errors.New("no CloudWatch Logs client")
 	}
-	props, err := resolve(t, id, "AWS::Logs::LogGroup", env)
+	p, err := resolve(t, id, "AWS::Logs::LogGroup", env)
 	if err != nil {
 		return err
 	}
 	in := &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name}
-	if _, ok := props["KmsKeyId"]; ok {
+	if p.Has("KmsKeyId") {
 		s.Skipped = append(s.Skipped, id+".KmsKeyId: no KMS key is created locally")
 	}
-	if class := str(props, "LogGroupClass"); class != "" {
+	if class := p.String("LogGroupClass"); class != "" {
 		in.LogGroupClass = logstypes.LogGroupClass(class)
 	}
-	if tags := list(props, "Tags"); len(tags) > 0 {
-		in.Tags = map[string]string{}
-		for _, tag := range tags {
-			m, _ := tag.(map[string]any)
-			in.Tags[str(m, "Key")] = str(m, "Value")
+	for _, tag := range p.List("Tags") {
+		if in.Tags == nil {
+			in.Tags = map[string]string{}
 		}
+		in.Tags[tag.Required("Key")] = tag.String("Value")
+	}
+	retention := p.Has("RetentionInDays")
+	days := int32(p.Int("RetentionInDays", 0))
+	if err := p.Err(); err != nil {
+		return err
 	}
 	_, err = c.Logs.CreateLogGroup(ctx, in)
 	var exists *logstypes.ResourceAlreadyExistsException
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("create log group %s: %w", name, err)
 	}
-	if v, ok := props["RetentionInDays"]; ok {
-		days, err := samtemplate.Int(v)
-		if err != nil {
-			return fmt.Errorf("resource %s: Properties.RetentionInDays: %w", id, err)
-		}
-		d := int32(days)
-		if _, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &d}); err != nil {
+	if retention {
+		if _, err := c.Logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &days}); err != nil {
 			return fmt.Errorf("retention of log group %s: %w", name, err)
 		}
 	}
@@ -369,20 +376,26 @@ func (s *Stack) topic(ctx context.Context, c Clients, t *samtemplate.Template, i
 	if c.SNS == nil {
 		return "", errors.New("no SNS client")
 	}
-	props, err := resolve(t, id, "AWS::SNS::Topic", env)
+	p, err := resolve(t, id, "AWS::SNS::Topic", env)
 	if err != nil {
 		return "", err
 	}
 	attrs := map[string]string{}
 	for _, k := range topicAttributes {
-		if v, ok := props[k]; ok {
-			if attrs[k], err = samtemplate.String(v); err != nil {
-				return "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
-			}
+		if p.Has(k) {
+			attrs[k] = p.String(k)
 		}
 	}
-	if _, ok := props["KmsMasterKeyId"]; ok {
+	if p.Has("KmsMasterKeyId") {
 		s.Skipped = append(s.Skipped, id+".KmsMasterKeyId: no KMS key is created locally")
+	}
+	type subscription struct{ protocol, endpoint string }
+	var subs []subscription
+	for _, sub := range p.List("Subscription") {
+		subs = append(subs, subscription{sub.Required("Protocol"), sub.Required("Endpoint")})
+	}
+	if err := p.Err(); err != nil {
+		return "", err
 	}
 	out, err := c.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: &name, Attributes: attrs})
 	if err != nil {
@@ -392,14 +405,13 @@ func (s *Stack) topic(ctx context.Context, c Clients, t *samtemplate.Template, i
 	if s.emails[arn] == nil { // every topic of the stack is pruned, even with no email declared
 		s.emails[arn] = map[string]bool{}
 	}
-	for i, sub := range list(props, "Subscription") {
-		m, _ := sub.(map[string]any)
+	for i, sub := range subs {
 		if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{
-			TopicArn: &arn, Protocol: aws.String(str(m, "Protocol")), Endpoint: aws.String(str(m, "Endpoint")),
+			TopicArn: &arn, Protocol: aws.String(sub.protocol), Endpoint: aws.String(sub.endpoint),
 		}); err != nil {
 			return "", fmt.Errorf("topic %s: Properties.Subscription[%d]: %w", name, i, err)
 		}
-		s.declare(arn, str(m, "Protocol"), str(m, "Endpoint"))
+		s.declare(arn, sub.protocol, sub.endpoint)
 	}
 	return arn, nil
 }
@@ -408,31 +420,21 @@ func (s *Stack) subscription(ctx context.Context, c Clients, t *samtemplate.Temp
 	if c.SNS == nil {
 		return "", errors.New("no SNS client")
 	}
-	props, err := resolve(t, id, "AWS::SNS::Subscription", env)
+	p, err := resolve(t, id, "AWS::SNS::Subscription", env)
 	if err != nil {
 		return "", err
 	}
 	in := &sns.SubscribeInput{
-		TopicArn:              aws.String(str(props, "TopicArn")),
-		Protocol:              aws.String(str(props, "Protocol")),
-		Endpoint:              aws.String(str(props, "Endpoint")),
+		TopicArn:              aws.String(p.Required("TopicArn")),
+		Protocol:              aws.String(p.Required("Protocol")),
+		Endpoint:              aws.String(p.String("Endpoint")),
 		ReturnSubscriptionArn: true,
 	}
-	if *in.TopicArn == "" || *in.Protocol == "" {
-		return "", fmt.Errorf("resource %s: Properties: want TopicArn and Protocol", id)
-	}
-	attrs := map[string]string{}
-	for _, k := range []string{"FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy"} {
-		v, ok := props[k]
-		if !ok {
-			continue
-		}
-		if attrs[k], err = attribute(v); err != nil {
-			return "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
-		}
-	}
-	if len(attrs) > 0 {
+	if attrs := attributes(p, "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy"); len(attrs) > 0 {
 		in.Attributes = attrs
+	}
+	if err := p.Err(); err != nil {
+		return "", err
 	}
 	out, err := c.SNS.Subscribe(ctx, in)
 	if err != nil {
@@ -454,20 +456,16 @@ func (s *Stack) queue(ctx context.Context, c Clients, t *samtemplate.Template, i
 	if c.SQS == nil {
 		return "", "", errors.New("no SQS client")
 	}
-	props, err := resolve(t, id, "AWS::SQS::Queue", env)
+	p, err := resolve(t, id, "AWS::SQS::Queue", env)
 	if err != nil {
 		return "", "", err
 	}
-	attrs := map[string]string{}
-	for _, k := range queueAttributes {
-		if v, ok := props[k]; ok {
-			if attrs[k], err = attribute(v); err != nil {
-				return "", "", fmt.Errorf("resource %s: Properties.%s: %w", id, k, err)
-			}
-		}
+	attrs := attributes(p, queueAttributes...)
+	if err := p.Err(); err != nil {
+		return "", "", err
 	}
 	for _, k := range []string{"KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds"} {
-		if _, ok := props[k]; ok {
+		if p.Has(k) {
 			s.Skipped = append(s.Skipped, id+"."+k+": no KMS key is created locally")
 		}
 	}
@@ -499,13 +497,25 @@ func (s *Stack) queue(ctx context.Context, c Clients, t *samtemplate.Template, i
 	return url, got.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }
 
-// attribute formats a property as an attribute value: scalars as strings,
-// mappings and lists (policies) as JSON.
-func attribute(v any) (string, error) {
-	switch v.(type) {
-	case map[string]any, []any:
-		b, err := json.Marshal(v)
-		return string(b), err
+// attributes returns the properties of p named keys as attribute values:
+// scalars as strings, mappings and lists (policies) as JSON.
+func attributes(p *samtemplate.Props, keys ...string) map[string]string {
+	attrs := map[string]string{}
+	for _, k := range keys {
+		v, ok := p.Value(k)
+		if !ok {
+			continue
+		}
+		switch v.(type) {
+		case map[string]any, []any:
+			b, err := json.Marshal(v)
+			if err != nil {
+				p.Fail(k, err)
+			}
+			attrs[k] = string(b)
+		default:
+			attrs[k] = p.String(k)
+		}
 	}
-	return samtemplate.String(v)
+	return attrs
 }

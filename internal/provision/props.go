@@ -11,8 +11,9 @@ import (
 	"github.com/logalert/logalert/internal/samtemplate"
 )
 
-// resolve checks the resource's type and returns its evaluated properties.
-func resolve(t *samtemplate.Template, logicalID, typ string, env *samtemplate.Env) (map[string]any, error) {
+// resolve checks the resource's type and returns a reader of its evaluated
+// properties.
+func resolve(t *samtemplate.Template, logicalID, typ string, env *samtemplate.Env) (*samtemplate.Props, error) {
 	r, err := t.Resource(logicalID)
 	if err != nil {
 		return nil, err
@@ -20,26 +21,7 @@ func resolve(t *samtemplate.Template, logicalID, typ string, env *samtemplate.En
 	if r.Type != typ {
 		return nil, fmt.Errorf("resource %s: type %s, want %s", logicalID, r.Type, typ)
 	}
-	return t.ResolveProperties(logicalID, env)
-}
-
-func list(m map[string]any, key string) []any {
-	l, _ := m[key].([]any)
-	return l
-}
-
-// str returns m[key] as a string ("" when absent; numbers are formatted).
-func str(m map[string]any, key string) string {
-	s, _ := samtemplate.String(m[key])
-	return s
-}
-
-func optBool(m map[string]any, key string, def bool) (bool, error) {
-	v, ok := m[key]
-	if !ok {
-		return def, nil
-	}
-	return samtemplate.Bool(v)
+	return t.Props(logicalID, env)
 }
 
 // unsupported reports an error that says the endpoint does not implement

@@ -100,6 +100,35 @@ func TestProvisionCreateTableErrors(t *testing.T) {
 	}
 }
 
+// A property that does not convert is an error that says where, never an
+// empty value: every problem of the resource is reported before any call.
+func TestProvisionReportsBadProperties(t *testing.T) {
+	db := dynamodb.NewFromConfig(awsConfig(t))
+	tmpl, err := samtemplate.Parse([]byte(`
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: [HASH]}]
+      BillingMode: PAY_PER_REQUEST
+      DeletionProtectionEnabled: perhaps
+      Tags: [{Key: [a, b], Value: x}, {Value: y}]
+      TimeToLiveSpecification: {Enabled: true}
+`))
+	require.NoError(t, err)
+	const name = "incidents-bad-properties"
+	err = provision.CreateTable(t.Context(), db, tmpl, "Table", name)
+	assert.EqualError(t, err, `resource Table: Properties.KeySchema[0].KeyType: want a scalar, got a list
+resource Table: Properties.DeletionProtectionEnabled: "perhaps" is not a boolean
+resource Table: Properties.Tags[0].Key: want a scalar, got a list
+resource Table: Properties.Tags[1].Key: missing
+resource Table: Properties.TimeToLiveSpecification.AttributeName: missing`)
+	_, err = db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	var notFound *types.ResourceNotFoundException
+	assert.ErrorAs(t, err, &notFound, "nothing created")
+}
+
 func TestProvisionApply(t *testing.T) {
 	cfg := awsConfig(t)
 	clients := provision.NewClients(cfg)

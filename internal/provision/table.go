@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,13 +47,26 @@ func CreateTable(ctx context.Context, db TableAPI, t *samtemplate.Template, logi
 // createTable is CreateTable with an Env; it returns the table's ARN and the
 // settings the endpoint does not support (not applied).
 func createTable(ctx context.Context, db TableAPI, t *samtemplate.Template, logicalID, name string, env *samtemplate.Env) (arn string, skipped []string, err error) {
-	props, err := resolve(t, logicalID, "AWS::DynamoDB::Table", env)
+	p, err := resolve(t, logicalID, "AWS::DynamoDB::Table", env)
 	if err != nil {
 		return "", nil, err
 	}
-	in, err := createTableInput(props, name)
-	if err != nil {
-		return "", nil, fmt.Errorf("resource %s: %w", logicalID, err)
+	in := createTableInput(p, name)
+	ttl, hasTTL := p.Map("TimeToLiveSpecification")
+	var (
+		ttlAttr    string
+		ttlEnabled bool
+	)
+	if hasTTL {
+		ttlAttr, ttlEnabled = ttl.Required("AttributeName"), ttl.Bool("Enabled", false)
+	}
+	pitr, hasPITR := p.Map("PointInTimeRecoverySpecification")
+	var pitrEnabled bool
+	if hasPITR {
+		pitrEnabled = pitr.Bool("PointInTimeRecoveryEnabled", false)
+	}
+	if err := p.Err(); err != nil {
+		return "", nil, err
 	}
 	_, err = db.CreateTable(ctx, in)
 	var inUse *types.ResourceInUseException
@@ -69,13 +83,8 @@ func createTable(ctx context.Context, db TableAPI, t *samtemplate.Template, logi
 	}
 	arn = aws.ToString(desc.Table.TableArn)
 
-	if spec, ok := props["TimeToLiveSpecification"].(map[string]any); ok {
-		attr, _ := spec["AttributeName"].(string)
-		enabled, err := optBool(spec, "Enabled", false)
-		if err != nil || attr == "" {
-			return "", nil, fmt.Errorf("resource %s: Properties.TimeToLiveSpecification: want AttributeName and Enabled", logicalID)
-		}
-		skip, err := setTTL(ctx, db, name, attr, enabled)
+	if hasTTL {
+		skip, err := setTTL(ctx, db, name, ttlAttr, ttlEnabled)
 		if err != nil {
 			return "", nil, err
 		}
@@ -83,15 +92,11 @@ func createTable(ctx context.Context, db TableAPI, t *samtemplate.Template, logi
 			skipped = append(skipped, "TimeToLiveSpecification")
 		}
 	}
-	if spec, ok := props["PointInTimeRecoverySpecification"].(map[string]any); ok {
-		enabled, err := optBool(spec, "PointInTimeRecoveryEnabled", false)
-		if err != nil {
-			return "", nil, fmt.Errorf("resource %s: Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: %w", logicalID, err)
-		}
+	if hasPITR {
 		_, err = db.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 			TableName: &name,
 			PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{
-				PointInTimeRecoveryEnabled: &enabled,
+				PointInTimeRecoveryEnabled: &pitrEnabled,
 			},
 		})
 		switch {
@@ -146,148 +151,96 @@ func setTTL(ctx context.Context, db TableAPI, table, attr string, enabled bool) 
 	return false, nil
 }
 
-// createTableInput maps AWS::DynamoDB::Table properties onto CreateTable.
-func createTableInput(p map[string]any, name string) (*dynamodb.CreateTableInput, error) {
-	var errs []error
+// createTableInput maps AWS::DynamoDB::Table properties onto CreateTable;
+// the problems it finds are recorded in p.
+func createTableInput(p *samtemplate.Props, name string) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{TableName: &name}
-
-	for i, a := range list(p, "AttributeDefinitions") {
-		m, _ := a.(map[string]any)
-		n, _ := m["AttributeName"].(string)
-		typ, _ := m["AttributeType"].(string)
-		if n == "" || typ == "" {
-			errs = append(errs, fmt.Errorf("Properties.AttributeDefinitions[%d]: want AttributeName and AttributeType", i))
-			continue
-		}
+	for _, a := range p.List("AttributeDefinitions") {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
-			AttributeName: aws.String(n), AttributeType: types.ScalarAttributeType(typ),
+			AttributeName: aws.String(a.Required("AttributeName")), AttributeType: types.ScalarAttributeType(a.Required("AttributeType")),
 		})
 	}
-	var err error
-	if in.KeySchema, err = keySchema(p["KeySchema"], "Properties.KeySchema"); err != nil {
-		errs = append(errs, err)
+	in.KeySchema = keySchema(p)
+	in.BillingMode = types.BillingMode(cmp.Or(p.String("BillingMode"), string(types.BillingModeProvisioned)))
+	in.ProvisionedThroughput = throughput(p)
+	for _, g := range p.List("GlobalSecondaryIndexes") {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName:             aws.String(g.Required("IndexName")),
+			KeySchema:             keySchema(g),
+			Projection:            projection(g),
+			ProvisionedThroughput: throughput(g),
+		})
 	}
-	if len(in.KeySchema) == 0 {
-		errs = append(errs, errors.New("Properties.KeySchema: missing"))
+	for _, l := range p.List("LocalSecondaryIndexes") {
+		in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, types.LocalSecondaryIndex{
+			IndexName:  aws.String(l.Required("IndexName")),
+			KeySchema:  keySchema(l),
+			Projection: projection(l),
+		})
 	}
-	billing, _ := p["BillingMode"].(string)
-	if billing == "" {
-		billing = string(types.BillingModeProvisioned)
-	}
-	in.BillingMode = types.BillingMode(billing)
-	if in.ProvisionedThroughput, err = throughput(p["ProvisionedThroughput"], "Properties.ProvisionedThroughput"); err != nil {
-		errs = append(errs, err)
-	}
-	for i, g := range list(p, "GlobalSecondaryIndexes") {
-		path := fmt.Sprintf("Properties.GlobalSecondaryIndexes[%d]", i)
-		m, _ := g.(map[string]any)
-		idx := types.GlobalSecondaryIndex{IndexName: aws.String(str(m, "IndexName"))}
-		if idx.KeySchema, err = keySchema(m["KeySchema"], path+".KeySchema"); err != nil {
-			errs = append(errs, err)
-		}
-		if idx.Projection, err = projection(m["Projection"], path+".Projection"); err != nil {
-			errs = append(errs, err)
-		}
-		if idx.ProvisionedThroughput, err = throughput(m["ProvisionedThroughput"], path+".ProvisionedThroughput"); err != nil {
-			errs = append(errs, err)
-		}
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, idx)
-	}
-	for i, l := range list(p, "LocalSecondaryIndexes") {
-		path := fmt.Sprintf("Properties.LocalSecondaryIndexes[%d]", i)
-		m, _ := l.(map[string]any)
-		idx := types.LocalSecondaryIndex{IndexName: aws.String(str(m, "IndexName"))}
-		if idx.KeySchema, err = keySchema(m["KeySchema"], path+".KeySchema"); err != nil {
-			errs = append(errs, err)
-		}
-		if idx.Projection, err = projection(m["Projection"], path+".Projection"); err != nil {
-			errs = append(errs, err)
-		}
-		in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, idx)
-	}
-	if sse, ok := p["SSESpecification"].(map[string]any); ok {
-		on, err := optBool(sse, "SSEEnabled", false)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("Properties.SSESpecification.SSEEnabled: %w", err))
-		}
-		spec := &types.SSESpecification{Enabled: &on}
-		if typ := str(sse, "SSEType"); typ != "" {
+	if sse, ok := p.Map("SSESpecification"); ok {
+		spec := &types.SSESpecification{Enabled: aws.Bool(sse.Bool("SSEEnabled", false))}
+		if typ := sse.String("SSEType"); typ != "" {
 			spec.SSEType = types.SSEType(typ)
 		}
-		if key := str(sse, "KMSMasterKeyId"); key != "" {
+		if key := sse.String("KMSMasterKeyId"); key != "" {
 			spec.KMSMasterKeyId = &key
 		}
 		in.SSESpecification = spec
 	}
-	if st, ok := p["StreamSpecification"].(map[string]any); ok {
+	if st, ok := p.Map("StreamSpecification"); ok {
 		in.StreamSpecification = &types.StreamSpecification{
-			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(str(st, "StreamViewType")),
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(st.Required("StreamViewType")),
 		}
 	}
-	if _, ok := p["DeletionProtectionEnabled"]; ok {
-		on, err := optBool(p, "DeletionProtectionEnabled", false)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("Properties.DeletionProtectionEnabled: %w", err))
-		}
-		in.DeletionProtectionEnabled = &on
+	if p.Has("DeletionProtectionEnabled") {
+		in.DeletionProtectionEnabled = aws.Bool(p.Bool("DeletionProtectionEnabled", false))
 	}
-	if c := str(p, "TableClass"); c != "" {
+	if c := p.String("TableClass"); c != "" {
 		in.TableClass = types.TableClass(c)
 	}
-	for i, tag := range list(p, "Tags") {
-		m, _ := tag.(map[string]any)
-		k, v := str(m, "Key"), str(m, "Value")
-		if k == "" {
-			errs = append(errs, fmt.Errorf("Properties.Tags[%d]: no Key", i))
-			continue
-		}
-		in.Tags = append(in.Tags, types.Tag{Key: &k, Value: &v})
+	for _, tag := range p.List("Tags") {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(tag.Required("Key")), Value: aws.String(tag.String("Value"))})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return in, nil
+	return in
 }
 
-func keySchema(v any, path string) ([]types.KeySchemaElement, error) {
-	l, _ := v.([]any)
+// keySchema reads the KeySchema of a table or an index.
+func keySchema(p *samtemplate.Props) []types.KeySchemaElement {
 	var out []types.KeySchemaElement
-	for i, k := range l {
-		m, _ := k.(map[string]any)
-		n, typ := str(m, "AttributeName"), str(m, "KeyType")
-		if n == "" || typ == "" {
-			return nil, fmt.Errorf("%s[%d]: want AttributeName and KeyType", path, i)
-		}
-		out = append(out, types.KeySchemaElement{AttributeName: aws.String(n), KeyType: types.KeyType(typ)})
+	for _, k := range p.List("KeySchema") {
+		out = append(out, types.KeySchemaElement{AttributeName: aws.String(k.Required("AttributeName")), KeyType: types.KeyType(k.Required("KeyType"))})
 	}
-	return out, nil
+	if len(out) == 0 {
+		p.Fail("KeySchema", errors.New("missing"))
+	}
+	return out
 }
 
-func projection(v any, path string) (*types.Projection, error) {
-	m, ok := v.(map[string]any)
+// projection reads the Projection of an index.
+func projection(p *samtemplate.Props) *types.Projection {
+	m, ok := p.Map("Projection")
 	if !ok {
-		return nil, fmt.Errorf("%s: missing", path)
+		p.Fail("Projection", errors.New("missing"))
+		return nil
 	}
-	p := &types.Projection{ProjectionType: types.ProjectionType(str(m, "ProjectionType"))}
-	for _, a := range list(m, "NonKeyAttributes") {
-		s, err := samtemplate.String(a)
-		if err != nil {
-			return nil, fmt.Errorf("%s.NonKeyAttributes: %w", path, err)
-		}
-		p.NonKeyAttributes = append(p.NonKeyAttributes, s)
-	}
-	return p, nil
+	return &types.Projection{ProjectionType: types.ProjectionType(m.Required("ProjectionType")), NonKeyAttributes: m.Strings("NonKeyAttributes")}
 }
 
-func throughput(v any, path string) (*types.ProvisionedThroughput, error) {
-	m, ok := v.(map[string]any)
+// throughput reads the ProvisionedThroughput of a table or an index, nil
+// when it has none (on-demand).
+func throughput(p *samtemplate.Props) *types.ProvisionedThroughput {
+	m, ok := p.Map("ProvisionedThroughput")
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	r, err1 := samtemplate.Int(m["ReadCapacityUnits"])
-	w, err2 := samtemplate.Int(m["WriteCapacityUnits"])
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	for _, k := range []string{"ReadCapacityUnits", "WriteCapacityUnits"} {
+		if !m.Has(k) {
+			m.Fail(k, errors.New("missing"))
+		}
 	}
-	return &types.ProvisionedThroughput{ReadCapacityUnits: &r, WriteCapacityUnits: &w}, nil
+	return &types.ProvisionedThroughput{
+		ReadCapacityUnits:  aws.Int64(int64(m.Int("ReadCapacityUnits", 0))),
+		WriteCapacityUnits: aws.Int64(int64(m.Int("WriteCapacityUnits", 0))),
+	}
 }

@@ -181,13 +181,28 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 		old[name] = t.Parameters[name].value
 		t.Parameters[name].value = &v
 	}
-	if err := t.checkRules(nil); err != nil {
+	err := t.checkRules(nil)
+	if err == nil {
+		err = t.setLoops()
+	}
+	if err != nil {
 		for name, v := range old { // all or nothing
 			t.Parameters[name].value = v
 		}
 		return fmt.Errorf("parameters: %w", err)
 	}
 	return nil
+}
+
+// missingParameter returns the name of a parameter with no value and no
+// Default, or "".
+func (t *Template) missingParameter() string {
+	for _, name := range t.parameterNames() {
+		if _, ok := t.Parameters[name].Value(); !ok {
+			return name
+		}
+	}
+	return ""
 }
 
 // Parameter returns the effective value of the named parameter (override or

@@ -19,14 +19,18 @@ type Template struct {
 	// Transform lists the macros, e.g. AWS::Serverless-2016-10-31.
 	Transform  []string
 	Globals    map[string]any
-	Mappings   map[string]any
 	Parameters map[string]*Parameter
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
 	// Rules holds the parameter rules; see checkRules.
-	Rules     map[string]*Rule
+	Rules map[string]*Rule
+	// Resources holds the declared resources and those the Fn::ForEach
+	// loops of the section make for the parameters' current values.
 	Resources map[string]*Resource
 	Outputs   map[string]*Output
+
+	loops  map[string]any  // the Fn::ForEach entries of Resources
+	looped map[string]bool // the logical ids the loops made
 }
 
 // Rule is one entry of the Rules section: when RuleCondition holds (or is
@@ -116,7 +120,6 @@ func Parse(data []byte) (*Template, error) {
 		}
 	}
 	t.Globals, errs = section(top, "Globals", errs)
-	t.Mappings, errs = section(top, "Mappings", errs)
 	var conds map[string]any
 	if conds, errs = section(top, "Conditions", errs); conds != nil {
 		t.Conditions = conds
@@ -129,6 +132,7 @@ func Parse(data []byte) (*Template, error) {
 	if len(resources) == 0 {
 		errs = append(errs, errors.New("template has no Resources"))
 	}
+	t.loops = cutLoops(resources)
 	errs = parseEntries(resources, parseResource, t.Resources, errs)
 	outputs, errs := section(top, "Outputs", errs)
 	for name, v := range outputs {
@@ -145,22 +149,65 @@ func Parse(data []byte) (*Template, error) {
 		}
 		t.Outputs[name] = o
 	}
-	for _, r := range t.Resources {
+	res := t.Resources
+	if len(errs) == 0 && t.missingParameter() == "" { // else the loops wait for SetParameters
+		expanded, err := t.expandLoops()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			res = expanded
+		}
+	}
+	errs = append(errs, t.checkResources(res)...)
+	if err := joinSorted(errs); err != nil {
+		return nil, fmt.Errorf("parse template: %w", err)
+	}
+	t.adopt(res)
+	return t, nil
+}
+
+// setLoops expands the Fn::ForEach loops for the parameters' current
+// values, or changes nothing and fails.
+func (t *Template) setLoops() error {
+	res, err := t.expandLoops()
+	if err != nil {
+		return err
+	}
+	if err := joinSorted(t.checkResources(res)); err != nil {
+		return err
+	}
+	t.adopt(res)
+	return nil
+}
+
+// adopt makes res, which expandLoops returned, the template's resources.
+func (t *Template) adopt(res map[string]*Resource) {
+	looped := map[string]bool{}
+	for id := range res {
+		if _, ok := t.Resources[id]; !ok || t.looped[id] {
+			looped[id] = true
+		}
+	}
+	t.Resources, t.looped = res, looped
+}
+
+// checkResources reports the resources whose Condition or DependsOn names
+// nothing.
+func (t *Template) checkResources(res map[string]*Resource) []error {
+	var errs []error
+	for _, r := range res {
 		if r.Condition != "" {
 			if _, ok := t.Conditions[r.Condition]; !ok {
 				errs = append(errs, fmt.Errorf("resource %s: Condition %q is not defined", r.LogicalID, r.Condition))
 			}
 		}
 		for _, d := range r.DependsOn {
-			if _, ok := t.Resources[d]; !ok {
+			if _, ok := res[d]; !ok {
 				errs = append(errs, fmt.Errorf("resource %s: DependsOn %q: no such resource", r.LogicalID, d))
 			}
 		}
 	}
-	if err := joinSorted(errs); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	return t, nil
+	return errs
 }
 
 func section(top map[string]any, name string, errs []error) (map[string]any, []error) {
@@ -250,28 +297,7 @@ func (t *Template) LogicalIDs() []string {
 // Property returns the raw (unevaluated) value at a dotted path below the
 // resource's Properties, e.g. "EventInvokeConfig.DestinationConfig.OnFailure";
 // list elements are addressed by index ("KeySchema.0.AttributeName").
-func (r *Resource) Property(path string) (any, bool) {
-	var cur any = r.Properties
-	for _, part := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			v, ok := c[part]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			var i int
-			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			cur = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
-}
+func (r *Resource) Property(path string) (any, bool) { return lookup(r.Properties, path) }
 
 // References returns the logical ids of the resources r refers to through
 // Ref, Fn::GetAtt, Fn::Sub variables and DependsOn, sorted and without
