@@ -178,12 +178,13 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	// The holder: it records the delivery (its alerts are born claimed,
 	// for 500 ms), publishes and clears one after 300 ms, and dies.
 	holder := e.newStore(t, e.proxy.URL, store.WithAlertLease(500*time.Millisecond))
-	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas, true)
+	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas)
 	require.NoError(t, err)
 	require.Len(t, res.Alerts, 3)
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		assert.NoError(t, holder.ClearAlerts(context.Background(), res.Alerts[:1]))
+		_, err := holder.Announce(context.Background(), res.Alerts[:1], func(context.Context, incident.Incident, incident.Change) error { return nil })
+		assert.NoError(t, err)
 	}()
 
 	start := time.Now()
@@ -205,48 +206,6 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	}
 	assert.ElementsMatch(t, want, got, "the two alerts the holder left are taken over, the cleared one is not sent again")
 	assert.Less(t, took, 5*time.Second, "no wait much past the lease")
-}
-
-// The store's side of a claim: a live lease makes an alert "held" (not
-// done), and once the lease runs out (its claimer died) the alert can be
-// claimed again; a cleared alert is neither.
-func TestAlertLease(t *testing.T) {
-	e := newEnv(t)
-	st := e.newStore(t, e.proxy.URL, store.WithAlertLease(300*time.Millisecond))
-	p, err := awslogs.Decode(mixedBatch(t).AWSLogs.Data, awslogs.DefaultLimits)
-	require.NoError(t, err)
-	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
-	require.NoError(t, err)
-	deltas := incident.Group(p, pattern).Deltas
-	ctx := t.Context()
-
-	res, err := st.Record(ctx, "delivery-1", deltas, true)
-	require.NoError(t, err)
-	require.Len(t, res.Alerts, 3)
-	won, held, err := st.ClaimAlerts(ctx, res.Alerts)
-	require.NoError(t, err)
-	assert.Len(t, won, 3)
-	assert.Empty(t, held)
-
-	again, err := st.Record(ctx, "delivery-1", deltas, true) // a racing redelivery
-	require.NoError(t, err)
-	require.Len(t, again.Alerts, 3, "the alerts are still pending")
-	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
-	require.NoError(t, err)
-	assert.Empty(t, won, "the first claimer's lease is live")
-	assert.Len(t, held, 3)
-
-	time.Sleep(400 * time.Millisecond) // the first claimer died: its lease runs out
-	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
-	require.NoError(t, err)
-	assert.Len(t, won, 3, "an expired lease is taken over")
-	assert.Empty(t, held)
-
-	require.NoError(t, st.ClearAlerts(ctx, won))
-	won, held, err = st.ClaimAlerts(ctx, again.Alerts)
-	require.NoError(t, err)
-	assert.Empty(t, won, "published and cleared: nothing to claim")
-	assert.Empty(t, held)
 }
 
 func TestAlertOnReopen(t *testing.T) {

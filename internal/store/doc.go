@@ -51,21 +51,33 @@
 //
 // # Alerts
 //
-// When a write opens or reopens an incident its marker carries an alert
-// attribute and a lease of AlertLease: the delivery whose transaction wrote
-// it owns the alert. The caller claims the alerts it did not create
-// (ClaimAlerts, a conditional update that takes the lease), publishes what it
-// holds and then calls ClearAlerts. If publishing fails, the caller releases
-// the claim (ReleaseAlerts) and returns an error, the redelivery finds the
-// marker with its alert still set, and Record hands the alert out again: an
-// alert is published at least once, never lost. The lease makes it exactly
-// once in the common race: several deliveries of one payload at once all see
-// the pending alert, and only its owner publishes it. The others find it
-// "held" (pending under a live lease) and wait until it is cleared, take it
-// over when the lease runs out (its owner died), or fail so that their
-// delivery comes back; none treats a held alert as done. Only an owner that
-// dies between publishing and clearing, or outlives its lease, can make an
-// alert go out twice.
+// Unless WithAlerts turns them off, a write that opens or reopens an
+// incident gives its marker an alert attribute and a lease of AlertLease:
+// the delivery whose transaction wrote it owns the alert. Announce owns the
+// rest of the protocol; it takes the alerts Record returned and the
+// function that publishes one, and for each:
+//
+//  1. claims it, unless this delivery created it: a conditional update of
+//     its marker that takes the lease only while the alert is pending and
+//     nobody holds a live lease on it;
+//  2. publishes it, if at least publishMargin is left before the context's
+//     deadline (enough to clear and release afterwards);
+//  3. clears it at once (rewrites the marker without the alert), before
+//     waiting on anything, so that a delivery waiting on it sees it done;
+//  4. releases the claim if publishing failed, so that the redelivery can
+//     claim it at once instead of after the lease.
+//
+// A failed publish makes Announce return an error; the delivery fails, the
+// redelivery finds the marker with its alert still set, Record hands the
+// alert out again, and Announce publishes it: an alert is published at
+// least once, never lost. The lease makes it exactly once in the common
+// race: several deliveries of one payload at once all see the pending
+// alert, and only its owner publishes it. The others find it "held"
+// (pending under a live lease) and wait, with backoff, until it is cleared,
+// take it over when the lease runs out (its owner died), or, out of time,
+// fail so that their delivery comes back; none treats a held alert as done.
+// Only an owner that dies between publishing and clearing, or outlives its
+// lease, can make an alert go out twice.
 //
 // # Reading and updating
 //

@@ -48,6 +48,11 @@ func markerKey(delivery, incidentID string) string {
 	return "marker#" + delivery + "#" + incidentID
 }
 
+// markerItem is an idempotency marker without an alert.
+func markerItem(key string, expires int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
