@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -54,11 +53,11 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Processor, error
 	if err != nil {
 		return nil, err
 	}
-	aws, err := awsconfig.Load(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, aws, WithMetrics(os.Stdout)), nil
+	return New(cfg, dynamodb.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg), WithMetrics(os.Stdout)), nil
 }
 
 // Option configures a Processor.
@@ -73,8 +72,21 @@ func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l }
 // WithClock sets the clock of metrics and stored timestamps.
 func WithClock(now func() time.Time) Option { return func(p *Processor) { p.now = now } }
 
-// New builds a Processor from a validated Config and an SDK configuration.
-func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
+// New builds a Processor from a validated Config and the clients it calls:
+// db for the incidents table, and topic for the alerts topic (unused, and
+// may be nil, when cfg has no TopicARN; alert links name its region).
+func New(cfg Config, db *dynamodb.Client, topic *sns.Client, opts ...Option) *Processor {
+	p := configure(cfg, opts)
+	p.store = store.New(db, cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""))
+	if cfg.TopicARN != "" {
+		p.alerts = notify.New(topic, cfg.TopicARN, topic.Options().Region)
+	}
+	return p
+}
+
+// configure is a Processor with cfg and opts applied and no store or
+// publisher yet.
+func configure(cfg Config, opts []Option) *Processor {
 	p := &Processor{
 		limits:    cfg.Limits,
 		match:     cfg.Pattern,
@@ -84,10 +96,6 @@ func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
 	}
 	for _, o := range opts {
 		o(p)
-	}
-	p.store = store.New(dynamodb.NewFromConfig(aws), cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""))
-	if cfg.TopicARN != "" {
-		p.alerts = notify.New(sns.NewFromConfig(aws), cfg.TopicARN, aws.Region)
 	}
 	return p
 }

@@ -53,6 +53,14 @@ func newTestEnv(tb testing.TB) *testEnv {
 	return &testEnv{proxy: proxy, db: db, table: table}
 }
 
+// direct returns a client of e's table that bypasses the proxy.
+func (e *testEnv) direct(tb testing.TB) *dynamodb.Client {
+	tb.Helper()
+	cfg, err := awstest.Config(tb.Context(), motoURL)
+	require.NoError(tb, err)
+	return dynamodb.NewFromConfig(cfg)
+}
+
 // store returns a Store on e's table.
 func (e *testEnv) store(opts ...Option) *Store { return New(e.db, e.table, opts...) }
 
