@@ -55,6 +55,52 @@ func TestIncidentItemOmitsEmptyOptionalAttributes(t *testing.T) {
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-25T14:00:00.123Z"}, item[attrFirstSeen], "fixed-width UTC milliseconds")
 }
 
+func TestDecodeIncidentErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(map[string]types.AttributeValue)
+		want   string
+	}{
+		{"missing required", func(m map[string]types.AttributeValue) { delete(m, attrLogGroup) },
+			`decode incident item "inc-1": attribute log_group: missing`},
+		{"string of the wrong type", func(m map[string]types.AttributeValue) { m[attrStatus] = num(3) },
+			`decode incident item "inc-1": attribute status: not a string but N`},
+		{"number of the wrong type", func(m map[string]types.AttributeValue) { m[attrOccurrences] = str("many") },
+			`decode incident item "inc-1": attribute occurrences: not a number but S`},
+		{"not an integer", func(m map[string]types.AttributeValue) {
+			m[attrVersion] = &types.AttributeValueMemberN{Value: "1.5"}
+		}, `attribute version: "1.5" is not an integer`},
+		{"not a time", func(m map[string]types.AttributeValue) { m[attrLastSeen] = str("yesterday") },
+			`attribute last_seen: "yesterday" is not an RFC 3339 time`},
+		{"the first problem is reported", func(m map[string]types.AttributeValue) {
+			delete(m, attrIncidentID)
+			delete(m, attrSeverity)
+		}, `attribute incident_id: missing`},
+		{"a key of another type is named by its type", func(m map[string]types.AttributeValue) {
+			m[attrPK] = num(9)
+			delete(m, attrFingerprint)
+		}, `decode incident item (pk N 9): attribute fingerprint: missing`},
+		{"no key at all", func(m map[string]types.AttributeValue) {
+			delete(m, attrPK)
+			delete(m, attrFingerprint)
+		}, `decode incident item (no pk): attribute fingerprint: missing`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			item := incidentItem(fullIncident())
+			tc.change(item)
+			_, err := decodeIncident(item)
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestKeyOfNamesAnyKey(t *testing.T) {
+	assert.Equal(t, `"inc-1"`, keyOf(map[string]types.AttributeValue{attrPK: str("inc-1")}))
+	assert.Equal(t, "(pk BOOL)", keyOf(map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberBOOL{Value: true}}))
+	assert.Equal(t, "(pk SS)", keyOf(map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberSS{Value: []string{"a"}}}))
+}
+
 func TestRetryable(t *testing.T) {
 	reasons := func(codes ...string) *types.TransactionCanceledException {
 		e := &types.TransactionCanceledException{}

@@ -88,7 +88,6 @@ func New(db dynamoAPI, table string, opts ...Option) *Store {
 
 // Result counts what Record did.
 type Result struct {
-	Applied    int     // incidents updated by this call
 	Duplicates int     // incidents this delivery had already been applied to
 	Opened     int     // incidents created
 	Reopened   int     // RESOLVED incidents reopened
@@ -123,7 +122,6 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: w.items})
 		}
 		if err == nil {
-			res.Applied += len(w.items) / 2
 			res.Duplicates += w.dups
 			res.Opened += w.opened
 			res.Reopened += w.reopened
