@@ -176,20 +176,27 @@ func TestHeldAlertsAreWaitedForOrTakenOver(t *testing.T) {
 	require.NoError(t, err)
 
 	// The holder: it records the delivery (its alerts are born claimed,
-	// for 500 ms), publishes and clears one after 300 ms, and dies.
+	// for 500 ms), publishes and clears one while the processor waits on
+	// them (right after the processor's first round of three claims, which
+	// the proxy sees), and dies.
 	holder := e.newStore(t, e.proxy.URL, store.WithAlertLease(500*time.Millisecond))
 	res, err := holder.Record(t.Context(), incident.DeliveryID(p), incident.Group(p, pattern).Deltas)
 	require.NoError(t, err)
 	require.Len(t, res.Alerts, 3)
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		_, err := holder.Announce(context.Background(), res.Alerts[:1], func(context.Context, incident.Incident, incident.Change) error { return nil })
-		assert.NoError(t, err)
-	}()
+	var holderErr error
+	e.proxy.ResetCounts()
+	e.proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "UpdateItem" && n == 3 {
+			_, holderErr = holder.Announce(context.Background(), res.Alerts[:1], func(context.Context, incident.Incident, incident.Change) error { return nil })
+		}
+		return nil
+	})
 
 	start := time.Now()
 	require.NoError(t, e.newProcessor(t, e.proxy.URL, inbox.topicARN, nil).Handle(t.Context(), ev))
 	took := time.Since(start)
+	require.NoError(t, holderErr)
+	assert.Greater(t, e.proxy.Count("UpdateItem"), 3, "the processor found its alerts held and claimed again")
 	var want []string
 	for _, a := range res.Alerts[1:] {
 		want = append(want, a.Incident.ID)
