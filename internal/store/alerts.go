@@ -129,14 +129,17 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 			continue
 		}
 		until := now.Add(s.lease).UnixMilli()
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           &s.table,
-			Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
-			UpdateExpression:                    aws.String("SET #lease = :until"),
-			ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
-			ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(until), ":now": num(now.UnixMilli())},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		err := retryConflicts(ctx, func() error {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                           &s.table,
+				Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
+				UpdateExpression:                    aws.String("SET #lease = :until"),
+				ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
+				ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
+				ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(until), ":now": num(now.UnixMilli())},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			})
+			return err
 		})
 		var failed *types.ConditionalCheckFailedException
 		switch {
@@ -160,13 +163,16 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 func (s *Store) release(ctx context.Context, alerts []Alert) error {
 	var errs []error
 	for _, a := range alerts {
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
-			UpdateExpression:          aws.String("REMOVE #lease"),
-			ConditionExpression:       aws.String("#lease = :mine"),
-			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
+		err := retryConflicts(ctx, func() error {
+			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+				TableName:                 &s.table,
+				Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
+				UpdateExpression:          aws.String("REMOVE #lease"),
+				ConditionExpression:       aws.String("#lease = :mine"),
+				ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
+			})
+			return err
 		})
 		var taken *types.ConditionalCheckFailedException
 		if err != nil && !errors.As(err, &taken) {

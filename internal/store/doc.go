@@ -37,14 +37,21 @@
 // queue keeps a payload (14 days), so a late redrive is still recognised.
 //
 // Retries are for races and throttling: a transaction cancelled because a
-// condition failed, another transaction held an item or an item was
-// throttled is re-read and retried with jittered exponential backoff, up to
-// DefaultMaxAttempts and never past a second before the context's deadline;
-// any other cancellation reason (validation, size) is returned at once with
-// its reason. Throttled requests outside transactions are the SDK
-// retryer's. Under
-// a storm of concurrent deliveries of one error every delivery still lands,
-// one transaction at a time on the hot item, at the price of latency.
+// condition failed, another transaction held an item (TransactionConflict)
+// or an item was throttled is re-read and retried with jittered
+// exponential backoff, up to DefaultMaxAttempts and never past a second
+// before the context's deadline; any other cancellation reason
+// (validation, size) is returned at once with its reason. A single-item
+// write (an alert's claim or release, an acknowledgement or resolution)
+// that DynamoDB answers with TransactionConflictException, because a
+// transaction was writing the item at that moment, is retried the same way:
+// the SDK's retryer retries neither. Throttled requests outside
+// transactions are the SDK retryer's. Under a storm of concurrent
+// deliveries of one error every delivery lands in the common case, one
+// transaction at a time on the hot item, at the price of latency and of
+// requests that grow with the number of writers (`make bench` prints them,
+// BenchmarkStorm in tests/); when retries run out the delivery fails and
+// Lambda retries it.
 //
 // A chunk of 20 incidents costs one BatchGetItem and one TransactWriteItems
 // (40 items, of the 100 a transaction may hold).

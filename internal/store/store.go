@@ -132,11 +132,38 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 		if !errors.As(err, &canceled) || !retryable(canceled) {
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
-		wait := retryPolicy.Delay(attempt)
-		if attempt >= DefaultMaxAttempts || !backoff.TimeLeft(ctx, wait+time.Second) {
-			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(w.items)/2, attempt, ErrContention, err)
+		if err := backOff(ctx, attempt, err); err != nil {
+			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
-		if err := backoff.Sleep(ctx, wait); err != nil {
+	}
+}
+
+// backOff waits before retrying a write that lost a race (lastErr), with
+// jittered exponential backoff. It returns an error wrapping ErrContention
+// and lastErr when attempt was the last (DefaultMaxAttempts) or the wait
+// would end less than a second before ctx's deadline, so that a Lambda
+// invocation fails cleanly and is retried instead of timing out; and ctx's
+// error if ctx ends while it waits.
+func backOff(ctx context.Context, attempt int, lastErr error) error {
+	wait := retryPolicy.Delay(attempt)
+	if attempt >= DefaultMaxAttempts || !backoff.TimeLeft(ctx, wait+time.Second) {
+		return fmt.Errorf("after %d attempts: %w: %w", attempt, ErrContention, lastErr)
+	}
+	return backoff.Sleep(ctx, wait)
+}
+
+// retryConflicts calls write until it does not fail with a
+// TransactionConflictException, DynamoDB's answer to a single-item write
+// on an item that a transaction is writing at that moment (the SDK does not
+// retry it), backing off between tries (backOff).
+func retryConflicts(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		var conflict *types.TransactionConflictException
+		if !errors.As(err, &conflict) {
+			return err
+		}
+		if err := backOff(ctx, attempt, err); err != nil {
 			return err
 		}
 	}
