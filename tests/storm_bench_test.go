@@ -16,7 +16,7 @@ import (
 
 // storm is an error storm on one incident: writers processor instances,
 // each with its own clients, deliver perWriter distinct payloads of 40
-// events at once against e's serialized proxy. It returns each delivery's
+// events (a second apart) at once against e's serialized proxy. It returns each delivery's
 // error and the wall time.
 func storm(tb testing.TB, e *env, writers, perWriter int) ([]error, time.Duration) {
 	tb.Helper()
@@ -25,7 +25,10 @@ func storm(tb testing.TB, e *env, writers, perWriter int) ([]error, time.Duratio
 	for w := range writers {
 		procs[w] = e.newProcessor(tb, e.proxy.URL, "", nil)
 		for d := range perWriter {
-			evs[w] = append(evs[w], delivery(tb, "/app/storm", repeat(40, func(k int) string {
+			// Deliveries that run at once carry events of the same few
+			// seconds, as the log streams of one storm do.
+			start := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC).Add(time.Duration(d*writers+w) * time.Second)
+			evs[w] = append(evs[w], deliveryAt(tb, start, "/app/storm", repeat(40, func(k int) string {
 				return fmt.Sprintf("ERROR upstream 10.0.%d.%d refused connection (attempt %d)", w, d, k)
 			})...))
 		}

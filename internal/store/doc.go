@@ -19,19 +19,49 @@
 //  1. reads the incidents and their markers in one consistent BatchGetItem;
 //  2. skips every incident whose marker exists: that delivery was already
 //     applied to it;
-//  3. computes each remaining incident's new state (incident.Apply) and
-//     writes all of them, with one marker per incident, in one
-//     TransactWriteItems: every incident write is conditioned on the version
-//     it read (or on not existing) and every marker on not existing.
+//  3. writes, for every remaining incident, its marker and its update in
+//     one TransactWriteItems, the whole chunk at once.
 //
-// The transaction commits all of a chunk or nothing. If anything changed
-// since the read — a concurrent redelivery committed the same markers, or a
-// person acknowledged an incident — DynamoDB cancels it, and Record reads
-// again and retries; the second read sees the markers and skips. So a
-// sequential, concurrent or partial redelivery (one chunk committed, a later
-// one failed and Lambda retried) adds every event once. When Record gives up
-// it returns an error, Lambda retries, and after its retries the payload
-// lands in the dead-letter queue: every event is counted once or is there.
+// Every marker is conditioned on not existing, and a new incident's Put on
+// not existing either. An existing incident is not rewritten whole and not
+// conditioned on the version it read: its update adds the delivery's
+// events to occurrences, and 1 to version, with ADD, which needs no
+// condition, so that any number of deliveries of one incident can commit
+// side by side. The other attributes change rarely, and each is set only
+// when this delivery moves it, under a condition that keeps it monotonic
+// whatever commits in between: last_seen (with the sample message and its
+// log stream) only if the stored one is not later, first_seen only if the
+// stored one is later, the severity only if the stored one is lower. A
+// reopen is conditioned on the incident still being the RESOLVED one that
+// was read, so exactly one delivery reopens it (and owns its alert), as
+// exactly one creates a new incident; any other update of an incident read
+// unresolved is conditioned on its not having been resolved since, so that
+// events newer than a resolution always reopen it.
+//
+// The transaction commits all of a chunk or nothing, and a marker commits
+// exactly when its incident's update does: that is what makes the effect
+// exactly once. If a condition fails — a concurrent redelivery committed
+// the same markers, a racing delivery moved last_seen past this one's, or
+// a person resolved the incident — DynamoDB cancels the transaction, and
+// Record reads again and retries; the second read sees the markers and
+// skips, or no longer needs the condition that failed. So a sequential,
+// concurrent or partial redelivery (one chunk committed, a later one
+// failed and Lambda retried) adds every event once, first_seen and
+// last_seen are the min and max of event time, the severity never goes
+// down, and a RESOLVED incident reopens on newer events once. When Record
+// gives up it returns an error, Lambda retries, and after its retries the
+// payload lands in the dead-letter queue: every event is counted once or
+// is there.
+//
+// # What a delivery costs
+//
+// A delivery of up to 49 incidents costs one BatchGetItem and one
+// TransactWriteItems (two items per incident, each under 1 KB: a
+// transaction write costs two write units per item, so four per incident).
+// In a storm on one incident the cost stays near that whatever the number
+// of writers, since the counters never conflict: only a delivery whose
+// last_seen a racing one overtook between its read and its write retries
+// (BenchmarkStorm in tests/ prints the requests per delivery).
 //
 // Markers live DefaultMarkerTTL (21 days), longer than the dead-letter
 // queue keeps a payload (14 days), so a late redrive is still recognised.
@@ -46,12 +76,8 @@
 // that DynamoDB answers with TransactionConflictException, because a
 // transaction was writing the item at that moment, is retried the same way:
 // the SDK's retryer retries neither. Throttled requests outside
-// transactions are the SDK retryer's. Under a storm of concurrent
-// deliveries of one error every delivery lands in the common case, one
-// transaction at a time on the hot item, at the price of latency and of
-// requests that grow with the number of writers (`make bench` prints them,
-// BenchmarkStorm in tests/); when retries run out the delivery fails and
-// Lambda retries it.
+// transactions are the SDK retryer's. When retries run out the delivery
+// fails and Lambda retries it.
 //
 // A chunk of 20 incidents costs one BatchGetItem and one TransactWriteItems
 // (40 items, of the 100 a transaction may hold).
@@ -95,13 +121,13 @@
 // in the index. The index is eventually consistent, so a write can take a
 // moment to show there.
 //
-// Acknowledge and Resolve follow the rule every writer of an incident
-// follows: read it, compute the new state (incident.Acknowledge,
-// incident.Resolve), and write it conditioned on the version read, with the
-// version bumped. If the processor or another person wrote in between, the
-// condition fails and they read again, so no update is ever lost; Record,
-// for its part, conditions on the version and rereads after a person's
-// write. A status change the current status does not allow (acknowledging a
+// Acknowledge and Resolve read the incident, compute the new state
+// (incident.Acknowledge, incident.Resolve), and write it conditioned on the
+// version read, with the version bumped. If the processor or another person
+// wrote in between, the condition fails and they read again, so no update
+// is ever lost; Record, for its part, adds to the version, and its updates
+// are conditioned on the incident not having been resolved since its read.
+// A status change the current status does not allow (acknowledging a
 // RESOLVED incident, resolving one twice) is refused with
 // incident.ErrTransition and writes nothing.
 package store

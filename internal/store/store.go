@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -196,17 +197,17 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 		var (
 			next   incident.Incident
 			change incident.Change
-			cond   string
-			names  map[string]string
-			values map[string]types.AttributeValue
+			write  types.TransactWriteItem
 		)
 		if prev, ok := current[d.ID]; ok {
 			next, change = prev.Apply(d, now)
-			cond, names = "#v = :v", map[string]string{"#v": attrVersion}
-			values = map[string]types.AttributeValue{":v": num(prev.Version)}
+			write.Update = s.occurrenceUpdate(prev, d, change, now)
 		} else {
 			next, change = incident.Open(d, now), incident.Opened
-			cond, names = "attribute_not_exists(#pk)", map[string]string{"#pk": attrPK}
+			write.Put = &types.Put{
+				TableName: &s.table, Item: incidentItem(next),
+				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			}
 		}
 		marker := markerItem(key, expires)
 		switch change {
@@ -223,11 +224,7 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 			marker[attrAlert], marker[attrAlertLease] = str(change.String()), num(lease)
 			w.alerts = append(w.alerts, Alert{Change: change, Incident: next, marker: key, expires: expires, lease: lease})
 		}
-		w.items = append(w.items,
-			types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, Item: incidentItem(next),
-				ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-			}},
+		w.items = append(w.items, write,
 			types.TransactWriteItem{Put: &types.Put{
 				TableName: &s.table, Item: marker,
 				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
@@ -235,6 +232,105 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 		)
 	}
 	return w
+}
+
+// occurrenceUpdate adds d to the incident that the read found as prev,
+// without conditioning on prev's version, so that concurrent deliveries of
+// one incident do not cancel one another: the counters are added (ADD
+// occurrences and version, which need no condition), and every other
+// attribute is set only when d moves it, under the condition that no
+// racing write has moved it as far meanwhile: last_seen (with the sample
+// and its stream) only if it is not later than d's, first_seen only if it
+// is later than d's, the severity only if it is below d's. A reopen is
+// conditioned on the incident still being the RESOLVED one the read found,
+// and any other update on the incident not having been resolved since the
+// read, so that events newer than a resolve always reopen. When a condition
+// fails the transaction is cancelled, and Record reads again and retries.
+func (s *Store) occurrenceUpdate(prev incident.Incident, d incident.Delta, change incident.Change, now time.Time) *types.Update {
+	var (
+		names            = map[string]string{}
+		values           = map[string]types.AttributeValue{}
+		set, add, remove []string
+		conds            = []string{"attribute_exists(#pk)"}
+	)
+	names["#pk"] = attrPK
+	ref := func(attr string, v types.AttributeValue) (string, string) {
+		p := placeholder(attr)
+		names[p] = attr
+		if v == nil {
+			return p, ""
+		}
+		values[":"+p[1:]] = v
+		return p, ":" + p[1:]
+	}
+	assign := func(attr string, v types.AttributeValue) {
+		p, val := ref(attr, v)
+		set = append(set, p+" = "+val)
+	}
+	p, v := ref(attrOccurrences, num(d.Count))
+	add = append(add, p+" "+v)
+	p, v = ref(attrVersion, num(1))
+	add = append(add, p+" "+v)
+	assign(attrUpdatedAt, str(formatTime(now)))
+	if !d.LastSeen.Before(prev.LastSeen) {
+		assign(attrLastSeen, str(formatTime(d.LastSeen)))
+		assign(attrSampleMessage, str(d.Sample))
+		if d.LogStream != "" {
+			assign(attrLogStream, str(d.LogStream))
+		} else {
+			p, _ := ref(attrLogStream, nil)
+			remove = append(remove, p)
+		}
+		p, _ := ref(attrLastSeen, nil)
+		conds = append(conds, p+" <= :"+p[1:])
+	}
+	if d.FirstSeen.Before(prev.FirstSeen) {
+		assign(attrFirstSeen, str(formatTime(d.FirstSeen)))
+		p, _ := ref(attrFirstSeen, nil)
+		conds = append(conds, p+" > :"+p[1:])
+	}
+	if d.Severity > prev.Severity {
+		assign(attrSeverity, str(d.Severity.String()))
+		p, _ := ref(attrSeverity, nil)
+		var atLeast []string
+		for sev := d.Severity; sev <= incident.SeverityCritical; sev++ {
+			k := fmt.Sprintf(":sev%d", sev)
+			values[k] = str(sev.String())
+			atLeast = append(atLeast, k)
+		}
+		conds = append(conds, "NOT ("+p+" IN ("+strings.Join(atLeast, ", ")+"))")
+	}
+	switch {
+	case change == incident.Reopened:
+		status, _ := ref(attrStatus, nil)
+		values[":resolved"] = str(string(incident.StatusResolved))
+		assign(attrStatus, str(string(incident.StatusOpen)))
+		p, v := ref(attrReopenCount, num(1))
+		add = append(add, p+" "+v)
+		resolvedAt, _ := ref(attrResolvedAt, nil)
+		if prev.ResolvedAt.IsZero() {
+			conds = append(conds, status+" = :resolved AND attribute_not_exists("+resolvedAt+")")
+		} else {
+			values[":prevresolvedat"] = str(formatTime(prev.ResolvedAt))
+			conds = append(conds, status+" = :resolved AND "+resolvedAt+" = :prevresolvedat")
+		}
+	case prev.Status != incident.StatusResolved:
+		status, _ := ref(attrStatus, nil)
+		values[":resolved"] = str(string(incident.StatusResolved))
+		conds = append(conds, status+" <> :resolved")
+	}
+	update := "SET " + strings.Join(set, ", ") + " ADD " + strings.Join(add, ", ")
+	if len(remove) > 0 {
+		update += " REMOVE " + strings.Join(remove, ", ")
+	}
+	return &types.Update{
+		TableName:                 &s.table,
+		Key:                       map[string]types.AttributeValue{attrPK: str(d.ID)},
+		UpdateExpression:          &update,
+		ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
 }
 
 // retryable reports whether a cancelled transaction may succeed on a fresh
