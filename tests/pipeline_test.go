@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -74,7 +75,8 @@ func (e *env) newProcessor(tb testing.TB, endpoint, topic string, log *bytes.Buf
 	} else {
 		w.w = &bytes.Buffer{}
 	}
-	return pipeline.New(cfg, newConfig(tb, endpoint), pipeline.WithLogger(slog.New(slog.NewJSONHandler(&w, nil))))
+	c := newConfig(tb, endpoint)
+	return pipeline.New(cfg, dynamodb.NewFromConfig(c), sns.NewFromConfig(c), pipeline.WithLogger(slog.New(slog.NewJSONHandler(&w, nil))))
 }
 
 type syncWriter struct {
@@ -317,7 +319,8 @@ func TestProcessorPublishesEMFMetrics(t *testing.T) {
 	require.NoError(t, err)
 	var metrics bytes.Buffer
 	cfg := pipeline.Config{Table: e.table, Pattern: pattern, Namespace: "LogAlert/test/Processor", Limits: awslogs.DefaultLimits}
-	p := pipeline.New(cfg, newConfig(t, e.proxy.URL), pipeline.WithMetrics(&metrics),
+	c := newConfig(t, e.proxy.URL)
+	p := pipeline.New(cfg, dynamodb.NewFromConfig(c), sns.NewFromConfig(c), pipeline.WithMetrics(&metrics),
 		pipeline.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))
 
 	require.NoError(t, p.Handle(t.Context(), mixedBatch(t)))

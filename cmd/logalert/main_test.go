@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -146,7 +147,8 @@ func processor(t *testing.T, endpoint, table string, now func() time.Time) *pipe
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
 	require.NoError(t, err)
 	cfg := pipeline.Config{Table: table, Pattern: pattern, Limits: awslogs.DefaultLimits}
-	return pipeline.New(cfg, testConfig(t, endpoint), pipeline.WithClock(now),
+	c := testConfig(t, endpoint)
+	return pipeline.New(cfg, dynamodb.NewFromConfig(c), sns.NewFromConfig(c), pipeline.WithClock(now),
 		pipeline.WithLogger(slog.New(slog.DiscardHandler)))
 }
 

@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/logalert/logalert/internal/pipeline"
@@ -136,7 +138,7 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 	}
 	// Each outcome is reported by redrive: the processor's own log lines
 	// would say it twice.
-	return pipeline.New(cfg, d.aws, pipeline.WithLogger(slog.New(slog.DiscardHandler))), nil
+	return pipeline.New(cfg, dynamodb.NewFromConfig(d.aws), sns.NewFromConfig(d.aws), pipeline.WithLogger(slog.New(slog.DiscardHandler))), nil
 }
 
 // progress reports each message on stderr: a bar redrawn in place on a

@@ -62,6 +62,13 @@
 // callback, which copies what it keeps. It copies no string at all, so a
 // warm View allocates nothing however many events a payload holds.
 //
+// View earns its keep in measurements: with Decode (one string per payload)
+// in its place, BenchmarkDecodeMatchGroup's ratio to gunzip fell from a
+// median of 0.55–0.60 to 0.46–0.51 with a sync.Pool and 0.53 with the free
+// list, runs interleaved on the same loaded 2-core machine, and a sync.Pool
+// allocated 2.6–6.5 MB per batch against View's 0.2–0.9 MB: two collections
+// between deliveries empty it, and a cold Decoder costs about 7 MB.
+//
 // Decode and View borrow Decoders from a small bounded free list, which,
 // unlike a sync.Pool, survives garbage collections; a Decoder whose buffers
 // grew past the largest genuine delivery is dropped instead of kept.

@@ -3,8 +3,8 @@
 // configuration for a local endpoint, Name, which gives each test its own
 // resource names so that runs against one moto never meet, and Proxy, an
 // HTTP proxy between the SDK and moto that counts requests per operation,
-// adds latency, injects faults (throttling, server errors) and can serve
-// moto one request at a time.
+// adds latency, injects faults (throttling, server errors, the conflicts of
+// overlapping writes) and can serve moto one request at a time.
 //
 // It is a test helper in the manner of net/http/httptest: no product code
 // imports it.
@@ -67,6 +67,21 @@ var TransactionThrottled = Fault{
 	Type:    "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
 	Reasons: []string{"ThrottlingError", "None"},
 }
+
+// TransactionConflict is how DynamoDB cancels a transaction when another
+// request is in progress on one of its items: a
+// TransactionCanceledException whose cancellation reason is
+// TransactionConflict. The SDK does not retry it.
+var TransactionConflict = Fault{
+	Status:  http.StatusBadRequest,
+	Type:    "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+	Reasons: []string{"TransactionConflict"},
+}
+
+// ItemConflict is how DynamoDB answers a single-item write (PutItem,
+// UpdateItem, DeleteItem) to an item that a transaction is writing: a
+// TransactionConflictException, which the SDK does not retry.
+var ItemConflict = Fault{Status: http.StatusBadRequest, Type: "com.amazonaws.dynamodb.v20120810#TransactionConflictException"}
 
 // Rejected is a 400 ValidationException, which the SDK does not retry: a
 // write that fails for good.
@@ -175,6 +190,24 @@ func (p *Proxy) Chance(fraction float64, f Fault, match func(op string) bool) Fa
 			return &f
 		}
 		return nil
+	}
+}
+
+// Conflicts returns a FaultFunc that behaves like DynamoDB under overlapping
+// writes, which moto never does: it answers a fraction of the
+// TransactWriteItems requests with TransactionConflict and of the
+// single-item writes with ItemConflict, drawn from the proxy's seeded
+// generator so runs repeat.
+func (p *Proxy) Conflicts(fraction float64) FaultFunc {
+	txn := p.Chance(fraction, TransactionConflict, func(op string) bool { return op == "TransactWriteItems" })
+	item := p.Chance(fraction, ItemConflict, func(op string) bool {
+		return op == "UpdateItem" || op == "PutItem" || op == "DeleteItem"
+	})
+	return func(op string, n int) *Fault {
+		if f := txn(op, n); f != nil {
+			return f
+		}
+		return item(op, n)
 	}
 }
 

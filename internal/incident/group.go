@@ -35,7 +35,6 @@ type Delta struct {
 // Grouping is the result of grouping one delivery.
 type Grouping struct {
 	Deltas  []Delta // one per incident, sorted by ID
-	Events  int     // events in the delivery
 	Matched int     // events that matched
 }
 
@@ -123,7 +122,7 @@ func (r *Redactor) Group(p *awslogs.Payload, m Matcher) Grouping {
 		})
 	}
 	slices.SortFunc(deltas, func(a, b Delta) int { return strings.Compare(a.ID, b.ID) })
-	return Grouping{Deltas: deltas, Events: len(p.LogEvents), Matched: matched}
+	return Grouping{Deltas: deltas, Matched: matched}
 }
 
 // Fingerprint returns the hash that names a template: 16 hex digits.

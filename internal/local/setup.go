@@ -136,7 +136,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	// Everything is in place: time starts now, and with it the parts that
 	// read the clock.
 	t.clock = NewClock(origin, scale, t.real)
-	if err := t.setupSubscriptions(awsCfg, tmpl, st, subs); err != nil {
+	if err := t.setupSubscriptions(tmpl, st, subs); err != nil {
 		return err
 	}
 	if relayURL != "" {
@@ -164,7 +164,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 
 // setupSubscriptions builds the processor and an Invoker for it, and one
 // Subscription per subscription filter.
-func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter) error {
+func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter) error {
 	if len(specs) == 0 {
 		return nil
 	}
@@ -185,7 +185,7 @@ func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template,
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)
 	}
-	proc := pipeline.New(pcfg, awsCfg, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
+	proc := pipeline.New(pcfg, t.c.ddb, t.c.sns, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
 	for _, a := range st.Attributes {
 		if a["Arn"] == fn.OnFailure && fn.OnFailure != "" {
 			t.dep.DLQURL = a["QueueUrl"]

@@ -1,7 +1,14 @@
 // Package pipeline is the processor Lambda's logic, importable so that the
 // Lambda entry point (processor/), the local twin and the tests run the same
-// code: decode a subscription delivery (internal/awslogs), select and group
-// the incident events (internal/filterpattern, internal/incident), record
-// them exactly once (internal/store) and announce new and reopened
-// incidents (internal/notify).
+// code. Handle reads as the data flow: decode a subscription delivery
+// (internal/awslogs), select and group the incident events
+// (internal/filterpattern, internal/incident), record them exactly once and
+// announce the incidents that opened or reopened (both internal/store, which
+// owns the exactly-once and alert-claim protocols; the message itself is
+// internal/notify's).
+//
+// FromEnv is the wiring: it reads the environment (LoadConfig) and the SDK's
+// configuration chain and passes the clients to New. The Processor sees the
+// store and the publisher through two small interfaces defined here, so
+// its unit tests use fakes; the tests in tests/ run it against moto.
 package pipeline

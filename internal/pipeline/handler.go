@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,25 +10,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/logalert/logalert/internal/awsconfig"
 	"github.com/logalert/logalert/internal/awslogs"
-	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/emf"
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/notify"
 	"github.com/logalert/logalert/internal/store"
 )
 
-// recorder is the part of *store.Store the handler uses.
+// recorder is the part of *store.Store the handler uses: it records a
+// delivery's incidents exactly once and announces the ones it opened.
 type recorder interface {
-	Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (store.Result, error)
-	ClaimAlerts(ctx context.Context, alerts []store.Alert) (won, held []store.Alert, err error)
-	ClearAlerts(ctx context.Context, alerts []store.Alert) error
-	ReleaseAlerts(ctx context.Context, alerts []store.Alert) error
+	Record(ctx context.Context, delivery string, deltas []incident.Delta) (store.Result, error)
+	Announce(ctx context.Context, alerts []store.Alert, publish store.PublishFunc) (int, error)
 }
 
 // publisher announces an incident; *notify.Notifier implements it.
@@ -58,11 +54,11 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Processor, error
 	if err != nil {
 		return nil, err
 	}
-	aws, err := awsconfig.Load(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, aws, WithMetrics(os.Stdout)), nil
+	return New(cfg, dynamodb.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg), WithMetrics(os.Stdout)), nil
 }
 
 // Option configures a Processor.
@@ -77,8 +73,21 @@ func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.log = l }
 // WithClock sets the clock of metrics and stored timestamps.
 func WithClock(now func() time.Time) Option { return func(p *Processor) { p.now = now } }
 
-// New builds a Processor from a validated Config and an SDK configuration.
-func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
+// New builds a Processor from a validated Config and the clients it calls:
+// db for the incidents table, and topic for the alerts topic (unused, and
+// may be nil, when cfg has no TopicARN; alert links name its region).
+func New(cfg Config, db *dynamodb.Client, topic *sns.Client, opts ...Option) *Processor {
+	p := configure(cfg, opts)
+	p.store = store.New(db, cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""))
+	if cfg.TopicARN != "" {
+		p.alerts = notify.New(topic, cfg.TopicARN, topic.Options().Region)
+	}
+	return p
+}
+
+// configure is a Processor with cfg and opts applied and no store or
+// publisher yet.
+func configure(cfg Config, opts []Option) *Processor {
 	p := &Processor{
 		limits:    cfg.Limits,
 		match:     cfg.Pattern,
@@ -89,10 +98,6 @@ func New(cfg Config, aws awssdk.Config, opts ...Option) *Processor {
 	}
 	for _, o := range opts {
 		o(p)
-	}
-	p.store = store.New(dynamodb.NewFromConfig(aws), cfg.Table, store.WithClock(p.now))
-	if cfg.TopicARN != "" {
-		p.alerts = notify.New(sns.NewFromConfig(aws), cfg.TopicARN, aws.Region)
 	}
 	return p
 }
@@ -121,7 +126,7 @@ func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) e
 	return nil
 }
 
-// process reads as the data flow: decode, match and group, record, alert.
+// process reads as the data flow: decode, group, record, announce.
 func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) (counts, error) {
 	var (
 		c                    counts
@@ -148,7 +153,7 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 		return c, nil
 	}
 	c.matched, c.incidents = g.Matched, len(g.Deltas)
-	res, err := h.store.Record(ctx, deliveryID, g.Deltas, h.alerts != nil)
+	res, err := h.store.Record(ctx, deliveryID, g.Deltas)
 	c.opened, c.reopened, c.duplicates = res.Opened, res.Reopened, res.Duplicates
 	if err != nil {
 		return c, fmt.Errorf("record %d incidents of %s: %w", len(g.Deltas), logGroup, err)
@@ -157,82 +162,20 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 	return c, err
 }
 
-// announce publishes every alert exactly once across racing deliveries:
-// it claims each (a concurrent redelivery of this payload may hold the
-// same pending alerts), publishes the ones it won, then clears them. Alerts
-// another delivery holds are waited for, and taken over if their lease runs
-// out, for as long as the invocation has time. Alerts that failed to publish
-// are released and stay pending in the store, and the error makes the
-// delivery come back for them.
+// announce publishes the alerts of opened and reopened incidents, if the
+// processor has an alerts topic. The store owns the protocol that makes
+// each go out once (store.Announce); an alert it could not publish stays
+// pending there, and the error makes the delivery come back for it.
 func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, error) {
 	if h.alerts == nil || len(alerts) == 0 {
 		return 0, nil
 	}
-	var (
-		sent, failed []store.Alert
-		errs         []error
-		pending      = alerts
-	)
-	for attempt := 1; len(pending) > 0; attempt++ {
-		won, held, err := h.store.ClaimAlerts(ctx, pending)
-		if err != nil {
-			failed = append(failed, won...) // release what was claimed
-			errs = append(errs, err)
-			break
-		}
-		pending = held
-		var published []store.Alert
-		for i, a := range won {
-			if !backoff.TimeLeft(ctx, publishMargin) {
-				failed = append(failed, won[i:]...)
-				errs = append(errs, fmt.Errorf("out of time with %d alerts to publish", len(won)-i))
-				break
-			}
-			if err := h.alerts.Publish(ctx, a.Incident, a.Change); err != nil {
-				errs = append(errs, err)
-				failed = append(failed, a)
-				continue
-			}
-			published = append(published, a)
-		}
-		// Clear at once, before any wait: a delivery waiting on these must
-		// see them done, not held.
-		if err := h.store.ClearAlerts(ctx, published); err != nil {
-			errs = append(errs, err)
-		}
-		sent = append(sent, published...)
-		if len(pending) == 0 || len(errs) > 0 {
-			break
-		}
-		wait := alertWait.Delay(attempt)
-		if !backoff.TimeLeft(ctx, wait+publishMargin) {
-			errs = append(errs, fmt.Errorf("%d alerts are still held by another delivery", len(pending)))
-			break
-		}
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			errs = append(errs, err)
-			break
-		}
+	n, err := h.store.Announce(ctx, alerts, h.alerts.Publish)
+	if err != nil {
+		return n, fmt.Errorf("announce: %w", err)
 	}
-	if err := h.store.ReleaseAlerts(ctx, failed); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		owed := len(failed) + len(pending)
-		return len(sent), fmt.Errorf("announce: %d alerts still owed: %w", owed, err)
-	}
-	return len(sent), nil
+	return n, nil
 }
-
-// alertWait spaces the checks on alerts another delivery holds: it clears
-// them within a publish or two, or its lease runs out.
-var alertWait = backoff.Policy{Base: 50 * time.Millisecond, Max: 2 * time.Second}
-
-// publishMargin is the time an invocation keeps in hand before its deadline
-// when it starts to publish an alert: enough for the publish, the clear of
-// what was published and the release of the rest, so that an alert never
-// goes out without being cleared.
-const publishMargin = 3 * time.Second
 
 // emitMetrics writes the invocation's EMF record, if metrics are on (a
 // namespace and a writer).

@@ -48,6 +48,11 @@ func markerKey(delivery, incidentID string) string {
 	return "marker#" + delivery + "#" + incidentID
 }
 
+// markerItem is an idempotency marker without an alert.
+func markerItem(key string, expires int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
@@ -121,9 +126,52 @@ func decodeIncident(item map[string]types.AttributeValue) (incident.Incident, er
 		Version:        d.num(attrVersion, false),
 	}
 	if d.err != nil {
-		return incident.Incident{}, fmt.Errorf("decode incident item %v: %w", item[attrPK], d.err)
+		return incident.Incident{}, fmt.Errorf("decode incident item %s: %w", keyOf(item), d.err)
 	}
 	return in, nil
+}
+
+// keyOf names an item in an error message by its key: the quoted string,
+// or, for a key that is not a string, its type and value.
+func keyOf(item map[string]types.AttributeValue) string {
+	switch v := item[attrPK].(type) {
+	case *types.AttributeValueMemberS:
+		return strconv.Quote(v.Value)
+	case *types.AttributeValueMemberN:
+		return "(" + attrPK + " N " + v.Value + ")"
+	case nil:
+		return "(no " + attrPK + ")"
+	default:
+		return "(" + attrPK + " " + typeOf(v) + ")"
+	}
+}
+
+// typeOf is the DynamoDB type of an attribute value: S, N, B, BOOL, NULL,
+// L, M, SS, NS or BS.
+func typeOf(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberM:
+		return "M"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // decoder reads typed attributes and keeps the first error.
@@ -147,7 +195,7 @@ func (d *decoder) str(name string, required bool) string {
 			d.fail(name, "missing")
 		}
 	default:
-		d.fail(name, "not a string")
+		d.fail(name, "not a string but "+typeOf(v))
 	}
 	return ""
 }
@@ -157,7 +205,7 @@ func (d *decoder) num(name string, required bool) int64 {
 	case *types.AttributeValueMemberN:
 		n, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {
-			d.fail(name, "not an integer")
+			d.fail(name, strconv.Quote(v.Value)+" is not an integer")
 		}
 		return n
 	case nil:
@@ -165,7 +213,7 @@ func (d *decoder) num(name string, required bool) int64 {
 			d.fail(name, "missing")
 		}
 	default:
-		d.fail(name, "not a number")
+		d.fail(name, "not a number but "+typeOf(v))
 	}
 	return 0
 }
@@ -177,7 +225,7 @@ func (d *decoder) time(name string, required bool) time.Time {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		d.fail(name, "not an RFC 3339 time")
+		d.fail(name, strconv.Quote(s)+" is not an RFC 3339 time")
 	}
 	return t.UTC()
 }

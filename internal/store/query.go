@@ -236,7 +236,7 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 			group := d.str(attrLogGroup, true)
 			n := d.num(attrOccurrences, true)
 			if d.err != nil {
-				return fmt.Errorf("decode incident item %v: %w", item[attrPK], d.err)
+				return fmt.Errorf("decode incident item %s: %w", keyOf(item), d.err)
 			}
 			st.Add(incident.Incident{Status: status, Severity: sev, LogGroup: group, Occurrences: n})
 			return nil

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +21,8 @@ import (
 const ChunkSize = 49
 
 // dynamoAPI is the subset of *dynamodb.Client that Store calls: Record and
-// ClearAlerts here, the read and update side through queryAPI (query.go).
+// Announce here and in alerts.go, the read and update side through queryAPI
+// (query.go).
 type dynamoAPI interface {
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
@@ -45,6 +46,7 @@ type Store struct {
 	now      func() time.Time
 	pageSize int32         // Query page size; 0: DynamoDB's (1 MB pages)
 	lease    time.Duration // how long a claimed alert stays reserved
+	alerts   bool          // opened and reopened incidents owe an alert
 }
 
 // Option configures a Store.
@@ -57,6 +59,11 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithAlertLease sets how long a claimed alert stays reserved for its
 // claimer (default AlertLease).
 func WithAlertLease(d time.Duration) Option { return func(s *Store) { s.lease = d } }
+
+// WithAlerts sets whether incidents that Record opens or reopens owe an
+// alert (default true): a deployment without an alerts topic turns them
+// off, so that its markers carry none.
+func WithAlerts(on bool) Option { return func(s *Store) { s.alerts = on } }
 
 // DefaultMarkerTTL is how long idempotency markers live: longer than the
 // dead-letter queue keeps a payload (14 days, SQS's maximum), so that a
@@ -73,60 +80,49 @@ const DefaultMaxAttempts = 25
 // New returns a Store on table, using db (usually a *dynamodb.Client) for
 // every request.
 func New(db dynamoAPI, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, now: time.Now, lease: AlertLease}
+	s := &Store{db: db, table: table, now: time.Now, lease: AlertLease, alerts: true}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-// Alert is an incident that a write opened or reopened and that has not
-// been announced yet.
-type Alert struct {
-	Change   incident.Change // Opened or Reopened
-	Incident incident.Incident
-	marker   string
-	expires  int64
-	lease    int64 // the lease ClaimAlerts took, ms since the epoch
-}
-
 // Result counts what Record did.
 type Result struct {
-	Applied    int     // incidents updated by this call
 	Duplicates int     // incidents this delivery had already been applied to
 	Opened     int     // incidents created
 	Reopened   int     // RESOLVED incidents reopened
-	Alerts     []Alert // to publish, then ClearAlerts; includes alerts left unpublished by an earlier attempt
+	Alerts     []Alert // for Announce; includes alerts left unpublished by an earlier attempt
 }
 
 // Record applies the deltas of one delivery exactly once (see the package
-// documentation). With alerts set, the markers of opened and reopened
-// incidents carry a pending alert. It returns ErrContention when retries run
+// documentation). Unless WithAlerts turned them off, the markers of opened
+// and reopened incidents carry a pending alert, which Result.Alerts hands
+// out for Announce. It returns ErrContention when retries run
 // out, or the DynamoDB error that stopped it; either way the chunks
 // committed before stay committed and a redelivery skips them.
-func (s *Store) Record(ctx context.Context, delivery string, deltas []incident.Delta, alerts bool) (Result, error) {
+func (s *Store) Record(ctx context.Context, delivery string, deltas []incident.Delta) (Result, error) {
 	var res Result
 	for start := 0; start < len(deltas); start += ChunkSize {
 		chunk := deltas[start:min(start+ChunkSize, len(deltas))]
-		if err := s.recordChunk(ctx, delivery, chunk, alerts, &res); err != nil {
+		if err := s.recordChunk(ctx, delivery, chunk, &res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
-func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incident.Delta, alerts bool, res *Result) error {
+func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incident.Delta, res *Result) error {
 	for attempt := 1; ; attempt++ {
 		current, markers, err := s.load(ctx, delivery, chunk)
 		if err != nil {
 			return err
 		}
-		w := s.plan(delivery, chunk, current, markers, alerts)
+		w := s.plan(delivery, chunk, current, markers)
 		if len(w.items) > 0 {
 			_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: w.items})
 		}
 		if err == nil {
-			res.Applied += len(w.items) / 2
 			res.Duplicates += w.dups
 			res.Opened += w.opened
 			res.Reopened += w.reopened
@@ -137,11 +133,38 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 		if !errors.As(err, &canceled) || !retryable(canceled) {
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
-		wait := retryPolicy.Delay(attempt)
-		if attempt >= DefaultMaxAttempts || !backoff.TimeLeft(ctx, wait+time.Second) {
-			return fmt.Errorf("write %d incidents after %d attempts: %w: %w", len(w.items)/2, attempt, ErrContention, err)
+		if err := backOff(ctx, attempt, err); err != nil {
+			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
-		if err := backoff.Sleep(ctx, wait); err != nil {
+	}
+}
+
+// backOff waits before retrying a write that lost a race (lastErr), with
+// jittered exponential backoff. It returns an error wrapping ErrContention
+// and lastErr when attempt was the last (DefaultMaxAttempts) or the wait
+// would end less than a second before ctx's deadline, so that a Lambda
+// invocation fails cleanly and is retried instead of timing out; and ctx's
+// error if ctx ends while it waits.
+func backOff(ctx context.Context, attempt int, lastErr error) error {
+	wait := retryPolicy.Delay(attempt)
+	if attempt >= DefaultMaxAttempts || !backoff.TimeLeft(ctx, wait+time.Second) {
+		return fmt.Errorf("after %d attempts: %w: %w", attempt, ErrContention, lastErr)
+	}
+	return backoff.Sleep(ctx, wait)
+}
+
+// retryConflicts calls write until it does not fail with a
+// TransactionConflictException, DynamoDB's answer to a single-item write
+// on an item that a transaction is writing at that moment (the SDK does not
+// retry it), backing off between tries (backOff).
+func retryConflicts(ctx context.Context, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		var conflict *types.TransactionConflictException
+		if !errors.As(err, &conflict) {
+			return err
+		}
+		if err := backOff(ctx, attempt, err); err != nil {
 			return err
 		}
 	}
@@ -158,7 +181,7 @@ type chunkWrite struct {
 // whose marker exists are skipped (handing out an alert they still carry);
 // every other one becomes a version-conditioned incident Put and a marker
 // Put conditioned on the marker not existing.
-func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string]incident.Incident, markers map[string]map[string]types.AttributeValue, alerts bool) chunkWrite {
+func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string]incident.Incident, markers map[string]map[string]types.AttributeValue) chunkWrite {
 	now := s.now().UTC()
 	expires := now.Add(DefaultMarkerTTL).Unix()
 	var w chunkWrite
@@ -174,26 +197,26 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 		var (
 			next   incident.Incident
 			change incident.Change
-			cond   string
-			names  map[string]string
-			values map[string]types.AttributeValue
+			write  types.TransactWriteItem
 		)
 		if prev, ok := current[d.ID]; ok {
 			next, change = prev.Apply(d, now)
-			cond, names = "#v = :v", map[string]string{"#v": attrVersion}
-			values = map[string]types.AttributeValue{":v": num(prev.Version)}
+			write.Update = s.occurrenceUpdate(prev, d, change, now)
 		} else {
 			next, change = incident.Open(d, now), incident.Opened
-			cond, names = "attribute_not_exists(#pk)", map[string]string{"#pk": attrPK}
+			write.Put = &types.Put{
+				TableName: &s.table, Item: incidentItem(next),
+				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			}
 		}
-		marker := map[string]types.AttributeValue{attrPK: str(key), attrExpiresAt: num(expires)}
+		marker := markerItem(key, expires)
 		switch change {
 		case incident.Opened:
 			w.opened++
 		case incident.Reopened:
 			w.reopened++
 		}
-		if alerts && change != incident.Updated {
+		if s.alerts && change != incident.Updated {
 			// The alert is born claimed by this delivery: only the
 			// transaction that commits the marker takes its lease, so
 			// announcing it costs no extra write.
@@ -201,11 +224,7 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 			marker[attrAlert], marker[attrAlertLease] = str(change.String()), num(lease)
 			w.alerts = append(w.alerts, Alert{Change: change, Incident: next, marker: key, expires: expires, lease: lease})
 		}
-		w.items = append(w.items,
-			types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, Item: incidentItem(next),
-				ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-			}},
+		w.items = append(w.items, write,
 			types.TransactWriteItem{Put: &types.Put{
 				TableName: &s.table, Item: marker,
 				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
@@ -213,6 +232,105 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 		)
 	}
 	return w
+}
+
+// occurrenceUpdate adds d to the incident that the read found as prev,
+// without conditioning on prev's version, so that concurrent deliveries of
+// one incident do not cancel one another: the counters are added (ADD
+// occurrences and version, which need no condition), and every other
+// attribute is set only when d moves it, under the condition that no
+// racing write has moved it as far meanwhile: last_seen (with the sample
+// and its stream) only if it is not later than d's, first_seen only if it
+// is later than d's, the severity only if it is below d's. A reopen is
+// conditioned on the incident still being the RESOLVED one the read found,
+// and any other update on the incident not having been resolved since the
+// read, so that events newer than a resolve always reopen. When a condition
+// fails the transaction is cancelled, and Record reads again and retries.
+func (s *Store) occurrenceUpdate(prev incident.Incident, d incident.Delta, change incident.Change, now time.Time) *types.Update {
+	var (
+		names            = map[string]string{}
+		values           = map[string]types.AttributeValue{}
+		set, add, remove []string
+		conds            = []string{"attribute_exists(#pk)"}
+	)
+	names["#pk"] = attrPK
+	ref := func(attr string, v types.AttributeValue) (string, string) {
+		p := placeholder(attr)
+		names[p] = attr
+		if v == nil {
+			return p, ""
+		}
+		values[":"+p[1:]] = v
+		return p, ":" + p[1:]
+	}
+	assign := func(attr string, v types.AttributeValue) {
+		p, val := ref(attr, v)
+		set = append(set, p+" = "+val)
+	}
+	p, v := ref(attrOccurrences, num(d.Count))
+	add = append(add, p+" "+v)
+	p, v = ref(attrVersion, num(1))
+	add = append(add, p+" "+v)
+	assign(attrUpdatedAt, str(formatTime(now)))
+	if !d.LastSeen.Before(prev.LastSeen) {
+		assign(attrLastSeen, str(formatTime(d.LastSeen)))
+		assign(attrSampleMessage, str(d.Sample))
+		if d.LogStream != "" {
+			assign(attrLogStream, str(d.LogStream))
+		} else {
+			p, _ := ref(attrLogStream, nil)
+			remove = append(remove, p)
+		}
+		p, _ := ref(attrLastSeen, nil)
+		conds = append(conds, p+" <= :"+p[1:])
+	}
+	if d.FirstSeen.Before(prev.FirstSeen) {
+		assign(attrFirstSeen, str(formatTime(d.FirstSeen)))
+		p, _ := ref(attrFirstSeen, nil)
+		conds = append(conds, p+" > :"+p[1:])
+	}
+	if d.Severity > prev.Severity {
+		assign(attrSeverity, str(d.Severity.String()))
+		p, _ := ref(attrSeverity, nil)
+		var atLeast []string
+		for sev := d.Severity; sev <= incident.SeverityCritical; sev++ {
+			k := fmt.Sprintf(":sev%d", sev)
+			values[k] = str(sev.String())
+			atLeast = append(atLeast, k)
+		}
+		conds = append(conds, "NOT ("+p+" IN ("+strings.Join(atLeast, ", ")+"))")
+	}
+	switch {
+	case change == incident.Reopened:
+		status, _ := ref(attrStatus, nil)
+		values[":resolved"] = str(string(incident.StatusResolved))
+		assign(attrStatus, str(string(incident.StatusOpen)))
+		p, v := ref(attrReopenCount, num(1))
+		add = append(add, p+" "+v)
+		resolvedAt, _ := ref(attrResolvedAt, nil)
+		if prev.ResolvedAt.IsZero() {
+			conds = append(conds, status+" = :resolved AND attribute_not_exists("+resolvedAt+")")
+		} else {
+			values[":prevresolvedat"] = str(formatTime(prev.ResolvedAt))
+			conds = append(conds, status+" = :resolved AND "+resolvedAt+" = :prevresolvedat")
+		}
+	case prev.Status != incident.StatusResolved:
+		status, _ := ref(attrStatus, nil)
+		values[":resolved"] = str(string(incident.StatusResolved))
+		conds = append(conds, status+" <> :resolved")
+	}
+	update := "SET " + strings.Join(set, ", ") + " ADD " + strings.Join(add, ", ")
+	if len(remove) > 0 {
+		update += " REMOVE " + strings.Join(remove, ", ")
+	}
+	return &types.Update{
+		TableName:                 &s.table,
+		Key:                       map[string]types.AttributeValue{attrPK: str(d.ID)},
+		UpdateExpression:          &update,
+		ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}
 }
 
 // retryable reports whether a cancelled transaction may succeed on a fresh
@@ -269,124 +387,4 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 		}
 	}
 	return current, markers, nil
-}
-
-// pendingAlert returns the alert a marker still carries, if any.
-func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time) (Alert, bool) {
-	v, ok := marker[attrAlert].(*types.AttributeValueMemberS)
-	if !ok || in.ID == "" {
-		return Alert{}, false
-	}
-	change := incident.Opened
-	if v.Value == incident.Reopened.String() {
-		change = incident.Reopened
-	}
-	expires := now.Add(DefaultMarkerTTL).Unix() // for a marker that lost its expiry
-	if e, ok := marker[attrExpiresAt].(*types.AttributeValueMemberN); ok {
-		if n, err := strconv.ParseInt(e.Value, 10, 64); err == nil && n > 0 {
-			expires = n
-		}
-	}
-	return Alert{Change: change, Incident: in, marker: key, expires: expires}, true
-}
-
-// AlertLease is how long a claimed alert stays reserved for the delivery
-// that claimed it, by default. Past it, another delivery may claim the alert
-// again: the claimer died between claiming and clearing, so the alert is
-// still owed.
-const AlertLease = 30 * time.Second
-
-// ClaimAlerts reserves alerts for this caller before it publishes them.
-// Alerts that Record created in this call are claimed already (their marker
-// was written with the lease); any other, a pending alert Record found, is
-// claimed by a conditional update of the alert's marker that succeeds only
-// while the alert is pending and nobody holds an unexpired lease on it, so of
-// several deliveries racing on one payload (a concurrent redelivery) exactly
-// one publishes each alert. It returns the alerts this caller won, and those
-// another caller holds: still pending, under a live lease. Those are not
-// done: the caller must wait and claim them again (the holder clears them,
-// or its lease runs out), or fail so that its delivery is retried. Alerts
-// that are neither were published already. On error, won holds the claims
-// taken so far, to release.
-func (s *Store) ClaimAlerts(ctx context.Context, alerts []Alert) (won, held []Alert, err error) {
-	now := s.now()
-	for _, a := range alerts {
-		if a.lease != 0 { // claimed by the Record that created it
-			won = append(won, a)
-			continue
-		}
-		until := now.Add(s.lease).UnixMilli()
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           &s.table,
-			Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
-			UpdateExpression:                    aws.String("SET #lease = :until"),
-			ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
-			ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(until), ":now": num(now.UnixMilli())},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		var failed *types.ConditionalCheckFailedException
-		switch {
-		case errors.As(err, &failed):
-			if _, pending := failed.Item[attrAlert]; pending {
-				held = append(held, a) // another delivery is publishing it
-			}
-		case err != nil:
-			return won, held, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
-		default:
-			a.lease = until
-			won = append(won, a)
-		}
-	}
-	return won, held, nil
-}
-
-// ReleaseAlerts gives up the claims on alerts that could not be published,
-// so that the redelivery that follows can claim them at once instead of
-// after AlertLease. A lease taken over by someone else meanwhile is left
-// alone.
-func (s *Store) ReleaseAlerts(ctx context.Context, alerts []Alert) error {
-	var errs []error
-	for _, a := range alerts {
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
-			UpdateExpression:          aws.String("REMOVE #lease"),
-			ConditionExpression:       aws.String("#lease = :mine"),
-			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
-		})
-		var taken *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &taken) {
-			errs = append(errs, fmt.Errorf("release the alert of %s: %w", a.Incident.ID, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// ClearAlerts marks alerts as published: it rewrites their markers without
-// the alert attribute (and its lease), 25 to a BatchWriteItem.
-func (s *Store) ClearAlerts(ctx context.Context, alerts []Alert) error {
-	for start := 0; start < len(alerts); start += 25 {
-		var reqs []types.WriteRequest
-		for _, a := range alerts[start:min(start+25, len(alerts))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				attrPK: str(a.marker), attrExpiresAt: num(a.expires),
-			}}})
-		}
-		pending := map[string][]types.WriteRequest{s.table: reqs}
-		for attempt := 1; len(pending) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("clear %d alerts: %w", len(reqs), err)
-			}
-			pending = out.UnprocessedItems
-			if len(pending) > 0 {
-				if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/incident"
 )
 
@@ -57,11 +56,8 @@ func (s *Store) transition(ctx context.Context, id, verb string, change func(inc
 		if !errors.As(err, &failed) {
 			return cur, fmt.Errorf("%s incident %s: %w", verb, id, err)
 		}
-		if attempt >= DefaultMaxAttempts {
-			return cur, fmt.Errorf("%s incident %s after %d attempts: %w", verb, id, attempt, ErrContention)
-		}
-		if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
-			return cur, err
+		if err := backOff(ctx, attempt, err); err != nil {
+			return cur, fmt.Errorf("%s incident %s: %w", verb, id, err)
 		}
 	}
 }
@@ -91,13 +87,15 @@ func (s *Store) writeStatus(ctx context.Context, prev int64, next incident.Incid
 	}
 	cond := placeholder(attrVersion) + " = :prev"
 	update := "SET " + strings.Join(set, ", ")
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       map[string]types.AttributeValue{attrPK: str(next.ID)},
-		UpdateExpression:          &update,
-		ConditionExpression:       &cond,
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+	return retryConflicts(ctx, func() error {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{attrPK: str(next.ID)},
+			UpdateExpression:          &update,
+			ConditionExpression:       &cond,
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: values,
+		})
+		return err
 	})
-	return err
 }
