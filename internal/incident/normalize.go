@@ -78,7 +78,7 @@ func appendTemplate(dst []byte, message string) []byte {
 				dst = append(dst, "<redacted>"...)
 				dst = append(dst, c)
 				pending, lastWord = false, ""
-			case isSecretKey(lastWord) && isSeparator(content):
+			case isSeparator(content) && isSecretKey(lastWord):
 				// The closing quote of a key and the opening one of its
 				// value, paired up after a stray quote: "password":"x".
 				dst = append(dst, msg[i:end+1]...)
@@ -123,7 +123,10 @@ func appendTemplate(dst []byte, message string) []byte {
 				all, any = classes(trimmed)
 			}
 			switch {
-			case len(tok) >= jwtMin && hasSecretToken(tok):
+			case any&classDigit == 0 && hasSecretToken(tok) || any&classDigit != 0 && secretAt(tok, 0) > 0:
+				// A word is kept, so any secret in it must go; a token with
+				// a digit becomes a placeholder anyway, unless it starts
+				// with a secret (an AWS access key id, a JWT).
 				dst = append(dst, "<redacted>"...)
 				lastWord, valueOf = "", ""
 				i = j
@@ -345,12 +348,15 @@ func isSeparator(s string) bool {
 // endsWithSecretPair reports whether s ends with a secret key and its
 // separator (password=, "token": ), so that what follows s is a secret.
 func endsWithSecretPair(s string) bool {
-	s = strings.TrimRight(s, " \t")
-	if s == "" || s[len(s)-1] != '=' && s[len(s)-1] != ':' {
+	j := len(s)
+	for j > 0 && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	if j == 0 || s[j-1] != '=' && s[j-1] != ':' {
 		return false
 	}
-	s = strings.TrimRight(s[:len(s)-1], " \t\"'\\")
-	j := len(s)
+	s = strings.TrimRight(s[:j-1], " \t\"'\\")
+	j = len(s)
 	for j > 0 && byteClass[s[j-1]]&classWord != 0 {
 		j--
 	}

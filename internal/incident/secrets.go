@@ -129,17 +129,21 @@ var tokenRules = []tokenRule{
 // rulesByFirst indexes tokenRules by their prefix's first byte, and
 // shortestFrom holds, per first byte, the shortest secret that starts with
 // it (jwtMin for the e of eyJ), so that most positions are rejected by two
-// table lookups.
-var rulesByFirst, shortestFrom = func() (by [256][]tokenRule, shortest [256]int) {
+// table lookups. shortestRule is the shortest secret of any rule.
+var rulesByFirst, shortestFrom, shortestRule = func() (by [256][]tokenRule, shortest [256]int, all int) {
 	for _, r := range tokenRules {
 		c := r.prefix[0]
 		by[c] = append(by[c], r)
-		if n := len(r.prefix) + r.min; shortest[c] == 0 || n < shortest[c] {
+		n := len(r.prefix) + r.min
+		if shortest[c] == 0 || n < shortest[c] {
 			shortest[c] = n
+		}
+		if all == 0 || n < all {
+			all = n
 		}
 	}
 	shortest['e'] = jwtMin
-	return by, shortest
+	return by, shortest, all
 }()
 
 // jwtMin is the length of the shortest token secretAt takes for a JSON Web
@@ -199,8 +203,13 @@ func jwtAt(s string, i int) int {
 }
 
 // hasSecretToken reports whether s holds a prefixed secret or a JSON Web
-// Token. It looks only at the start of each run of word bytes.
+// Token. It looks only at the start of each run of word bytes, and in a
+// string shorter than every prefixed secret only for a JSON Web Token at
+// its start.
 func hasSecretToken(s string) bool {
+	if len(s) < shortestRule {
+		return strings.HasPrefix(s, "eyJ") && jwtAt(s, 0) > 0
+	}
 	for i := 0; i < len(s); {
 		if secretAt(s, i) > 0 {
 			return true

@@ -129,7 +129,9 @@ func TestRedactMoreKeys(t *testing.T) {
 func TestNormalizeWellKnownTokens(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"prefixed token without digits", "ERROR push with ghp_" + strings.Repeat("abcdefghij", 4)[:36] + " denied", "ERROR push with <redacted> denied"},
-		{"token after a dot", "ERROR key cfg." + fake("AIza", 35) + " rejected", "ERROR key <redacted> rejected"},
+		{"token after a dot", "ERROR key cfg.AIza" + strings.Repeat("aBcD", 9)[:35] + " rejected", "ERROR key <redacted> rejected"},
+		{"token with a digit after a dot is an id", "ERROR key cfg." + fake("AIza", 35) + " rejected", "ERROR key <id> rejected"},
+		{"token with a digit", "ERROR key " + fake("AIza", 35) + " rejected", "ERROR key <redacted> rejected"},
 		{"token with a trailing dash", "ERROR " + fake("glpat-", 20) + "- rejected", "ERROR <redacted> rejected"},
 		{"url credentials", "ERROR dial postgres://app:opensesame@db:5432/x", "ERROR dial postgres://app:<redacted>@db:<num>/x"},
 		{"url without credentials", "ERROR GET https://example.com/a failed", "ERROR GET https://example.com/a failed"},
