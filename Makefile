@@ -18,9 +18,10 @@ ARGS       ?=
 export PARAMS
 GO         ?= go
 LAMBDA_ARCH ?= arm64
-# The packages whose tests start moto_server: `make integration` runs
-# them; every other package holds unit tests alone, which `make unit` runs.
-INTEGRATION_PKGS = tests cmd/logalert internal/provision internal/motoserver
+# The packages whose tests start moto_server (found by the call that starts
+# it, so a new one cannot be missed): `make integration` runs them; every
+# other package holds unit tests alone, which `make unit` runs.
+INTEGRATION_PKGS = $(sort $(patsubst %/,%,$(dir $(shell grep -rl --include='*_test.go' -e 'awstest.RunWithMoto' -e 'motoserver.Start' cmd internal tests))))
 
 # Python tools missing from PATH are installed into a project virtualenv,
 # which the recipes see first.
@@ -66,7 +67,7 @@ sam-build: ## sam build (needs the SAM CLI)
 test: deps lint fuzz unit integration ## the whole suite: lint, short fuzz runs, unit and integration tests
 
 unit: ## the unit tests (no moto_server), 3 times each in random order
-	$(GO) test -count=3 -shuffle=on $(filter-out $(addprefix $(shell $(GO) list -m)/,$(INTEGRATION_PKGS)),$(shell $(GO) list ./...))
+	$(GO) test -count=3 -shuffle=on $(filter-out $(shell $(GO) list $(addprefix ./,$(INTEGRATION_PKGS))),$(shell $(GO) list ./...))
 
 integration: deps ## the tests against moto_server (INTEGRATION_PKGS), in random order
 	$(GO) test -count=1 -shuffle=on $(addprefix ./,$(INTEGRATION_PKGS))
