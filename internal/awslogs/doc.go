@@ -62,12 +62,16 @@
 // callback, which copies what it keeps. It copies no string at all, so a
 // warm View allocates nothing however many events a payload holds.
 //
-// View earns its keep in measurements: with Decode (one string per payload)
-// in its place, BenchmarkDecodeMatchGroup's ratio to gunzip fell from a
-// median of 0.55–0.60 to 0.46–0.51 with a sync.Pool and 0.53 with the free
-// list, runs interleaved on the same loaded 2-core machine, and a sync.Pool
-// allocated 2.6–6.5 MB per batch against View's 0.2–0.9 MB: two collections
-// between deliveries empty it, and a cold Decoder costs about 7 MB.
+// View earns its keep in measurements of BenchmarkDecodeMatchGroup
+// (internal/pipeline), with Decode (one string per payload) in its place,
+// on a shared 2-core machine. With a sync.Pool instead of the free list,
+// the ratio to gunzip fell from View's 0.55–0.60 to 0.46–0.55 in
+// interleaved runs, and the pool, emptied by two collections between
+// deliveries, allocated 2.5–6.5 MB per batch against View's 0.1–0.9 MB (a
+// cold Decoder costs about 7 MB). With the free list kept, Decode matched
+// View in interleaved runs (0.57–0.62 against 0.58–0.60) but gave 0.50–0.58
+// in five runs of its own, two under the 0.55 that View keeps, for 2.1 MB
+// allocated per batch.
 //
 // Decode and View borrow Decoders from a small bounded free list, which,
 // unlike a sync.Pool, survives garbage collections; a Decoder whose buffers

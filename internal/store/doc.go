@@ -42,9 +42,12 @@
 // exactly when its incident's update does: that is what makes the effect
 // exactly once. If a condition fails — a concurrent redelivery committed
 // the same markers, a racing delivery moved last_seen past this one's, or
-// a person resolved the incident — DynamoDB cancels the transaction, and
-// Record reads again and retries; the second read sees the markers and
-// skips, or no longer needs the condition that failed. So a sequential,
+// a person resolved the incident — DynamoDB cancels the transaction and
+// returns the items whose conditions failed (every write asks for them),
+// and Record retries with what they say, without reading again: the
+// markers it now sees are skipped, and a condition that failed is no
+// longer needed or is computed afresh. (A cancellation that says less, or
+// a failed read, makes it read again.) So a sequential,
 // concurrent or partial redelivery (one chunk committed, a later one
 // failed and Lambda retried) adds every event once, first_seen and
 // last_seen are the min and max of event time, the severity never goes
@@ -60,15 +63,16 @@
 // transaction write costs two write units per item, so four per incident).
 // In a storm on one incident the cost stays near that whatever the number
 // of writers, since the counters never conflict: only a delivery whose
-// last_seen a racing one overtook between its read and its write retries
-// (BenchmarkStorm in tests/ prints the requests per delivery).
+// last_seen a racing one overtook between its read and its write retries,
+// with one more transaction. BenchmarkStorm (tests/) measures 2.0, 2.3 and
+// 2.4 requests per delivery at 1, 6 and 24 concurrent writers.
 //
 // Markers live DefaultMarkerTTL (21 days), longer than the dead-letter
 // queue keeps a payload (14 days), so a late redrive is still recognised.
 //
 // Retries are for races and throttling: a transaction cancelled because a
 // condition failed, another transaction held an item (TransactionConflict)
-// or an item was throttled is re-read and retried with jittered
+// or an item was throttled is retried with jittered
 // exponential backoff, up to DefaultMaxAttempts and never past a second
 // before the context's deadline; any other cancellation reason
 // (validation, size) is returned at once with its reason. A single-item

@@ -152,3 +152,40 @@ func TestMarkerKeyNamesDeliveryAndIncident(t *testing.T) {
 	assert.Equal(t, "marker#d1#inc-1", markerKey("d1", "inc-1"))
 	assert.NotEqual(t, markerKey("d1", "inc-1"), markerKey("d2", "inc-1"))
 }
+
+func TestLearnFromACancelledTransaction(t *testing.T) {
+	in := fullIncident()
+	marker := map[string]types.AttributeValue{attrPK: str("marker#d#inc-1"), attrExpiresAt: num(9), attrAlert: str("opened")}
+	reason := func(code string, item map[string]types.AttributeValue) types.CancellationReason {
+		return types.CancellationReason{Code: aws.String(code), Item: item}
+	}
+	tests := []struct {
+		name    string
+		reasons []types.CancellationReason
+		learnt  bool
+		current map[string]incident.Incident
+		markers map[string]map[string]types.AttributeValue
+	}{
+		{"a racing write's incident", []types.CancellationReason{reason("ConditionalCheckFailed", incidentItem(in)), reason("None", nil)}, true,
+			map[string]incident.Incident{in.ID: in}, map[string]map[string]types.AttributeValue{}},
+		{"a concurrent redelivery's marker", []types.CancellationReason{reason("None", nil), reason("ConditionalCheckFailed", marker)}, true,
+			map[string]incident.Incident{}, map[string]map[string]types.AttributeValue{"marker#d#inc-1": marker}},
+		{"conflicts and throttling change nothing", []types.CancellationReason{reason("TransactionConflict", nil), reason("ThrottlingError", nil)}, true,
+			map[string]incident.Incident{}, map[string]map[string]types.AttributeValue{}},
+		{"a failed condition without its item needs a read", []types.CancellationReason{reason("ConditionalCheckFailed", nil)}, false,
+			map[string]incident.Incident{}, map[string]map[string]types.AttributeValue{}},
+		{"another reason needs a read", []types.CancellationReason{reason("ValidationError", nil)}, false,
+			map[string]incident.Incident{}, map[string]map[string]types.AttributeValue{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			current, markers := map[string]incident.Incident{}, map[string]map[string]types.AttributeValue{}
+			learnt := learn(&types.TransactionCanceledException{CancellationReasons: tc.reasons}, current, markers)
+			assert.Equal(t, tc.learnt, learnt)
+			if tc.learnt {
+				assert.Equal(t, tc.current, current)
+				assert.Equal(t, tc.markers, markers)
+			}
+		})
+	}
+}

@@ -113,10 +113,16 @@ func (s *Store) Record(ctx context.Context, delivery string, deltas []incident.D
 }
 
 func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incident.Delta, res *Result) error {
+	var (
+		current map[string]incident.Incident
+		markers map[string]map[string]types.AttributeValue
+	)
 	for attempt := 1; ; attempt++ {
-		current, markers, err := s.load(ctx, delivery, chunk)
-		if err != nil {
-			return err
+		var err error
+		if current == nil {
+			if current, markers, err = s.load(ctx, delivery, chunk); err != nil {
+				return err
+			}
 		}
 		w := s.plan(delivery, chunk, current, markers)
 		if len(w.items) > 0 {
@@ -133,10 +139,52 @@ func (s *Store) recordChunk(ctx context.Context, delivery string, chunk []incide
 		if !errors.As(err, &canceled) || !retryable(canceled) {
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
+		if !learn(canceled, current, markers) {
+			current, markers = nil, nil // read again
+		}
 		if err := backOff(ctx, attempt, err); err != nil {
 			return fmt.Errorf("write %d incidents: %w", len(w.items)/2, err)
 		}
 	}
+}
+
+// learn updates what Record read of a chunk with the items that a
+// cancelled transaction's failed conditions returned (every write asks
+// for them, ReturnValuesOnConditionCheckFailure ALL_OLD): the incident a
+// racing delivery created or moved, the marker a concurrent redelivery
+// committed. It reports whether that is all the retry needs, so that it
+// can skip the read: a failed condition without its item needs a fresh
+// read, while an item that was only throttled or in conflict with another
+// request needs nothing new. The other items keep what was read, which is
+// safe: every write's condition, not the read, keeps the incident right,
+// and a stale read only makes a condition fail once more, with its item.
+func learn(canceled *types.TransactionCanceledException, current map[string]incident.Incident, markers map[string]map[string]types.AttributeValue) bool {
+	for _, r := range canceled.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+		case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+			continue // nothing changed that the retry must know
+		default:
+			return false
+		}
+		if len(r.Item) == 0 {
+			return false
+		}
+		if _, isIncident := r.Item[attrIncidentID]; !isIncident {
+			pk, ok := r.Item[attrPK].(*types.AttributeValueMemberS)
+			if !ok {
+				return false
+			}
+			markers[pk.Value] = r.Item
+			continue
+		}
+		in, err := decodeIncident(r.Item)
+		if err != nil {
+			return false
+		}
+		current[in.ID] = in
+	}
+	return true
 }
 
 // backOff waits before retrying a write that lost a race (lastErr), with
@@ -207,6 +255,7 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 			write.Put = &types.Put{
 				TableName: &s.table, Item: incidentItem(next),
 				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}
 		}
 		marker := markerItem(key, expires)
@@ -228,6 +277,7 @@ func (s *Store) plan(delivery string, chunk []incident.Delta, current map[string
 			types.TransactWriteItem{Put: &types.Put{
 				TableName: &s.table, Item: marker,
 				ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}},
 		)
 	}
@@ -324,12 +374,13 @@ func (s *Store) occurrenceUpdate(prev incident.Incident, d incident.Delta, chang
 		update += " REMOVE " + strings.Join(remove, ", ")
 	}
 	return &types.Update{
-		TableName:                 &s.table,
-		Key:                       map[string]types.AttributeValue{attrPK: str(d.ID)},
-		UpdateExpression:          &update,
-		ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		TableName:                           &s.table,
+		Key:                                 map[string]types.AttributeValue{attrPK: str(d.ID)},
+		UpdateExpression:                    &update,
+		ConditionExpression:                 aws.String(strings.Join(conds, " AND ")),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }
 
