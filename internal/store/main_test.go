@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,10 +23,6 @@ func TestMain(m *testing.M) {
 	os.Exit(awstest.RunWithMoto(context.Background(), m, "store", &motoURL))
 }
 
-// tableSeq makes every table name of the test binary unique, so that a
-// test passes however often (-count) and in whatever order it runs.
-var tableSeq atomic.Int64
-
 // testEnv is one test's incidents table, created from template.yaml, with
 // a proxy in front of moto that counts (and can fault) requests.
 type testEnv struct {
@@ -47,7 +41,7 @@ func newTestEnv(tb testing.TB) *testEnv {
 	tmpl, err := samtemplate.Load("../../template.yaml")
 	require.NoError(tb, err)
 	db := dynamodb.NewFromConfig(cfg)
-	table := fmt.Sprintf("incidents-store-%d-%d", os.Getpid(), tableSeq.Add(1))
+	table := awstest.Name(tb, "store")
 	require.NoError(tb, provision.CreateTable(tb.Context(), db, tmpl, "IncidentsTable", table))
 	proxy.ResetCounts()
 	return &testEnv{proxy: proxy, db: db, table: table}
