@@ -72,8 +72,9 @@ unit: ## the unit tests (no moto_server), 3 times each in random order
 integration: deps ## the tests against moto_server (INTEGRATION_PKGS), in random order
 	$(GO) test -count=1 -shuffle=on $(addprefix ./,$(INTEGRATION_PKGS))
 
-lint: ## gofmt, go vet, go mod tidy, cfn-lint
+lint: ## gofmt, go vet, go mod tidy, cfn-lint, no merge conflict markers
 	@out=$$(gofmt -l .); [ -z "$$out" ] || { echo "gofmt needed on:"; echo "$$out"; exit 1; }
+	@! grep -nE '^(<<<<<<<|>>>>>>>) ' $$(git ls-files 2>/dev/null || find . -type f -not -path './.git/*') || { echo "merge conflict markers left in the files above" >&2; exit 1; }
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	cfn-lint template.yaml
