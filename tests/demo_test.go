@@ -188,7 +188,13 @@ func TestDemo(t *testing.T) {
 		for subject, m := range mails {
 			if strings.HasPrefix(subject, "[logalert] ") && strings.Contains(subject, " opened in /logalert/"+stack+"/app: ") {
 				opened++
-				assert.Contains(t, m.body, "logalert: incident opened")
+				assert.Contains(t, m.body, "logalert: incident opened, the first of its kind")
+				// Commands that run as pasted in a shell with the stack's
+				// region and credentials.
+				assert.Regexp(t, `\n  logalert incidents show inc-[0-9a-f]+ --stack `+stack+` --region us-east-1\n`, m.body)
+				assert.Contains(t, m.body, "Stack:        "+stack+", account 123456789012, region us-east-1\n")
+				assert.Contains(t, m.body, "#alarmsV2:alarm/"+stack+"-error-lines")
+				assert.Contains(t, m.body, "#dashboards:name="+stack+"-overview")
 			}
 		}
 		assert.Equal(t, 3, opened)
@@ -246,6 +252,52 @@ func TestDemo(t *testing.T) {
 		require.Len(t, p.LogEvents, 1)
 		assert.Equal(t, canary, p.LogEvents[0].Message)
 	})
+}
+
+// TestDemoNotifyOnOkFalse: with NotifyOnOk=false the alarm still goes
+// INSUFFICIENT_DATA -> OK -> ALARM -> OK, but mails only its ALARM; the
+// incidents are mailed as before.
+func TestDemoNotifyOnOkFalse(t *testing.T) {
+	ctx := t.Context()
+	outbox := t.TempDir()
+	stack := awstest.Name(t, "nook")
+	tw, err := local.New(ctx, newConfig(t, motoURL), local.Config{
+		Template:  "../template.yaml",
+		StackName: stack,
+		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
+		Period:    time.Second,
+		Mailer:    &email.Outbox{Dir: outbox},
+	})
+	require.NoError(t, err)
+	_, err = tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(2), InfoCount: ptr(4)})
+	require.NoError(t, err)
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+
+	require.Len(t, res.Alarms, 1)
+	var transitions []string
+	for _, tr := range res.Alarms[0].Transitions {
+		transitions = append(transitions, string(tr.Old)+" -> "+string(tr.New))
+	}
+	assert.Equal(t, []string{"INSUFFICIENT_DATA -> OK", "OK -> ALARM", "ALARM -> OK"}, transitions)
+	assert.Equal(t, 1, res.Alarms[0].Published, "the ALARM notification only")
+	var subjects []string
+	for _, m := range res.Emails {
+		subjects = append(subjects, m.Subject)
+	}
+	require.Len(t, subjects, 4, "one alarm email and three incidents: %v", subjects)
+	alarms, incidents := 0, 0
+	for _, s := range subjects {
+		assert.False(t, strings.HasPrefix(s, "OK: "), "no OK email: %s", s)
+		if strings.HasPrefix(s, "ALARM: ") {
+			alarms++
+		}
+		if strings.HasPrefix(s, "[logalert] ") {
+			incidents++
+		}
+	}
+	assert.Equal(t, []int{1, 3}, []int{alarms, incidents})
 }
 
 func ptr[T any](v T) *T { return &v }

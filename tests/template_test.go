@@ -141,7 +141,7 @@ var securityChecks = []struct {
 		breakIt: func(t *samtemplate.Template) { t.Resources["ProcessorSubscriptionFilter"].DependsOn = nil },
 	},
 	{
-		name:    "alarms treat missing data as not breaching and notify on ALARM and OK",
+		name:    "alarms treat missing data as not breaching and notify on ALARM, and on OK with NotifyOnOk",
 		check:   checkAlarms,
 		breakIt: func(t *samtemplate.Template) { delete(t.Resources["ErrorAlarm"].Properties, "OKActions") },
 	},
@@ -157,6 +157,16 @@ var securityChecks = []struct {
 			stmts, _ := t.Resources["LogsKey"].Property("KeyPolicy.Statement")
 			delete(stmts.([]any)[1].(map[string]any), "Condition")
 		},
+	},
+	{
+		name:    "second subscription exists only with its protocol, filters on message attributes",
+		check:   checkSecondSubscription,
+		breakIt: func(t *samtemplate.Template) { set(t, "AlertsSecondSubscription", "FilterPolicyScope", "MessageBody") },
+	},
+	{
+		name:    "second subscription is conditioned on its protocol",
+		check:   checkSecondSubscription,
+		breakIt: func(t *samtemplate.Template) { t.Resources["AlertsSecondSubscription"].Condition = "" },
 	},
 	{
 		name:    "email subscription exists only with AlarmEmail",
@@ -204,6 +214,11 @@ func TestTemplateParameters(t *testing.T) {
 		{"ProcessorReservedConcurrency", "0"},
 		{"DeployEmitter", "true"},
 		{"RedactPatterns", ""},
+		{"NotifyOnOk", "true"},
+		{"SecondSubscriptionProtocol", ""},
+		{"SecondSubscriptionEndpoint", ""},
+		{"SecondSubscriptionFilterPolicy", ""},
+		{"SecondSubscriptionRoleArn", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -717,7 +732,7 @@ func checkAlarms(t *samtemplate.Template) error {
 		errs = append(errs,
 			expect(t, a.LogicalID, "TreatMissingData", "notBreaching"),
 			expect(t, a.LogicalID, "AlarmActions", []any{ref("AlertsTopic")}),
-			expect(t, a.LogicalID, "OKActions", []any{ref("AlertsTopic")}))
+			expect(t, a.LogicalID, "OKActions", map[string]any{"Fn::If": []any{"HasOkNotifications", []any{ref("AlertsTopic")}, ref("AWS::NoValue")}}))
 	}
 	return errors.Join(errs...)
 }
@@ -777,6 +792,35 @@ func checkEmailSubscription(t *samtemplate.Template) error {
 		expect(t, "AlertsEmailSubscription", "Protocol", "email"),
 		expect(t, "AlertsEmailSubscription", "Endpoint", ref("AlarmEmail")),
 	)
+}
+
+// checkSecondSubscription: the optional subscription exists only with a
+// protocol, takes its endpoint, policy and role from the parameters
+// (nothing when they are empty), filters on the message attributes the
+// processor sets, and the topic policy lets nobody else publish for it.
+func checkSecondSubscription(t *samtemplate.Template) error {
+	r, err := t.Resource("AlertsSecondSubscription")
+	if err != nil {
+		return err
+	}
+	errs := []error{
+		expect(t, "AlertsSecondSubscription", "TopicArn", ref("AlertsTopic")),
+		expect(t, "AlertsSecondSubscription", "Protocol", ref("SecondSubscriptionProtocol")),
+		expect(t, "AlertsSecondSubscription", "Endpoint", ref("SecondSubscriptionEndpoint")),
+		expect(t, "AlertsSecondSubscription", "FilterPolicy", map[string]any{"Fn::If": []any{"HasSecondSubscriptionFilterPolicy", ref("SecondSubscriptionFilterPolicy"), ref("AWS::NoValue")}}),
+		expect(t, "AlertsSecondSubscription", "FilterPolicyScope", map[string]any{"Fn::If": []any{"HasSecondSubscriptionFilterPolicy", "MessageAttributes", ref("AWS::NoValue")}}),
+		expect(t, "AlertsSecondSubscription", "SubscriptionRoleArn", map[string]any{"Fn::If": []any{"HasSecondSubscriptionRole", ref("SecondSubscriptionRoleArn"), ref("AWS::NoValue")}}),
+	}
+	if r.Condition != "HasSecondSubscription" {
+		errs = append(errs, fmt.Errorf("AlertsSecondSubscription: Condition %q, want HasSecondSubscription", r.Condition))
+	}
+	stmts, _ := t.Resources["AlertsTopicPolicy"].Property("PolicyDocument.Statement")
+	for _, st := range stmts.([]any) {
+		if st.(map[string]any)["Effect"] == "Allow" && strings.Contains(fmt.Sprint(st), "SecondSubscription") {
+			errs = append(errs, fmt.Errorf("AlertsTopicPolicy: statement %v allows something for the second subscription", st))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ------------------------------------------------------- template breakers
