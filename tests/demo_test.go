@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,6 +31,7 @@ import (
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/local"
+	"github.com/logalert/logalert/internal/notify"
 	"github.com/logalert/logalert/internal/pipeline"
 	"github.com/logalert/logalert/internal/redrive"
 )
@@ -298,6 +300,55 @@ func TestDemoNotifyOnOkFalse(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{1, 3}, []int{alarms, incidents})
+}
+
+// TestDemoKeepsMailing: while a kept demo's twin runs Mail, an alert
+// published after Run (as redrive --local publishes one) reaches the
+// outbox; Mail returns when its context ends.
+func TestDemoKeepsMailing(t *testing.T) {
+	ctx := t.Context()
+	cfg := newConfig(t, motoURL)
+	outbox := t.TempDir()
+	stack := awstest.Name(t, "keep")
+	tw, err := local.New(ctx, cfg, local.Config{
+		Template:  "../template.yaml",
+		StackName: stack,
+		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
+		Period:    time.Second,
+		Mailer:    &email.Outbox{Dir: outbox},
+	})
+	require.NoError(t, err)
+	require.NoError(t, tw.Run(ctx))
+
+	mailCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- tw.Mail(mailCtx, 50*time.Millisecond) }()
+	topic := tw.Deployment().Topics["AlertsTopic"]
+	require.NotEmpty(t, topic)
+	now := time.Now().UTC()
+	in := incident.Incident{ID: "inc-kept", LogGroup: tw.Deployment().LogGroup, Status: incident.StatusOpen, Severity: incident.SeverityError,
+		Occurrences: 1, FirstSeen: now, LastSeen: now, Template: "ERROR redriven <num>", SampleMessage: "ERROR redriven 1"}
+	require.NoError(t, notify.New(sns.NewFromConfig(cfg), topic, notify.Origin{Stack: stack}).Publish(ctx, in, incident.Opened))
+
+	var found string
+	require.Eventually(t, func() bool {
+		files, _ := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
+		for _, f := range files {
+			if strings.Contains(readMail(t, f).subject, "[logalert] ERROR opened in "+in.LogGroup) {
+				found = f
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "the alert published after Run was not mailed")
+	assert.Contains(t, readMail(t, found).body, "logalert incidents show inc-kept --stack "+stack+" --region us-east-1")
+	stop()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Mail did not return when its context ended")
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
