@@ -353,19 +353,30 @@ func TestTemplateDashboard(t *testing.T) {
 		{"processor errors, throttles, duration", `"Throttles"`},
 		{"dead letters", `"ApproximateNumberOfMessagesVisible", "QueueName", "arn:aws:stub:us-east-1:123456789012:ProcessorDeadLetterQueue/QueueName"`},
 		{"incidents opened", `["LogAlert/logalert/Processor", "IncidentsOpened"]`},
+		{"incidents reopened beside them", `["LogAlert/logalert/Processor", "IncidentsOpened"], [".", "IncidentsReopened"]`},
+		{"the way to the open incidents", "`logalert incidents list --stack logalert --region us-east-1 --status OPEN`"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Contains(t, all, tc.want)
 		})
 	}
-	assert.Len(t, dash.Widgets, 6)
+	assert.Len(t, dash.Widgets, 7)
+	// The incidents sit beside the alarm, on the top row.
+	top := map[string]bool{}
+	for _, w := range dash.Widgets {
+		if w.Y == 0 {
+			top[fmt.Sprint(w.Type, ":", w.Properties["title"])] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"metric:Error lines (ErrorPattern)": true, "metric:Incidents opened and reopened (each mailed)": true, "alarm:Alarms": true}, top)
 }
 
 // dashboard is the part of a dashboard body the tests read.
 type dashboard struct {
 	Widgets []struct {
 		Type       string         `json:"type"`
+		Y          int            `json:"y"`
 		Properties map[string]any `json:"properties"`
 	} `json:"widgets"`
 }
