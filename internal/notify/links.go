@@ -123,10 +123,19 @@ func consoleURL(region, fragment string) string {
 // between from and to.
 func InsightsURL(region, logGroup, query string, from, to time.Time) string {
 	// The console reads the query from the fragment in its own encoding:
-	// values URL-escaped with '*' for '%' (and so '*' itself escaped), the
-	// whole detail with '$'.
+	// values escaped with '*' for '%', the characters of its own syntax
+	// ( ) ~ ' ! and '*' itself included; the whole detail URL-escaped with
+	// '$' for '%'.
 	esc := func(s string) string {
-		return strings.ReplaceAll(strings.ReplaceAll(encodeURIComponent(s), "*", "%2A"), "%", "*")
+		var b strings.Builder
+		for _, c := range []byte(encodeURIComponent(s)) {
+			if strings.IndexByte("()~'!*", c) >= 0 {
+				fmt.Fprintf(&b, "%%%02X", c)
+				continue
+			}
+			b.WriteByte(c)
+		}
+		return strings.ReplaceAll(b.String(), "%", "*")
 	}
 	detail := fmt.Sprintf("~(end~'%s~start~'%s~timeType~'ABSOLUTE~tz~'UTC~editorString~'%s~source~(~'%s))",
 		esc(to.UTC().Format("2006-01-02T15:04:05.000Z")), esc(from.UTC().Format("2006-01-02T15:04:05.000Z")),

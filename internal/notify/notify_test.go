@@ -104,6 +104,10 @@ func TestInsightsURL(t *testing.T) {
 	assert.Contains(t, u, "editorString~'fields*20*40message~")
 	assert.Contains(t, u, "source~(~'*2Faws*2Flambda*2Fx))")
 	assert.NotContains(t, u, " ")
+
+	// The query's own ( ) ~ ' ! * are escaped: they are the fragment's syntax.
+	u = notify.InsightsURL("us-east-1", "/g", "filter @message like /a\\(b\\)~'!*/", from, from.Add(time.Hour))
+	assert.Contains(t, u, "editorString~'filter*20*40message*20like*20*2Fa*5C*28b*5C*29*7E*27*21*2A*2F~source~(~'*2Fg))")
 }
 
 func TestIncidentQuery(t *testing.T) {
