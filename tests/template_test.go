@@ -306,6 +306,24 @@ func TestProcessorReservedConcurrency(t *testing.T) {
 	}
 }
 
+// The processor names its stack, alarm and dashboard in the alerts (their
+// commands and links): the environment must name the template's own.
+func TestProcessorNamesItsDeployment(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	fn, err := tmpl.Resource("ProcessorFunction")
+	require.NoError(t, err)
+	dash, err := tmpl.Resource("Dashboard")
+	require.NoError(t, err)
+	vars, ok := fn.Property("Environment.Variables")
+	require.True(t, ok)
+	env := vars.(map[string]any)
+	assert.Equal(t, ref("AWS::StackName"), env["STACK_NAME"])
+	assert.Equal(t, ref("ErrorAlarm"), env["ERROR_ALARM_NAME"])
+	name, ok := dash.Property("DashboardName")
+	require.True(t, ok)
+	assert.Equal(t, name, env["DASHBOARD_NAME"], "the dashboard by the name it is given (a Ref would be a cycle)")
+}
+
 // Idempotency markers must outlive the dead-letter queue's retention, or a
 // payload redriven late would be counted a second time.
 func TestMarkerTTLOutlivesTheDeadLetterQueue(t *testing.T) {

@@ -32,7 +32,9 @@
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
 // LineWriter; Writer gives a Shipper for other streams. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
-// reading the incidents table and the dead-letter queue.
+// reading the incidents table and the dead-letter queue. Mail keeps
+// relaying the topics' notifications afterwards, for as long as a kept
+// demo is up (alerts that `logalert redrive --local` publishes, say).
 //
 // # What the twin covers
 //
