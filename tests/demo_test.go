@@ -261,17 +261,8 @@ func TestDemo(t *testing.T) {
 // incidents are mailed as before.
 func TestDemoNotifyOnOkFalse(t *testing.T) {
 	ctx := t.Context()
-	outbox := t.TempDir()
-	stack := awstest.Name(t, "nook")
-	tw, err := local.New(ctx, newConfig(t, motoURL), local.Config{
-		Template:  "../template.yaml",
-		StackName: stack,
-		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
-		Period:    time.Second,
-		Mailer:    &email.Outbox{Dir: outbox},
-	})
-	require.NoError(t, err)
-	_, err = tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(2), InfoCount: ptr(4)})
+	tw, _ := quietTwin(t, newConfig(t, motoURL), awstest.Name(t, "nook"))
+	_, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(2), InfoCount: ptr(4)})
 	require.NoError(t, err)
 	require.NoError(t, tw.Run(ctx))
 	res, err := tw.Result(ctx)
@@ -308,16 +299,8 @@ func TestDemoNotifyOnOkFalse(t *testing.T) {
 func TestDemoKeepsMailing(t *testing.T) {
 	ctx := t.Context()
 	cfg := newConfig(t, motoURL)
-	outbox := t.TempDir()
 	stack := awstest.Name(t, "keep")
-	tw, err := local.New(ctx, cfg, local.Config{
-		Template:  "../template.yaml",
-		StackName: stack,
-		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
-		Period:    time.Second,
-		Mailer:    &email.Outbox{Dir: outbox},
-	})
-	require.NoError(t, err)
+	tw, outbox := quietTwin(t, cfg, stack)
 	require.NoError(t, tw.Run(ctx))
 
 	mailCtx, stop := context.WithCancel(ctx)
@@ -349,6 +332,21 @@ func TestDemoKeepsMailing(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Mail did not return when its context ended")
 	}
+}
+
+// quietTwin is a twin of stack with an email subscriber, NotifyOnOk=false
+// and emails in the outbox directory it returns.
+func quietTwin(t *testing.T, cfg aws.Config, stack string) (*local.Twin, string) {
+	outbox := t.TempDir()
+	tw, err := local.New(t.Context(), cfg, local.Config{
+		Template:  "../template.yaml",
+		StackName: stack,
+		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
+		Period:    time.Second,
+		Mailer:    &email.Outbox{Dir: outbox},
+	})
+	require.NoError(t, err)
+	return tw, outbox
 }
 
 func ptr[T any](v T) *T { return &v }

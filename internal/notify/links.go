@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/logalert/logalert/internal/incident"
 )
@@ -72,7 +71,8 @@ func fixedTextRegex(template string) string {
 			continue
 		}
 		if fixed+len(seg) > maxFixedText {
-			seg = truncateUTF8(seg, maxFixedText-fixed)
+			// Cut, less the character the cut may split.
+			seg = strings.ToValidUTF8(seg[:maxFixedText-fixed], "")
 		}
 		fixed += len(seg)
 		words = words || strings.TrimSpace(seg) != ""
@@ -101,17 +101,6 @@ func escapeInsightsRegex(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // consoleURL is the CloudWatch console of region with fragment.
