@@ -293,6 +293,37 @@ func TestDemoNotifyOnOkFalse(t *testing.T) {
 	assert.Equal(t, []int{1, 3}, []int{alarms, incidents})
 }
 
+// TestDemoRoutesBySeverity: a second subscription whose filter policy
+// takes CRITICAL and FATAL (the README's pager recipe) gets the CRITICAL
+// incident alone; the AlarmEmail subscription gets everything.
+func TestDemoRoutesBySeverity(t *testing.T) {
+	ctx := t.Context()
+	tw, _ := quietTwin(t, newConfig(t, motoURL), awstest.Name(t, "route"),
+		"SecondSubscriptionProtocol", "email", "SecondSubscriptionEndpoint", "pager@example.com",
+		"SecondSubscriptionFilterPolicy", `{"severity":["CRITICAL","FATAL"]}`)
+	_, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(0), InfoCount: ptr(0)})
+	require.NoError(t, err)
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	var critical []string
+	for _, in := range res.Incidents {
+		if in.Severity >= incident.SeverityCritical {
+			critical = append(critical, "[logalert] "+in.Severity.String()+" opened in "+in.LogGroup)
+		}
+	}
+	require.NotEmpty(t, critical, "the demo's lines include a CRITICAL one")
+	got := map[string][]string{}
+	for _, m := range res.Emails {
+		got[m.To] = append(got[m.To], m.Subject)
+	}
+	require.Len(t, got["pager@example.com"], len(critical), "pager: %v", got["pager@example.com"])
+	for i, s := range got["pager@example.com"] {
+		assert.True(t, strings.HasPrefix(s, critical[i]), "pager got %q", s)
+	}
+	assert.Len(t, got["oncall@example.com"], len(res.Incidents)+1, "every incident and the ALARM: %v", got["oncall@example.com"])
+}
+
 // TestDemoKeepsMailing: while a kept demo's twin runs Mail, an alert
 // published after Run (as redrive --local publishes one) reaches the
 // outbox; Mail returns when its context ends.
@@ -335,13 +366,18 @@ func TestDemoKeepsMailing(t *testing.T) {
 }
 
 // quietTwin is a twin of stack with an email subscriber, NotifyOnOk=false
-// and emails in the outbox directory it returns.
-func quietTwin(t *testing.T, cfg aws.Config, stack string) (*local.Twin, string) {
+// and emails in the outbox directory it returns; more are further
+// parameter overrides, name then value.
+func quietTwin(t *testing.T, cfg aws.Config, stack string, more ...string) (*local.Twin, string) {
 	outbox := t.TempDir()
+	overrides := map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"}
+	for i := 0; i+1 < len(more); i += 2 {
+		overrides[more[i]] = more[i+1]
+	}
 	tw, err := local.New(t.Context(), cfg, local.Config{
 		Template:  "../template.yaml",
 		StackName: stack,
-		Overrides: map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"},
+		Overrides: overrides,
 		Period:    time.Second,
 		Mailer:    &email.Outbox{Dir: outbox},
 	})

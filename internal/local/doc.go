@@ -51,7 +51,9 @@
 //     retries (one and two minutes later), maximum event age, the failure record
 //     in the on-failure SQS queue (Invoker).
 //   - SNS email delivery, through package email: the alarm email text and
-//     SNS's footer, as .eml files or over SMTP.
+//     SNS's footer, as .eml files or over SMTP, to each email subscription
+//     whose filter policy on message attributes lets the message through
+//     (the template's optional second subscription included).
 //
 // # Time
 //
