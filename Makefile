@@ -31,17 +31,31 @@ export PATH := $(VENV)/bin:$(PATH)
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build lambda install sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
+.PHONY: help moto-deps deps build lambda install sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## check (and where missing install into .venv) what the tests need: Go, moto_server, cfn-lint
+# MOTO_SERVER may name the moto_server executable instead of PATH (as the
+# tests read it).
+export MOTO_SERVER
+
+moto-deps: ## check what the demo needs: Go and moto_server (MOTO_SERVER or PATH; installed into .venv when missing)
 	@command -v $(GO) >/dev/null || { echo "Go 1.26+ is required (or a Go that can fetch that toolchain): https://go.dev/dl/" >&2; exit 1; }
-	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { \
-		echo "installing moto[server] and cfn-lint into .venv (python3 -m venv; the system Python may refuse pip installs)" >&2; \
-		python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet 'moto[server]' cfn-lint || true; }
-	@command -v moto_server >/dev/null && command -v cfn-lint >/dev/null || { echo "moto_server and cfn-lint must be on PATH: pip install 'moto[server]' cfn-lint (or pipx install), or install python3-venv and run make deps again" >&2; exit 1; }
+	@if [ -n "$$MOTO_SERVER" ]; then \
+		[ -f "$$MOTO_SERVER" ] && [ -x "$$MOTO_SERVER" ] || { echo "MOTO_SERVER=$$MOTO_SERVER is not an executable file: point it at moto_server, or unset it to use PATH" >&2; exit 1; }; \
+	else \
+		command -v moto_server >/dev/null || { \
+			echo "installing moto[server] into .venv (python3 -m venv; the system Python may refuse pip installs)" >&2; \
+			python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet 'moto[server]' || true; }; \
+		command -v moto_server >/dev/null || { echo "moto_server must be on PATH or named by MOTO_SERVER: pip install 'moto[server]' (or pipx install), or install python3-venv and run make again" >&2; exit 1; }; \
+	fi
+
+deps: moto-deps ## check what the tests need: the demo's (Go, moto_server) and cfn-lint (installed into .venv when missing)
+	@command -v cfn-lint >/dev/null || { \
+		echo "installing cfn-lint into .venv (python3 -m venv; the system Python may refuse pip installs)" >&2; \
+		python3 -m venv $(VENV) && $(VENV)/bin/python -m pip install --quiet cfn-lint || true; }
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint must be on PATH: pip install cfn-lint (or pipx install), or install python3-venv and run make deps again" >&2; exit 1; }
 
 build: ## build the Lambda binaries (static linux/arm64 bootstrap) into bin/, no SAM needed
 	@for fn in processor emitter; do \
@@ -90,7 +104,7 @@ bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to en
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./internal/pipeline ./tests
 	@$(MAKE) --no-print-directory build
 
-demo: deps ## run the whole pipeline on this machine against moto_server (no AWS account)
+demo: moto-deps ## run the whole pipeline on this machine against moto_server (no AWS account)
 	$(GO) run ./cmd/logalert demo $(if $(PARAMS),--parameter-overrides "$$PARAMS") $(ARGS)
 
 events: ## regenerate the sample payloads in events/

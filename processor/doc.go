@@ -32,6 +32,12 @@
 //	MAX_DECOMPRESSED_BYTES  optional: cap on a delivery's decompressed size
 //	                        (default awslogs.DefaultLimits); larger
 //	                        deliveries fail without being inflated further
+//	STACK_NAME              optional: the CloudFormation stack; the alerts'
+//	                        commands name it (--stack), else the table
+//	ERROR_ALARM_NAME        optional: the error-lines alarm, linked from the
+//	                        alerts
+//	DASHBOARD_NAME          optional: the stack's dashboard, linked from the
+//	                        alerts
 //
 // AWS settings come from the SDK's standard chain, so AWS_REGION,
 // AWS_ENDPOINT_URL and credentials point it at any endpoint, moto included.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,6 +31,7 @@ import (
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/local"
+	"github.com/logalert/logalert/internal/notify"
 	"github.com/logalert/logalert/internal/pipeline"
 	"github.com/logalert/logalert/internal/redrive"
 )
@@ -188,7 +190,13 @@ func TestDemo(t *testing.T) {
 		for subject, m := range mails {
 			if strings.HasPrefix(subject, "[logalert] ") && strings.Contains(subject, " opened in /logalert/"+stack+"/app: ") {
 				opened++
-				assert.Contains(t, m.body, "logalert: incident opened")
+				assert.Contains(t, m.body, "logalert: incident opened, the first of its kind")
+				// Commands that run as pasted in a shell with the stack's
+				// region and credentials.
+				assert.Regexp(t, `\n  logalert incidents show inc-[0-9a-f]+ --stack `+stack+` --region us-east-1\n`, m.body)
+				assert.Contains(t, m.body, "Stack:        "+stack+", account 123456789012, region us-east-1\n")
+				assert.Contains(t, m.body, "#alarmsV2:alarm/"+stack+"-error-lines")
+				assert.Contains(t, m.body, "#dashboards:name="+stack+"-overview")
 			}
 		}
 		assert.Equal(t, 3, opened)
@@ -246,6 +254,135 @@ func TestDemo(t *testing.T) {
 		require.Len(t, p.LogEvents, 1)
 		assert.Equal(t, canary, p.LogEvents[0].Message)
 	})
+}
+
+// TestDemoNotifyOnOkFalse: with NotifyOnOk=false the alarm still goes
+// INSUFFICIENT_DATA -> OK -> ALARM -> OK, but mails only its ALARM; the
+// incidents are mailed as before.
+func TestDemoNotifyOnOkFalse(t *testing.T) {
+	ctx := t.Context()
+	tw, _ := quietTwin(t, newConfig(t, motoURL), awstest.Name(t, "nook"))
+	_, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(2), InfoCount: ptr(4)})
+	require.NoError(t, err)
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+
+	require.Len(t, res.Alarms, 1)
+	var transitions []string
+	for _, tr := range res.Alarms[0].Transitions {
+		transitions = append(transitions, string(tr.Old)+" -> "+string(tr.New))
+	}
+	assert.Equal(t, []string{"INSUFFICIENT_DATA -> OK", "OK -> ALARM", "ALARM -> OK"}, transitions)
+	assert.Equal(t, 1, res.Alarms[0].Published, "the ALARM notification only")
+	var subjects []string
+	for _, m := range res.Emails {
+		subjects = append(subjects, m.Subject)
+	}
+	require.Len(t, subjects, 4, "one alarm email and three incidents: %v", subjects)
+	alarms, incidents := 0, 0
+	for _, s := range subjects {
+		assert.False(t, strings.HasPrefix(s, "OK: "), "no OK email: %s", s)
+		if strings.HasPrefix(s, "ALARM: ") {
+			alarms++
+		}
+		if strings.HasPrefix(s, "[logalert] ") {
+			incidents++
+		}
+	}
+	assert.Equal(t, []int{1, 3}, []int{alarms, incidents})
+}
+
+// TestDemoRoutesBySeverity: a second subscription whose filter policy
+// takes CRITICAL and FATAL (the README's pager recipe) gets the CRITICAL
+// incident alone; the AlarmEmail subscription gets everything.
+func TestDemoRoutesBySeverity(t *testing.T) {
+	ctx := t.Context()
+	tw, _ := quietTwin(t, newConfig(t, motoURL), awstest.Name(t, "route"),
+		"SecondSubscriptionProtocol", "email", "SecondSubscriptionEndpoint", "pager@example.com",
+		"SecondSubscriptionFilterPolicy", `{"severity":["CRITICAL","FATAL"]}`)
+	_, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(5), WarnCount: ptr(0), InfoCount: ptr(0)})
+	require.NoError(t, err)
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	var critical []string
+	for _, in := range res.Incidents {
+		if in.Severity >= incident.SeverityCritical {
+			critical = append(critical, "[logalert] "+in.Severity.String()+" opened in "+in.LogGroup)
+		}
+	}
+	require.NotEmpty(t, critical, "the demo's lines include a CRITICAL one")
+	got := map[string][]string{}
+	for _, m := range res.Emails {
+		got[m.To] = append(got[m.To], m.Subject)
+	}
+	require.Len(t, got["pager@example.com"], len(critical), "pager: %v", got["pager@example.com"])
+	for i, s := range got["pager@example.com"] {
+		assert.True(t, strings.HasPrefix(s, critical[i]), "pager got %q", s)
+	}
+	assert.Len(t, got["oncall@example.com"], len(res.Incidents)+1, "every incident and the ALARM: %v", got["oncall@example.com"])
+}
+
+// TestDemoKeepsMailing: while a kept demo's twin runs Mail, an alert
+// published after Run (as redrive --local publishes one) reaches the
+// outbox; Mail returns when its context ends.
+func TestDemoKeepsMailing(t *testing.T) {
+	ctx := t.Context()
+	cfg := newConfig(t, motoURL)
+	stack := awstest.Name(t, "keep")
+	tw, outbox := quietTwin(t, cfg, stack)
+	require.NoError(t, tw.Run(ctx))
+
+	mailCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- tw.Mail(mailCtx, 50*time.Millisecond) }()
+	topic := tw.Deployment().Topics["AlertsTopic"]
+	require.NotEmpty(t, topic)
+	now := time.Now().UTC()
+	in := incident.Incident{ID: "inc-kept", LogGroup: tw.Deployment().LogGroup, Status: incident.StatusOpen, Severity: incident.SeverityError,
+		Occurrences: 1, FirstSeen: now, LastSeen: now, Template: "ERROR redriven <num>", SampleMessage: "ERROR redriven 1"}
+	require.NoError(t, notify.New(sns.NewFromConfig(cfg), topic, notify.Origin{Stack: stack}).Publish(ctx, in, incident.Opened))
+
+	var found string
+	require.Eventually(t, func() bool {
+		files, _ := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
+		for _, f := range files {
+			if strings.Contains(readMail(t, f).subject, "[logalert] ERROR opened in "+in.LogGroup) {
+				found = f
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "the alert published after Run was not mailed")
+	assert.Contains(t, readMail(t, found).body, "logalert incidents show inc-kept --stack "+stack+" --region us-east-1")
+	stop()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Mail did not return when its context ended")
+	}
+}
+
+// quietTwin is a twin of stack with an email subscriber, NotifyOnOk=false
+// and emails in the outbox directory it returns; more are further
+// parameter overrides, name then value.
+func quietTwin(t *testing.T, cfg aws.Config, stack string, more ...string) (*local.Twin, string) {
+	outbox := t.TempDir()
+	overrides := map[string]string{"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false"}
+	for i := 0; i+1 < len(more); i += 2 {
+		overrides[more[i]] = more[i+1]
+	}
+	tw, err := local.New(t.Context(), cfg, local.Config{
+		Template:  "../template.yaml",
+		StackName: stack,
+		Overrides: overrides,
+		Period:    time.Second,
+		Mailer:    &email.Outbox{Dir: outbox},
+	})
+	require.NoError(t, err)
+	return tw, outbox
 }
 
 func ptr[T any](v T) *T { return &v }

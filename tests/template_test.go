@@ -141,7 +141,7 @@ var securityChecks = []struct {
 		breakIt: func(t *samtemplate.Template) { t.Resources["ProcessorSubscriptionFilter"].DependsOn = nil },
 	},
 	{
-		name:    "alarms treat missing data as not breaching and notify on ALARM and OK",
+		name:    "alarms treat missing data as not breaching and notify on ALARM, and on OK with NotifyOnOk",
 		check:   checkAlarms,
 		breakIt: func(t *samtemplate.Template) { delete(t.Resources["ErrorAlarm"].Properties, "OKActions") },
 	},
@@ -157,6 +157,16 @@ var securityChecks = []struct {
 			stmts, _ := t.Resources["LogsKey"].Property("KeyPolicy.Statement")
 			delete(stmts.([]any)[1].(map[string]any), "Condition")
 		},
+	},
+	{
+		name:    "second subscription exists only with its protocol, filters on message attributes",
+		check:   checkSecondSubscription,
+		breakIt: func(t *samtemplate.Template) { set(t, "AlertsSecondSubscription", "FilterPolicyScope", "MessageBody") },
+	},
+	{
+		name:    "second subscription is conditioned on its protocol",
+		check:   checkSecondSubscription,
+		breakIt: func(t *samtemplate.Template) { t.Resources["AlertsSecondSubscription"].Condition = "" },
 	},
 	{
 		name:    "email subscription exists only with AlarmEmail",
@@ -204,6 +214,11 @@ func TestTemplateParameters(t *testing.T) {
 		{"ProcessorReservedConcurrency", "0"},
 		{"DeployEmitter", "true"},
 		{"RedactPatterns", ""},
+		{"NotifyOnOk", "true"},
+		{"SecondSubscriptionProtocol", ""},
+		{"SecondSubscriptionEndpoint", ""},
+		{"SecondSubscriptionFilterPolicy", ""},
+		{"SecondSubscriptionRoleArn", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,6 +306,24 @@ func TestProcessorReservedConcurrency(t *testing.T) {
 	}
 }
 
+// The processor names its stack, alarm and dashboard in the alerts (their
+// commands and links): the environment must name the template's own.
+func TestProcessorNamesItsDeployment(t *testing.T) {
+	tmpl := loadRepoTemplate(t)
+	fn, err := tmpl.Resource("ProcessorFunction")
+	require.NoError(t, err)
+	dash, err := tmpl.Resource("Dashboard")
+	require.NoError(t, err)
+	vars, ok := fn.Property("Environment.Variables")
+	require.True(t, ok)
+	env := vars.(map[string]any)
+	assert.Equal(t, ref("AWS::StackName"), env["STACK_NAME"])
+	assert.Equal(t, ref("ErrorAlarm"), env["ERROR_ALARM_NAME"])
+	name, ok := dash.Property("DashboardName")
+	require.True(t, ok)
+	assert.Equal(t, name, env["DASHBOARD_NAME"], "the dashboard by the name it is given (a Ref would be a cycle)")
+}
+
 // Idempotency markers must outlive the dead-letter queue's retention, or a
 // payload redriven late would be counted a second time.
 func TestMarkerTTLOutlivesTheDeadLetterQueue(t *testing.T) {
@@ -338,19 +371,30 @@ func TestTemplateDashboard(t *testing.T) {
 		{"processor errors, throttles, duration", `"Throttles"`},
 		{"dead letters", `"ApproximateNumberOfMessagesVisible", "QueueName", "arn:aws:stub:us-east-1:123456789012:ProcessorDeadLetterQueue/QueueName"`},
 		{"incidents opened", `["LogAlert/logalert/Processor", "IncidentsOpened"]`},
+		{"incidents reopened beside them", `["LogAlert/logalert/Processor", "IncidentsOpened"], [".", "IncidentsReopened"]`},
+		{"the way to the open incidents", "`logalert incidents list --stack logalert --region us-east-1 --status OPEN`"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Contains(t, all, tc.want)
 		})
 	}
-	assert.Len(t, dash.Widgets, 6)
+	assert.Len(t, dash.Widgets, 7)
+	// The incidents sit beside the alarm, on the top row.
+	top := map[string]bool{}
+	for _, w := range dash.Widgets {
+		if w.Y == 0 {
+			top[fmt.Sprint(w.Type, ":", w.Properties["title"])] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"metric:Error lines (ErrorPattern)": true, "metric:Incidents opened and reopened (each mailed)": true, "alarm:Alarms": true}, top)
 }
 
 // dashboard is the part of a dashboard body the tests read.
 type dashboard struct {
 	Widgets []struct {
 		Type       string         `json:"type"`
+		Y          int            `json:"y"`
 		Properties map[string]any `json:"properties"`
 	} `json:"widgets"`
 }
@@ -717,7 +761,7 @@ func checkAlarms(t *samtemplate.Template) error {
 		errs = append(errs,
 			expect(t, a.LogicalID, "TreatMissingData", "notBreaching"),
 			expect(t, a.LogicalID, "AlarmActions", []any{ref("AlertsTopic")}),
-			expect(t, a.LogicalID, "OKActions", []any{ref("AlertsTopic")}))
+			expect(t, a.LogicalID, "OKActions", map[string]any{"Fn::If": []any{"HasOkNotifications", []any{ref("AlertsTopic")}, ref("AWS::NoValue")}}))
 	}
 	return errors.Join(errs...)
 }
@@ -777,6 +821,35 @@ func checkEmailSubscription(t *samtemplate.Template) error {
 		expect(t, "AlertsEmailSubscription", "Protocol", "email"),
 		expect(t, "AlertsEmailSubscription", "Endpoint", ref("AlarmEmail")),
 	)
+}
+
+// checkSecondSubscription: the optional subscription exists only with a
+// protocol, takes its endpoint, policy and role from the parameters
+// (nothing when they are empty), filters on the message attributes the
+// processor sets, and the topic policy lets nobody else publish for it.
+func checkSecondSubscription(t *samtemplate.Template) error {
+	r, err := t.Resource("AlertsSecondSubscription")
+	if err != nil {
+		return err
+	}
+	errs := []error{
+		expect(t, "AlertsSecondSubscription", "TopicArn", ref("AlertsTopic")),
+		expect(t, "AlertsSecondSubscription", "Protocol", ref("SecondSubscriptionProtocol")),
+		expect(t, "AlertsSecondSubscription", "Endpoint", ref("SecondSubscriptionEndpoint")),
+		expect(t, "AlertsSecondSubscription", "FilterPolicy", map[string]any{"Fn::If": []any{"HasSecondSubscriptionFilterPolicy", ref("SecondSubscriptionFilterPolicy"), ref("AWS::NoValue")}}),
+		expect(t, "AlertsSecondSubscription", "FilterPolicyScope", map[string]any{"Fn::If": []any{"HasSecondSubscriptionFilterPolicy", "MessageAttributes", ref("AWS::NoValue")}}),
+		expect(t, "AlertsSecondSubscription", "SubscriptionRoleArn", map[string]any{"Fn::If": []any{"HasSecondSubscriptionRole", ref("SecondSubscriptionRoleArn"), ref("AWS::NoValue")}}),
+	}
+	if r.Condition != "HasSecondSubscription" {
+		errs = append(errs, fmt.Errorf("AlertsSecondSubscription: Condition %q, want HasSecondSubscription", r.Condition))
+	}
+	stmts, _ := t.Resources["AlertsTopicPolicy"].Property("PolicyDocument.Statement")
+	for _, st := range stmts.([]any) {
+		if st.(map[string]any)["Effect"] == "Allow" && strings.Contains(fmt.Sprint(st), "SecondSubscription") {
+			errs = append(errs, fmt.Errorf("AlertsTopicPolicy: statement %v allows something for the second subscription", st))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ------------------------------------------------------- template breakers

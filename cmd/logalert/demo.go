@@ -63,7 +63,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.IntVar(&nInfos, "infos", emit.DefaultInfos, "info lines the emitter writes")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "`directory` for the emails, one .eml file each (with $SMTP_ADDR set they go to that SMTP server instead)")
 	fs.IntVar(&f.failDeliveries, "fail-deliveries", 0, "make every attempt of the first `N` subscription deliveries fail, so they end in the dead-letter queue (then try: logalert redrive --local, with --keep)")
-	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer")
+	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer; alerts published meanwhile (redrive --local) are still mailed")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
 	output := addOutputFlag(fs, formatTable, " (of the summary)")
 	pos, err := parseFlags(fs, args)
@@ -165,8 +165,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return runErr
 	}
 	if f.keep && ep.started {
-		fmt.Fprintf(stderr, "moto_server stays up at %s; Ctrl-C to stop it\n", ep.url)
-		<-ctx.Done()
+		fmt.Fprintf(stderr, "moto_server stays up at %s, and alerts published to the topic meanwhile (logalert redrive --local, say) are still mailed; Ctrl-C to stop both\n", ep.url)
+		return tw.Mail(ctx, time.Second)
 	}
 	return nil
 }

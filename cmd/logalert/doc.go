@@ -78,8 +78,10 @@
 // processor: by invoking the function synchronously (--function, or the
 // stack's ProcessorFunctionName), or with --local by running the
 // processor's code in this process (table from --table, --stack,
-// $LOGALERT_TABLE or $INCIDENTS_TABLE; ALERTS_TOPIC_ARN, INCIDENT_PATTERN
-// and REDACT_PATTERNS from the environment or the stack). A message is deleted
+// $LOGALERT_TABLE or $INCIDENTS_TABLE; ALERTS_TOPIC_ARN, INCIDENT_PATTERN,
+// REDACT_PATTERNS, STACK_NAME, ERROR_ALARM_NAME and DASHBOARD_NAME from the
+// environment or the stack, so its alerts read as the deployed
+// processor's; a demo kept up with --keep mails them). A message is deleted
 // only after the payload was processed; failures and messages that are not
 // such records stay in the queue. Progress goes to stderr (a bar on a
 // terminal, a line per message otherwise), a table and a summary to

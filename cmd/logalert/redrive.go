@@ -129,6 +129,12 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 			return cmp.Or(sf.getenv(k), d.params["RedactPatterns"])
 		case "METRICS_NAMESPACE":
 			return "" // the Lambda's metrics are its own
+		case "STACK_NAME":
+			return cmp.Or(sf.getenv(k), d.stack)
+		case "ERROR_ALARM_NAME":
+			return cmp.Or(sf.getenv(k), d.outputs["ErrorAlarmName"])
+		case "DASHBOARD_NAME":
+			return cmp.Or(sf.getenv(k), d.outputs["DashboardName"])
 		}
 		return sf.getenv(k)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,7 @@ type relayQueue interface {
 type topicDirectory interface {
 	ListSubscriptionsByTopic(ctx context.Context, in *sns.ListSubscriptionsByTopicInput, optFns ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
 	GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, optFns ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error)
+	GetSubscriptionAttributes(ctx context.Context, in *sns.GetSubscriptionAttributesInput, optFns ...func(*sns.Options)) (*sns.GetSubscriptionAttributesOutput, error)
 }
 
 // envelope is the SNS notification an SQS subscriber receives.
@@ -35,6 +37,8 @@ type envelope struct {
 	TopicARN  string `json:"TopicArn"`
 	Subject   string `json:"Subject"`
 	Message   string `json:"Message"`
+	// MessageAttributes are the publisher's, which filter policies match.
+	MessageAttributes map[string]messageAttribute `json:"MessageAttributes"`
 }
 
 // Relay is SNS's email delivery, which moto does not run: it reads what was
@@ -43,7 +47,9 @@ type envelope struct {
 // (ListSubscriptionsByTopic), as SNS would: from the topic's display name
 // at no-reply@sns.amazonaws.com, with the publisher's subject, CloudWatch
 // alarm notifications turned into AWS's alarm email text, and SNS's
-// unsubscribe footer. Not safe for concurrent use.
+// unsubscribe footer; a subscription's filter policy on message attributes
+// decides whether it gets a message, as in SNS (see matchFilterPolicy for
+// what is evaluated). Not safe for concurrent use.
 type Relay struct {
 	sqs      relayQueue
 	sns      topicDirectory
@@ -118,6 +124,13 @@ func (r *Relay) relay(ctx context.Context, body string) error {
 		subject = defaultSubject
 	}
 	for _, s := range subs {
+		ok, err := r.passes(ctx, s, env.MessageAttributes)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
 		h := sha256.Sum256([]byte(s.arn))
 		m := &Mail{
 			FromName:  from,
@@ -156,6 +169,27 @@ func unsubscribeFooter(topicARN, subscriptionARN, endpoint string) string {
 	return "\n\n--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n" +
 		"https://sns." + region + ".amazonaws.com/unsubscribe.html?SubscriptionArn=" + subscriptionARN + "&Endpoint=" + endpoint + "\n\n" +
 		"Please do not reply directly to this email. If you have any questions or comments regarding this email, please contact us at https://aws.amazon.com/support\n"
+}
+
+// passes reports whether the subscription's filter policy lets a message
+// with attrs through.
+func (r *Relay) passes(ctx context.Context, s subscriber, attrs map[string]messageAttribute) (bool, error) {
+	if !strings.HasPrefix(s.arn, "arn:") {
+		return true, nil // PendingConfirmation: no attributes to read yet
+	}
+	out, err := r.sns.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: &s.arn})
+	if err != nil {
+		return false, fmt.Errorf("email relay: attributes of subscription %s: %w", s.arn, err)
+	}
+	policy := out.Attributes["FilterPolicy"]
+	if scope := out.Attributes["FilterPolicyScope"]; policy != "" && scope != "" && scope != "MessageAttributes" {
+		return false, fmt.Errorf("email relay: subscription %s: filter policy scope %s is not evaluated locally (MessageAttributes is)", s.arn, scope)
+	}
+	ok, err := matchFilterPolicy(policy, attrs)
+	if err != nil {
+		return false, fmt.Errorf("email relay: subscription %s: %w", s.arn, err)
+	}
+	return ok, nil
 }
 
 // subscriber is one email subscription of a topic.

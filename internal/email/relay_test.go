@@ -45,10 +45,19 @@ func (q *fakeRelayQueue) DeleteMessage(_ context.Context, in *sqs.DeleteMessageI
 	return &sqs.DeleteMessageOutput{}, nil
 }
 
-// fakeDirectory is a topic with subscriptions and a display name.
+// fakeDirectory is a topic with subscriptions, their attributes (by ARN)
+// and a display name.
 type fakeDirectory struct {
 	subs        []snstypes.Subscription
+	subAttrs    map[string]map[string]string
 	displayName string
+}
+
+func (d *fakeDirectory) GetSubscriptionAttributes(_ context.Context, in *sns.GetSubscriptionAttributesInput, _ ...func(*sns.Options)) (*sns.GetSubscriptionAttributesOutput, error) {
+	if !strings.HasPrefix(*in.SubscriptionArn, "arn:") {
+		return nil, errors.New("InvalidParameter: " + *in.SubscriptionArn)
+	}
+	return &sns.GetSubscriptionAttributesOutput{Attributes: d.subAttrs[*in.SubscriptionArn]}, nil
 }
 
 func (d *fakeDirectory) ListSubscriptionsByTopic(context.Context, *sns.ListSubscriptionsByTopicInput, ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error) {
@@ -126,6 +135,81 @@ func TestRelay(t *testing.T) {
 	assert.Equal(t, q.bodies[0], mailer.mails[1].Body, "email-json gets the notification document")
 	assert.Equal(t, defaultSubject, mailer.mails[2].Subject, "no subject published")
 	assert.True(t, strings.HasPrefix(mailer.mails[2].Body, "plain words\n\n--\n"))
+}
+
+// A subscription's filter policy on message attributes decides what it
+// is mailed; CloudWatch's alarm notifications carry no attributes, so a
+// policy keeps them out.
+func TestRelayFilterPolicy(t *testing.T) {
+	notification := func(subject, severity string) string {
+		m := map[string]any{"Type": "Notification", "MessageId": "m-" + subject, "TopicArn": relayTopic, "Subject": subject, "Message": "x"}
+		if severity != "" {
+			m["MessageAttributes"] = map[string]any{"severity": map[string]string{"Type": "String", "Value": severity}}
+		}
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return string(b)
+	}
+	q := &fakeRelayQueue{bodies: []string{notification("critical", "CRITICAL"), notification("error", "ERROR"), notification("alarm", "")}}
+	dir := &fakeDirectory{
+		subs: []snstypes.Subscription{
+			{Protocol: aws.String("email"), Endpoint: aws.String("ops@example.com"), SubscriptionArn: aws.String(relayTopic + ":ops")},
+			{Protocol: aws.String("email"), Endpoint: aws.String("pager@example.com"), SubscriptionArn: aws.String(relayTopic + ":pager")},
+		},
+		subAttrs: map[string]map[string]string{relayTopic + ":pager": {"FilterPolicy": `{"severity":["CRITICAL","FATAL"]}`, "FilterPolicyScope": "MessageAttributes"}},
+	}
+	mailer := &fakeMailer{}
+	r := NewRelay(q, dir, "https://relay", mailer, time.Now)
+	n, err := r.Poll(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	var got []string
+	for _, m := range r.Sent() {
+		got = append(got, m.To+" "+m.Subject)
+	}
+	assert.Equal(t, []string{"ops@example.com critical", "pager@example.com critical", "ops@example.com error", "ops@example.com alarm"}, got)
+
+	// A policy the relay cannot evaluate stops it, naming the policy; the
+	// message stays in the queue.
+	dir.subAttrs[relayTopic+":pager"]["FilterPolicy"] = `{"severity":[{"numeric":[">",1]}]}`
+	q.bodies = append(q.bodies, notification("later", "CRITICAL"))
+	_, err = r.Poll(t.Context())
+	assert.ErrorContains(t, err, "numeric")
+	assert.Len(t, q.deleted, 3)
+}
+
+func TestMatchFilterPolicy(t *testing.T) {
+	attrs := map[string]messageAttribute{"severity": {Type: "String", Value: "CRITICAL"}, "log_group": {Type: "String", Value: "/aws/lambda/payments-api"}}
+	tests := []struct {
+		policy string
+		want   bool
+	}{
+		{``, true},
+		{`{"severity":["CRITICAL","FATAL"]}`, true},
+		{`{"severity":["ERROR"]}`, false},
+		{`{"severity":["CRITICAL"],"change":["opened"]}`, false},
+		{`{"severity":[{"anything-but":["CRITICAL","FATAL"]}]}`, false},
+		{`{"severity":[{"anything-but":"ERROR"}]}`, true},
+		{`{"log_group":[{"anything-but":{"prefix":"/aws/lambda/pay"}}]}`, false},
+		{`{"log_group":[{"prefix":"/aws/lambda/payments-"}]}`, true},
+		{`{"log_group":[{"suffix":"-api"}]}`, true},
+		{`{"severity":[{"equals-ignore-case":"critical"}]}`, true},
+		{`{"change":[{"exists":false}]}`, true},
+		{`{"change":[{"exists":true}]}`, false},
+		{`{"change":[{"anything-but":"opened"}]}`, false},
+		{`{"severity":["ERROR",{"prefix":"CRIT"}]}`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.policy, func(t *testing.T) {
+			got, err := matchFilterPolicy(tc.policy, attrs)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	for _, bad := range []string{`[1]`, `{"severity":[{"numeric":["=",1]}]}`, `{"severity":[{"prefix":"a","suffix":"b"}]}`, `{"severity":[1]}`, `{"change":[{"exists":"yes"}]}`} {
+		_, err := matchFilterPolicy(bad, attrs)
+		assert.Error(t, err, bad)
+	}
 }
 
 func TestRelayKeepsUndeliveredMessages(t *testing.T) {

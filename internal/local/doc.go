@@ -32,7 +32,9 @@
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
 // LineWriter; Writer gives a Shipper for other streams. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
-// reading the incidents table and the dead-letter queue.
+// reading the incidents table and the dead-letter queue. Mail keeps
+// relaying the topics' notifications afterwards, for as long as a kept
+// demo is up (alerts that `logalert redrive --local` publishes, say).
 //
 // # What the twin covers
 //
@@ -49,7 +51,9 @@
 //     retries (one and two minutes later), maximum event age, the failure record
 //     in the on-failure SQS queue (Invoker).
 //   - SNS email delivery, through package email: the alarm email text and
-//     SNS's footer, as .eml files or over SMTP.
+//     SNS's footer, as .eml files or over SMTP, to each email subscription
+//     whose filter policy on message attributes lets the message through
+//     (the template's optional second subscription included).
 //
 // # Time
 //

@@ -261,12 +261,8 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 	}
 	relayed := 0
 	if t.relay != nil {
-		before := len(t.relay.Sent())
-		if relayed, err = t.relay.Poll(ctx); err != nil {
+		if relayed, err = t.relayOnce(ctx); err != nil {
 			return false, "", err
-		}
-		for _, m := range t.relay.Sent()[before:] {
-			t.logf("email", "%s → %s", m.Subject, m.Where)
 		}
 	}
 	if busy > 0 {
@@ -276,6 +272,36 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 		pending = append(pending, "new events or notifications")
 	}
 	return len(pending) == 0, strings.Join(pending, ", "), nil
+}
+
+// Mail keeps relaying what is published to the stack's topics to the
+// Mailer, polling the relay's queue every interval of real time, until ctx
+// ends; then it returns nil. A demo kept up after Run calls it, so that
+// alerts published later, by `logalert redrive --local` say, are mailed
+// as the deployed topic would mail them. Without a Mailer it only waits.
+// A failed poll is reported on Progress and retried at the next interval.
+func (t *Twin) Mail(ctx context.Context, interval time.Duration) error {
+	for {
+		if t.relay != nil {
+			if _, err := t.relayOnce(ctx); err != nil && ctx.Err() == nil {
+				t.logf("email", "relay: %v (retrying)", err)
+			}
+		}
+		if err := backoff.Sleep(ctx, interval); err != nil {
+			return nil
+		}
+	}
+}
+
+// relayOnce relays the notifications waiting in the relay's queue, with a
+// progress line per email, and returns how many it relayed.
+func (t *Twin) relayOnce(ctx context.Context) (int, error) {
+	before := len(t.relay.Sent())
+	n, err := t.relay.Poll(ctx)
+	for _, m := range t.relay.Sent()[before:] {
+		t.logf("email", "%s → %s", m.Subject, m.Where)
+	}
+	return n, err
 }
 
 // metricsNote summarises the metric filters' datapoints for progress.

@@ -1,10 +1,14 @@
 // Package notify announces opened and reopened incidents on the SNS alerts
-// topic, in words a human on call can act on: what broke, where, how often,
-// the latest (redacted) message, and the commands and console link to look
-// closer.
+// topic, in words a human on call can act on: what broke, where (stack,
+// account, region), whether it is new or back, how often, the latest
+// (redacted) message, the commands that look closer as they run when
+// pasted into a shell with the stack's region and credentials, and console
+// links to the incident's lines, its log stream, the alarm and the
+// dashboard.
 package notify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -24,36 +28,66 @@ type snsAPI interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
+// Origin names the deployment that announces incidents, so that a message
+// says where it comes from and its commands and links find it. Every field
+// may be empty; what is missing is left out of the message.
+type Origin struct {
+	Stack     string // CloudFormation stack name: the commands' --stack
+	Table     string // incidents table: the commands' --table when Stack is empty
+	Region    string // the commands' --region and the console links'
+	Account   string // AWS account id, named so the reader picks the right credentials
+	Alarm     string // name of the stack's error-lines alarm
+	Dashboard string // name of the stack's CloudWatch dashboard
+}
+
+// OriginOf returns o with Region and Account filled in from topicARN
+// (arn:partition:sns:region:account:name) where they are empty.
+func OriginOf(o Origin, topicARN string) Origin {
+	if parts := strings.Split(topicARN, ":"); len(parts) == 6 && parts[0] == "arn" {
+		o.Region = cmp.Or(o.Region, parts[3])
+		o.Account = cmp.Or(o.Account, parts[4])
+	}
+	return o
+}
+
 // Notifier publishes incident messages to one topic.
 type Notifier struct {
 	sns    snsAPI
 	topic  string
-	region string
+	origin Origin
 }
 
-// New returns a Notifier for topicARN; region names the console for links.
-func New(client snsAPI, topicARN, region string) *Notifier {
-	return &Notifier{sns: client, topic: topicARN, region: region}
+// New returns a Notifier for topicARN; origin names the deployment in its
+// messages (OriginOf completes it from the topic's ARN).
+func New(client snsAPI, topicARN string, origin Origin) *Notifier {
+	return &Notifier{sns: client, topic: topicARN, origin: OriginOf(origin, topicARN)}
 }
 
 // Publish sends one message about in. The message attributes severity,
-// log_group and change let subscribers filter.
+// log_group and change let subscription filter policies route it.
 func (n *Notifier) Publish(ctx context.Context, in incident.Incident, change incident.Change) error {
-	subject, body := Message(in, change, n.region)
+	subject, body := Message(in, change, n.origin)
 	_, err := n.sns.Publish(ctx, &sns.PublishInput{
-		TopicArn: &n.topic,
-		Subject:  &subject,
-		Message:  &body,
-		MessageAttributes: map[string]types.MessageAttributeValue{
-			"severity":  stringAttr(in.Severity.String()),
-			"log_group": stringAttr(in.LogGroup),
-			"change":    stringAttr(change.String()),
-		},
+		TopicArn:          &n.topic,
+		Subject:           &subject,
+		Message:           &body,
+		MessageAttributes: Attributes(in, change),
 	})
 	if err != nil {
 		return fmt.Errorf("publish incident %s: %w", in.ID, err)
 	}
 	return nil
+}
+
+// Attributes are the SNS message attributes of a message about in, which
+// subscription filter policies match: severity (DEBUG ... FATAL), log_group
+// and change (opened or reopened).
+func Attributes(in incident.Incident, change incident.Change) map[string]types.MessageAttributeValue {
+	return map[string]types.MessageAttributeValue{
+		"severity":  stringAttr(in.Severity.String()),
+		"log_group": stringAttr(in.LogGroup),
+		"change":    stringAttr(change.String()),
+	}
 }
 
 func stringAttr(v string) types.MessageAttributeValue {
@@ -63,14 +97,20 @@ func stringAttr(v string) types.MessageAttributeValue {
 func ptr[T any](v T) *T { return &v }
 
 // Message returns the subject and plain-text body announcing in.
-func Message(in incident.Incident, change incident.Change, region string) (subject, body string) {
+func Message(in incident.Incident, change incident.Change, o Origin) (subject, body string) {
 	subject = subjectLine(fmt.Sprintf("[logalert] %s %s in %s: %s", in.Severity, change, in.LogGroup, in.Template))
 	var b strings.Builder
-	fmt.Fprintf(&b, "logalert: incident %s\n\n", change)
-	row := func(k, v string) { fmt.Fprintf(&b, "%-13s %s\n", k+":", v) }
+	fmt.Fprintf(&b, "logalert: incident %s, %s\n\n", change, history(in, change))
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-13s %s\n", k+":", v)
+		}
+	}
+	row("Stack", where(o))
 	row("Severity", in.Severity.String())
 	row("Status", string(in.Status))
 	row("Log group", in.LogGroup)
+	row("Log stream", in.LogStream)
 	row("Occurrences", fmt.Sprint(in.Occurrences))
 	row("First seen", in.FirstSeen.UTC().Format(time.RFC3339))
 	row("Last seen", in.LastSeen.UTC().Format(time.RFC3339))
@@ -80,11 +120,74 @@ func Message(in incident.Incident, change incident.Change, region string) (subje
 	row("Incident", in.ID)
 	row("Pattern", in.Template)
 	fmt.Fprintf(&b, "\nLatest message (secrets redacted):\n  %s\n", in.SampleMessage)
-	fmt.Fprintf(&b, "\nLook closer:\n  logalert incidents show %s\n  logalert incidents ack %s\n  logalert incidents resolve %s\n", in.ID, in.ID, in.ID)
-	if u := IncidentInsightsURL(in, region); u != "" {
-		fmt.Fprintf(&b, "\nLogs Insights (the 15 minutes around it):\n  %s\n", u)
+	fmt.Fprintf(&b, "\nLook closer (in a shell with the credentials of account %s):\n", cmp.Or(o.Account, "of the stack"))
+	for _, verb := range []string{"show", "ack", "resolve"} {
+		fmt.Fprintf(&b, "  logalert incidents %s %s%s\n", verb, in.ID, cliFlags(o))
+	}
+	b.WriteString("  (install the CLI: go install github.com/logalert/logalert/cmd/logalert@latest)\n")
+	if o.Region == "" {
+		return subject, b.String()
+	}
+	from, to := IncidentWindow(in)
+	fmt.Fprintf(&b, "\nLogs Insights, this incident's lines from %s to %s:\n  %s\n",
+		from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), IncidentInsightsURL(in, o.Region))
+	if in.LogStream != "" {
+		fmt.Fprintf(&b, "\nIts latest log stream:\n  %s\n", LogStreamURL(o.Region, in.LogGroup, in.LogStream))
+	}
+	if o.Alarm != "" {
+		fmt.Fprintf(&b, "\nThe error-lines alarm:\n  %s\n", AlarmURL(o.Region, o.Alarm))
+	}
+	if o.Dashboard != "" {
+		fmt.Fprintf(&b, "\nThe dashboard:\n  %s\n", DashboardURL(o.Region, o.Dashboard))
 	}
 	return subject, b.String()
+}
+
+// history says whether the incident is new or back, and how often it has
+// come back.
+func history(in incident.Incident, change incident.Change) string {
+	if change == incident.Reopened || in.ReopenCount > 0 {
+		return fmt.Sprintf("back after it was resolved: reopen number %d", max(in.ReopenCount, 1))
+	}
+	return "the first of its kind in this log group"
+}
+
+// where is "stack S, account A, region R", with what o knows.
+func where(o Origin) string {
+	var parts []string
+	for _, p := range [][2]string{{"", o.Stack}, {"account ", o.Account}, {"region ", o.Region}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+p[1])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cliFlags are the flags that make a logalert command find the incidents
+// table of o: --stack (or --table) and --region.
+func cliFlags(o Origin) string {
+	var b strings.Builder
+	switch {
+	case o.Stack != "":
+		b.WriteString(" --stack " + shellWord(o.Stack))
+	case o.Table != "":
+		b.WriteString(" --table " + shellWord(o.Table))
+	}
+	if o.Region != "" {
+		b.WriteString(" --region " + shellWord(o.Region))
+	}
+	return b.String()
+}
+
+// shellWord quotes s for a POSIX shell unless it is made only of
+// characters that need no quoting (stack, table and region names are).
+func shellWord(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }
 
 // subjectLine makes s a valid SNS subject: printable ASCII, one line, under
@@ -101,54 +204,4 @@ func subjectLine(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// IncidentWindow is the time range the links to an incident show: from 5
-// minutes before its first occurrence to 10 minutes after its last.
-func IncidentWindow(in incident.Incident) (from, to time.Time) {
-	return in.FirstSeen.Add(-5 * time.Minute), in.LastSeen.Add(10 * time.Minute)
-}
-
-// IncidentInsightsURL links to the Logs Insights query of the incident's
-// log group over IncidentWindow; it is empty without a region.
-func IncidentInsightsURL(in incident.Incident, region string) string {
-	if region == "" {
-		return ""
-	}
-	from, to := IncidentWindow(in)
-	return InsightsURL(region, in.LogGroup, from, to)
-}
-
-// InsightsURL links to a CloudWatch Logs Insights query of the most recent
-// events of logGroup between from and to.
-func InsightsURL(region, logGroup string, from, to time.Time) string {
-	// The console reads the query from the fragment in its own encoding:
-	// values URL-escaped with '*' for '%', the whole detail with '$'.
-	esc := func(s string) string { return strings.ReplaceAll(encodeURIComponent(s), "%", "*") }
-	esc2 := func(s string) string { return strings.ReplaceAll(encodeURIComponent(s), "%", "$") }
-	const query = "fields @timestamp, @logStream, @message\n| sort @timestamp desc\n| limit 100"
-	detail := fmt.Sprintf("~(end~'%s~start~'%s~timeType~'ABSOLUTE~tz~'UTC~editorString~'%s~source~(~'%s))",
-		esc(to.UTC().Format("2006-01-02T15:04:05.000Z")), esc(from.UTC().Format("2006-01-02T15:04:05.000Z")),
-		esc(query), esc(logGroup))
-	return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#logsV2:logs-insights%s",
-		region, region, esc2("?queryDetail="+detail))
-}
-
-// encodeURIComponent escapes s as JavaScript's function of that name does,
-// which is what the console expects: everything but letters, digits and
-// - _ . ! ~ * ' ( ) is percent-encoded.
-func encodeURIComponent(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }

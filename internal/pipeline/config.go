@@ -23,6 +23,10 @@ type Config struct {
 	Namespace string                 // METRICS_NAMESPACE; no EMF when empty
 	Limits    awslogs.Limits         // MAX_DECOMPRESSED_BYTES over awslogs.DefaultLimits
 	Redactor  *incident.Redactor     // REDACT_PATTERNS, compiled, beside the built-in shapes
+	// Stack, Alarm and Dashboard (STACK_NAME, ERROR_ALARM_NAME,
+	// DASHBOARD_NAME; optional) name the deployment in the alerts, so
+	// that their commands and links find it.
+	Stack, Alarm, Dashboard string
 }
 
 // LoadConfig reads the environment through getenv (see the processor
@@ -33,6 +37,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TopicARN:  getenv("ALERTS_TOPIC_ARN"),
 		Namespace: getenv("METRICS_NAMESPACE"),
 		Limits:    awslogs.DefaultLimits,
+		Stack:     getenv("STACK_NAME"),
+		Alarm:     getenv("ERROR_ALARM_NAME"),
+		Dashboard: getenv("DASHBOARD_NAME"),
 	}
 	var errs []error
 	if c.Table == "" {

@@ -28,7 +28,9 @@ func TestLoadConfig(t *testing.T) {
 		{"everything set", map[string]string{
 			"INCIDENTS_TABLE": "t", "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a",
 			"INCIDENT_PATTERN": `{ $.level = "ERROR" }`, "METRICS_NAMESPACE": "LogAlert/x/Processor", "MAX_DECOMPRESSED_BYTES": "1048576",
+			"STACK_NAME": "s", "ERROR_ALARM_NAME": "s-error-lines", "DASHBOARD_NAME": "s-overview",
 		}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, []string{"s", "s-error-lines", "s-overview"}, []string{c.Stack, c.Alarm, c.Dashboard})
 			assert.Equal(t, "arn:aws:sns:us-east-1:123456789012:a", c.TopicARN)
 			assert.True(t, c.Pattern.Match(`{"level":"ERROR"}`))
 			assert.Equal(t, "LogAlert/x/Processor", c.Namespace)

@@ -80,7 +80,8 @@ func New(cfg Config, db *dynamodb.Client, topic *sns.Client, opts ...Option) *Pr
 	p := configure(cfg, opts)
 	p.store = store.New(db, cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""))
 	if cfg.TopicARN != "" {
-		p.alerts = notify.New(topic, cfg.TopicARN, topic.Options().Region)
+		p.alerts = notify.New(topic, cfg.TopicARN, notify.Origin{Stack: cfg.Stack, Table: cfg.Table,
+			Region: topic.Options().Region, Alarm: cfg.Alarm, Dashboard: cfg.Dashboard})
 	}
 	return p
 }
