@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
@@ -44,7 +45,7 @@ func TestDemo(t *testing.T) {
 	cfg := newConfig(t, motoURL)
 	outbox := t.TempDir()
 	const (
-		email  = "oncall@example.com"
+		oncall = "oncall@example.com"
 		failed = "forced-failure" // the log stream whose deliveries fail
 	)
 	// A stack of its own, so that -count=N runs against one moto do not
@@ -67,9 +68,9 @@ func TestDemo(t *testing.T) {
 	tw, err := local.New(ctx, cfg, local.Config{
 		Template:  "../template.yaml",
 		StackName: stack,
-		Overrides: map[string]string{"AlarmEmail": email},
+		Overrides: map[string]string{"AlarmEmail": oncall},
 		Period:    time.Second,
-		Mailer:    &local.Outbox{Dir: outbox},
+		Mailer:    &email.Outbox{Dir: outbox},
 		Fault:     fault,
 	})
 	require.NoError(t, err)
@@ -144,19 +145,19 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("emails", func(t *testing.T) {
-		files, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		files, err := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
 		require.NoError(t, err)
 		var sent []string
 		for _, m := range res.Emails {
 			sent = append(sent, m.Where)
-			assert.Equal(t, email, m.To)
+			assert.Equal(t, oncall, m.To)
 		}
 		assert.ElementsMatch(t, files, sent)
 		mails := map[string]*parsedMail{}
 		for _, f := range files {
 			m := readMail(t, f)
 			assert.Equal(t, `"logalert `+stack+`" <no-reply@sns.amazonaws.com>`, m.from, "the topic's display name")
-			assert.Equal(t, "<"+email+">", m.to)
+			assert.Equal(t, "<"+oncall+">", m.to)
 			mails[m.subject] = m
 		}
 		// Three alarm notifications and one per incident opened (three).

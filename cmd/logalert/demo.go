@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/local"
 	"github.com/logalert/logalert/internal/motoserver"
@@ -107,19 +108,20 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 	defer ep.stop()
 
+	outbox := &email.Outbox{Dir: f.outbox}
 	cfg := local.Config{
 		Template:  f.template,
 		StackName: f.stack,
 		Overrides: f.overrides,
 		Period:    f.period,
 		Progress:  progress,
-		Mailer:    &local.Outbox{Dir: f.outbox},
+		Mailer:    outbox,
 	}
 	if f.failDeliveries > 0 {
 		cfg.Fault = failFirst(f.failDeliveries)
 	}
 	if addr := getenv("SMTP_ADDR"); addr != "" {
-		cfg.Mailer = local.SMTP{Addr: addr}
+		cfg.Mailer, outbox = email.SMTP{Addr: addr}, nil
 	}
 	if !f.quiet {
 		// The processor's warnings and errors, as its log group would show them.
@@ -155,7 +157,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		if err := writeAlarmMail(stdout, res.Emails); err != nil {
 			return err
 		}
-		writeLookCloser(stdout, res.Deployment, ep, f, getenv("SMTP_ADDR") != "")
+		writeLookCloser(stdout, res.Deployment, ep, f, outbox)
 	}
 	if runErr != nil {
 		return runErr
@@ -210,8 +212,9 @@ func demoEndpoint(ctx context.Context, getenv func(string) string, progress io.W
 	return endpoint{url: srv.URL, aws: cfg, started: true, stop: srv.Stop}, nil
 }
 
-// writeLookCloser prints the commands that inspect what the demo left.
-func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, smtp bool) {
+// writeLookCloser prints the commands that inspect what the demo left;
+// outbox is nil when the emails went to an SMTP server.
+func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, outbox *email.Outbox) {
 	var b strings.Builder
 	b.WriteString("\nlook closer")
 	if ep.started && !f.keep {
@@ -222,12 +225,12 @@ func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, 
 	fmt.Fprintf(&b, "  go run ./cmd/logalert incidents list --stack %s    # or: make incidents STACK_NAME=%s\n", d.StackName, d.StackName)
 	fmt.Fprintf(&b, "  go run ./cmd/logalert redrive --stack %s --local --dry-run\n", d.StackName)
 	fmt.Fprintf(&b, "  aws logs tail %s    # AWS CLI v2\n", d.LogGroup)
-	if !smtp {
-		dir, err := filepath.Abs(f.outbox)
+	if outbox != nil && outbox.RunDir() != "" {
+		dir, err := filepath.Abs(outbox.RunDir())
 		if err != nil {
-			dir = f.outbox
+			dir = outbox.RunDir()
 		}
-		fmt.Fprintf(&b, "  ls %s    # the emails, one .eml each\n", dir)
+		fmt.Fprintf(&b, "  ls %s    # this run's emails, one .eml each\n", dir)
 	}
 	io.WriteString(w, b.String())
 }
@@ -235,7 +238,7 @@ func writeLookCloser(w io.Writer, d local.Deployment, ep endpoint, f demoFlags, 
 // writeAlarmMail prints the first ALARM email of the outbox as it is, so
 // that the user sees what AWS would have sent; mails sent over SMTP are in
 // the mail catcher instead.
-func writeAlarmMail(w io.Writer, sent []local.SentMail) error {
+func writeAlarmMail(w io.Writer, sent []email.SentMail) error {
 	for _, m := range sent {
 		if !strings.HasPrefix(m.Subject, "ALARM: ") || !strings.HasSuffix(m.Where, ".eml") {
 			continue

@@ -89,6 +89,50 @@ func TestDemoFailDeliveries(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(list, `"incident_id"`), "the redriven delivery counted")
 }
 
+// TestDemoRerun runs the demo twice in a row as make demo does, each run
+// against a moto_server of its own: the second run's virtual clock starts
+// at the same minute as the first's (same mail dates, same subjects), yet
+// it succeeds and leaves the first run's emails as they were.
+func TestDemoRerun(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "") // the demo starts its own moto_server
+	outbox := filepath.Join(t.TempDir(), "outbox")
+	args := []string{
+		"--template", "../../template.yaml", "--period", "1s", "--quiet",
+		"--errors", "1", "--warnings", "0", "--infos", "0", "--outbox", outbox,
+	}
+	getenv := func(k string) string {
+		if k == "SMTP_ADDR" {
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, demo(t.Context(), args, &stdout, &stderr, getenv), "first run")
+	first, err := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, first)
+	before := map[string]string{}
+	for _, f := range first {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		before[f] = string(data)
+	}
+
+	stdout.Reset()
+	require.NoError(t, demo(t.Context(), args, &stdout, &stderr, getenv), "second run")
+	all, err := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
+	require.NoError(t, err)
+	assert.Len(t, all, 2*len(first), "the second run's emails are added")
+	runs, err := os.ReadDir(outbox)
+	require.NoError(t, err)
+	assert.Len(t, runs, 2, "a folder per run")
+	for f, want := range before {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(data), "the first run's %s is kept", f)
+	}
+}
+
 // TestDemoCLI runs `logalert demo` against moto through AWS_ENDPOINT_URL,
 // then finds its stack the way `make incidents` does.
 func TestDemoCLI(t *testing.T) {
@@ -103,6 +147,12 @@ func TestDemoCLI(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, stderr.String(), "--quiet")
 	out := stdout.String()
+	emails, err := filepath.Glob(filepath.Join(outbox, "*", "*.eml"))
+	require.NoError(t, err)
+	assert.Len(t, emails, 6)
+	require.NotEmpty(t, emails)
+	runDir := filepath.Dir(emails[0])
+	assert.Equal(t, outbox, filepath.Dir(runDir), "one folder for the run in the outbox")
 	assert.True(t, strings.HasPrefix(out, "logalert demo: stack "+stack+", log group /logalert/"+stack+"/app ("), out)
 	for _, want := range []string{
 		"lines emitted      4 (3 errors, 0 warnings, 1 infos); 4 events stored in 1 PutLogEvents call",
@@ -116,15 +166,12 @@ func TestDemoCLI(t *testing.T) {
 		"look closer:",
 		"  export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
 		"  go run ./cmd/logalert incidents list --stack " + stack + "    # or: make incidents STACK_NAME=" + stack,
-		"  ls " + outbox + "    # the emails, one .eml each",
+		"  ls " + runDir + "    # this run's emails, one .eml each",
 	} {
 		assert.Contains(t, out, want+"\n")
 	}
 	assert.Contains(t, out, "\n\nYou are receiving this email because your Amazon CloudWatch Alarm \""+stack+"-error-lines\" in the US East (N. Virginia) region has entered the ALARM state, because \"Threshold Crossed: 1 out of the last 1 datapoints [3.0 (",
 		"the summary shows the alarm email")
-	emails, err := filepath.Glob(filepath.Join(outbox, "*.eml"))
-	require.NoError(t, err)
-	assert.Len(t, emails, 6)
 
 	// The twin recorded the stack, so the commands that take --stack work.
 	list, _, err := runCLI(t, "incidents", "list", "--stack", stack, "-o", "json")

@@ -256,12 +256,3 @@ func arnService(s string) string {
 	}
 	return a.Service
 }
-
-// arnRegion returns the region of an ARN, or fallback when s is not one.
-func arnRegion(s, fallback string) string {
-	a, err := arn.Parse(s)
-	if err != nil {
-		return fallback
-	}
-	return a.Region
-}

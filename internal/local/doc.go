@@ -16,7 +16,7 @@
 //	      │ Publish alarm JSON                                 │ then a FailureRecord to the DLQ)
 //	SNS topic ◄──── Publish "incident opened" ───────── pipeline.Processor ─► DynamoDB
 //	      │ SQS subscription
-//	Relay ─► Mailer (Outbox .eml files, or SMTP)
+//	email.Relay ─► email.Mailer (Outbox .eml files, or SMTP)
 //
 // New reads the template (samtemplate), applies the parameter overrides and
 // creates the resources with provision.Apply; the template is the only

@@ -16,6 +16,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/logalert/logalert/internal/alarm"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/incident"
 	"github.com/logalert/logalert/internal/store"
@@ -39,7 +40,7 @@ type Result struct {
 	Alarms      []AlarmResult       `json:"alarms"`
 	Deliveries  SubscriptionStats   `json:"deliveries"` // every subscription filter, added up
 	Invocations InvokeStats         `json:"invocations"`
-	Emails      []SentMail          `json:"emails"`
+	Emails      []email.SentMail    `json:"emails"`
 	Incidents   []incident.Incident `json:"-"`
 	DLQDepth    int                 `json:"dlq_depth"` // messages in the dead-letter queue, in flight included
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/logalert/logalert/internal/alarm"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/incident"
 )
@@ -32,7 +33,7 @@ func TestWriteSummary(t *testing.T) {
 		}}},
 		Deliveries:  SubscriptionStats{Events: 18, Matched: 6, Deliveries: 2},
 		Invocations: InvokeStats{Events: 2, Invocations: 4, FailedAttempts: 3, Succeeded: 1, DeadLettered: 1},
-		Emails:      []SentMail{{Where: "outbox/20261125T140001Z-001-ok-logalert-error-lines-in-us-east-n-virginia-alerts@example.com.eml"}},
+		Emails:      []email.SentMail{{Where: "outbox/20261125T140001Z-001-ok-logalert-error-lines-in-us-east-n-virginia-alerts@example.com.eml"}},
 		Incidents: []incident.Incident{
 			{ID: "inc-2fb7c411afaad9be1580ead2", Severity: incident.SeverityError, Status: incident.StatusOpen, Occurrences: 2, SampleMessage: "ERROR payment declined order=1003 amount=13.03 run=run-20261125T140000.000"},
 			{ID: "inc-d41802257399fa5da0dfb9b9", Severity: incident.SeverityCritical, Status: incident.StatusOpen, Occurrences: 1, SampleMessage: "CRITICAL database connection pool exhausted"},

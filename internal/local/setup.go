@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/pipeline"
 	"github.com/logalert/logalert/internal/provision"
@@ -145,7 +146,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		return err
 	}
 	if relayURL != "" {
-		t.relay = NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
+		t.relay = email.NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
 	}
 
 	t.tail = NewTailer(t.c.logs, t.dep.LogGroup, origin.UnixMilli())

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/logalert/logalert/internal/backoff"
+	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 )
 
@@ -37,7 +38,7 @@ type Config struct {
 	Period time.Duration
 	// Mailer delivers the emails of the topics' email subscribers; nil
 	// sends none (no relay queue is created).
-	Mailer Mailer
+	Mailer email.Mailer
 	// Progress receives one line per step while the twin runs; nil is
 	// quiet.
 	Progress io.Writer
@@ -110,7 +111,7 @@ type Twin struct {
 	// unit the clock compresses and Run paces itself by.
 	shortest time.Duration
 	invoker  *Invoker
-	relay    *Relay
+	relay    *email.Relay
 	emitted  []emit.Summary
 
 	logMu sync.Mutex // serialises progress lines

@@ -8,7 +8,7 @@ import (
 )
 
 // shortForms maps each short-form tag CloudFormation accepts to its long
-// form key.
+// form key, so that any template parses; Eval evaluates only some of them.
 var shortForms = map[string]string{
 	"!Ref":          "Ref",
 	"!Condition":    "Condition",

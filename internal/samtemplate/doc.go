@@ -4,16 +4,23 @@
 // ships.
 //
 // Load (or Parse) decodes the YAML with the short-form intrinsic tags (!Ref,
-// !Sub, !GetAtt, !If, !Join, ...) turned into their long form ({"Ref": x},
+// !Sub, !GetAtt, !If, ...) turned into their long form ({"Ref": x},
 // {"Fn::Sub": ...}), so every value in a Template is plain Go data:
 // map[string]any, []any, string, int, float64, bool or nil.
 //
 // Parameters take their Default unless SetParameters overrides them; overrides
 // come in the `sam deploy --parameter-overrides` syntax that ParseOverrides
-// reads. Eval resolves intrinsic functions against an Env that supplies the
-// pseudo parameters (AWS::StackName, AWS::Region, ...), the physical ids of
-// resources (what Ref returns) and their attributes (what Fn::GetAtt
-// returns). Conditions are evaluated on demand with the same Env.
+// reads, and the Rules section is checked as CloudFormation checks it before
+// a change set. Eval resolves intrinsic functions against an Env that
+// supplies the pseudo parameters (AWS::StackName, AWS::Region, ...), the
+// physical ids of resources (what Ref returns) and their attributes (what
+// Fn::GetAtt returns). Conditions are evaluated on demand with the same Env.
+//
+// It evaluates what our templates use, no more: Ref, Fn::GetAtt, Fn::Sub
+// and Fn::If in values; Condition, Fn::Equals, Fn::Not, Fn::And and Fn::Or
+// in conditions, and Fn::Contains in rules. Any other function (Fn::Join,
+// Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
+// that names it.
 //
 // Errors name where they happened, e.g.
 //

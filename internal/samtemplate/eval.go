@@ -2,8 +2,6 @@ package samtemplate
 
 import (
 	"cmp"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -29,8 +27,6 @@ type Env struct {
 	// GetAtt returns the value of Fn::GetAtt [logicalID, attribute]. With
 	// GetAtt nil, every Fn::GetAtt fails.
 	GetAtt func(logicalID, attribute string) (any, error)
-	// AZs is what Fn::GetAZs returns; Region plus a, b, c when empty.
-	AZs []string
 }
 
 // The pseudo parameters of an Env that leaves them empty: moto's region
@@ -64,11 +60,10 @@ func (t *Template) evaluator(env *Env) *evaluator {
 	return &evaluator{t: t, env: env, conds: map[string]bool{}, busy: map[string]bool{}}
 }
 
-// Eval resolves every intrinsic function in v (Ref, Fn::Sub, Fn::GetAtt,
-// Fn::If, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64,
-// Fn::GetAZs, Fn::Length, Fn::ToJsonString) and drops keys and list
-// elements that are Ref AWS::NoValue. v itself is not modified. A nil env
-// means only the default pseudo parameters.
+// Eval resolves the intrinsic functions our templates use (Ref, Fn::Sub,
+// Fn::GetAtt, Fn::If) and drops keys and list elements that are Ref
+// AWS::NoValue; any other function is an error that names it. v itself is
+// not modified. A nil env means only the default pseudo parameters.
 func (t *Template) Eval(v any, env *Env) (any, error) {
 	out, err := t.evaluator(env).eval(v, "")
 	if err != nil {
@@ -247,19 +242,16 @@ func (e *evaluator) eval(v any, path string) (any, error) {
 	}
 }
 
-// args evaluates an intrinsic's argument and requires a list of n elements
-// (n < 0: any length).
+// args evaluates an intrinsic's argument and requires a list of n
+// elements.
 func (e *evaluator) args(fn string, arg any, path string, n int) ([]any, error) {
 	v, err := e.eval(arg, path)
 	if err != nil {
 		return nil, err
 	}
 	l, ok := v.([]any)
-	if !ok || (n >= 0 && len(l) != n) {
-		if n >= 0 {
-			return nil, fmt.Errorf("%s: want a list of %d elements, got %s", fn, n, describe(v))
-		}
-		return nil, fmt.Errorf("%s: want a list, got %s", fn, describe(v))
+	if !ok || len(l) != n {
+		return nil, fmt.Errorf("%s: want a list of %d elements, got %s", fn, n, describe(v))
 	}
 	return l, nil
 }
@@ -306,136 +298,6 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 			return e.eval(l[1], path)
 		}
 		return e.eval(l[2], path)
-	case "Fn::Join":
-		l, err := e.args(fn, arg, path, 2)
-		if err != nil {
-			return nil, err
-		}
-		delim, ok := l[0].(string)
-		if !ok {
-			return nil, errors.New("Fn::Join: delimiter is not a string")
-		}
-		items, ok := l[1].([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Join: want a list of values, got %s", describe(l[1]))
-		}
-		parts := make([]string, 0, len(items))
-		for i, it := range items {
-			s, err := String(it)
-			if err != nil {
-				return nil, fmt.Errorf("Fn::Join: element %d: %w", i, err)
-			}
-			parts = append(parts, s)
-		}
-		return strings.Join(parts, delim), nil
-	case "Fn::Select":
-		l, err := e.args(fn, arg, path, 2)
-		if err != nil {
-			return nil, err
-		}
-		i, err := Int(l[0])
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Select: index: %w", err)
-		}
-		items, ok := l[1].([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Select: want a list, got %s", describe(l[1]))
-		}
-		if i < 0 || int(i) >= len(items) {
-			return nil, fmt.Errorf("Fn::Select: index %d out of range for %d elements", i, len(items))
-		}
-		return items[i], nil
-	case "Fn::Split":
-		l, err := e.args(fn, arg, path, 2)
-		if err != nil {
-			return nil, err
-		}
-		delim, ok1 := l[0].(string)
-		s, err := String(l[1])
-		if !ok1 || err != nil || delim == "" {
-			return nil, errors.New("Fn::Split: want [non-empty delimiter, string]")
-		}
-		parts := strings.Split(s, delim)
-		out := make([]any, len(parts))
-		for i, p := range parts {
-			out[i] = p
-		}
-		return out, nil
-	case "Fn::FindInMap":
-		l, err := e.args(fn, arg, path, -1)
-		if err != nil {
-			return nil, err
-		}
-		if len(l) < 3 {
-			return nil, errors.New("Fn::FindInMap: want [MapName, TopLevelKey, SecondLevelKey]")
-		}
-		keys := make([]string, 3)
-		for i := range keys {
-			if keys[i], err = String(l[i]); err != nil {
-				return nil, fmt.Errorf("Fn::FindInMap: key %d: %w", i, err)
-			}
-		}
-		m, ok := e.t.Mappings[keys[0]].(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::FindInMap: no mapping %q", keys[0])
-		}
-		top, ok := m[keys[1]].(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::FindInMap: mapping %s has no key %q", keys[0], keys[1])
-		}
-		v, ok := top[keys[2]]
-		if !ok {
-			return nil, fmt.Errorf("Fn::FindInMap: mapping %s.%s has no key %q", keys[0], keys[1], keys[2])
-		}
-		return v, nil
-	case "Fn::Base64":
-		v, err := e.eval(arg, path)
-		if err != nil {
-			return nil, err
-		}
-		s, err := String(v)
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Base64: %w", err)
-		}
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
-	case "Fn::GetAZs":
-		v, err := e.eval(arg, path)
-		if err != nil {
-			return nil, err
-		}
-		region, _ := v.(string)
-		if region == "" {
-			region = e.env.region()
-		}
-		azs := e.env.AZs
-		if len(azs) == 0 {
-			azs = []string{region + "a", region + "b", region + "c"}
-		}
-		out := make([]any, len(azs))
-		for i, a := range azs {
-			out[i] = a
-		}
-		return out, nil
-	case "Fn::Length":
-		v, err := e.eval(arg, path)
-		if err != nil {
-			return nil, err
-		}
-		l, ok := v.([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Length: want a list, got %s", describe(v))
-		}
-		return len(l), nil
-	case "Fn::ToJsonString":
-		v, err := e.eval(arg, path)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("Fn::ToJsonString: %w", err)
-		}
-		return string(b), nil
 	}
 	return nil, fmt.Errorf("%s: not supported outside CloudFormation", fn)
 }

@@ -19,7 +19,6 @@ type Template struct {
 	// Transform lists the macros, e.g. AWS::Serverless-2016-10-31.
 	Transform  []string
 	Globals    map[string]any
-	Mappings   map[string]any
 	Parameters map[string]*Parameter
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
@@ -116,7 +115,6 @@ func Parse(data []byte) (*Template, error) {
 		}
 	}
 	t.Globals, errs = section(top, "Globals", errs)
-	t.Mappings, errs = section(top, "Mappings", errs)
 	var conds map[string]any
 	if conds, errs = section(top, "Conditions", errs); conds != nil {
 		t.Conditions = conds

@@ -1,4 +1,4 @@
-package local
+package email
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/logalert/logalert/internal/alarm"
 )
@@ -105,4 +107,13 @@ func actions(arns []string) string {
 // console links of alarm emails ("Alarm: Network In" → "Alarm%3A%20Network%20In").
 func uriComponent(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// arnRegion returns the region of an ARN, or fallback when s is not one.
+func arnRegion(s, fallback string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return fallback
+	}
+	return a.Region
 }

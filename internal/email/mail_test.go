@@ -1,7 +1,8 @@
-package local
+package email
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,18 +120,67 @@ func TestMailBytes(t *testing.T) {
 
 func TestOutbox(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "outbox")
-	o := &Outbox{Dir: dir}
+	start := time.Date(2026, 11, 25, 14, 5, 9, 0, time.UTC) // real time: the run's folder
+	o := &Outbox{Dir: dir, Now: func() time.Time { return start }}
+	assert.Empty(t, o.RunDir(), "no folder before the first mail")
 	m := &Mail{FromName: snsSenderName, To: "ops@example.com", Subject: `OK: "app-errors" in US East (N. Virginia)`,
 		Date: time.Date(2026, 11, 25, 14, 3, 1, 0, time.UTC), MessageID: "x@y", Body: "hello\n"}
 	p1, err := o.Send(t.Context(), m)
 	require.NoError(t, err)
 	p2, err := o.Send(t.Context(), m)
 	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(dir, "20261125T140301Z-001-ok-app-errors-in-us-east-n-virginia-ops@example.com.eml"), p1)
+	assert.Equal(t, filepath.Join(dir, "20261125T140509Z", "20261125T140301Z-001-ok-app-errors-in-us-east-n-virginia-ops@example.com.eml"), p1)
+	assert.Equal(t, filepath.Join(dir, "20261125T140509Z"), o.RunDir())
 	assert.NotEqual(t, p1, p2)
 	data, err := os.ReadFile(p1)
 	require.NoError(t, err)
 	assert.Equal(t, string(m.Bytes()), string(data))
+}
+
+// A rerun whose clocks start where the last run's did (make demo twice in
+// a second: the same real second, the same virtual minute) writes the same
+// mails again into a folder of its own and overwrites none.
+func TestOutboxRerun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "outbox")
+	start := func() time.Time { return time.Date(2026, 11, 25, 14, 5, 9, 0, time.UTC) }
+	mail := func(body string) *Mail {
+		return &Mail{FromName: snsSenderName, To: "ops@example.com", Subject: `ALARM: "app-errors" in US East (N. Virginia)`,
+			Date: time.Date(2026, 11, 25, 14, 3, 1, 0, time.UTC), MessageID: "x@y", Body: body}
+	}
+	var runs [][]string
+	for run := 1; run <= 3; run++ {
+		o := &Outbox{Dir: dir, Now: start}
+		var paths []string
+		for i := range 2 {
+			p, err := o.Send(t.Context(), mail(fmt.Sprintf("run %d mail %d\n", run, i)))
+			require.NoError(t, err, "run %d", run)
+			paths = append(paths, p)
+		}
+		runs = append(runs, paths)
+	}
+	assert.Equal(t, filepath.Join(dir, "20261125T140509Z"), filepath.Dir(runs[0][0]))
+	assert.Equal(t, filepath.Join(dir, "20261125T140509Z-2"), filepath.Dir(runs[1][0]))
+	assert.Equal(t, filepath.Join(dir, "20261125T140509Z-3"), filepath.Dir(runs[2][0]))
+	for run, paths := range runs {
+		assert.Equal(t, filepath.Base(runs[0][0]), filepath.Base(paths[0]), "the same names, in another folder")
+		for i, p := range paths {
+			data, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.Equal(t, string(mail(fmt.Sprintf("run %d mail %d\n", run+1, i)).Bytes()), string(data), "nothing overwritten")
+		}
+	}
+	all, err := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
+	require.NoError(t, err)
+	assert.Len(t, all, 6)
+}
+
+func TestOutboxUnwritableDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	o := &Outbox{Dir: file}
+	_, err := o.Send(t.Context(), &Mail{To: "ops@example.com", Subject: "s", Date: time.Now()})
+	assert.ErrorContains(t, err, "outbox: ")
+	assert.ErrorIs(t, err, syscall.ENOTDIR)
 }
 
 func TestURIComponent(t *testing.T) {

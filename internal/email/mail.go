@@ -1,9 +1,11 @@
-package local
+package email
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"mime"
 	"mime/quotedprintable"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,27 +111,51 @@ type Mailer interface {
 	Send(ctx context.Context, m *Mail) (string, error)
 }
 
-// Outbox writes each mail to a .eml file in Dir, named after its date, a
-// sequence number, its subject and its recipient so that the files sort in
-// the order they were sent. It is safe for concurrent use.
+// Outbox writes each mail to a .eml file. Every run (every Outbox) gets a
+// folder of its own below Dir, named after the real time of its first mail
+// (20261125T140301Z, with -2, -3, ... appended when another run has that
+// name already), so that a rerun never overwrites an earlier run's mails,
+// even when its clock starts at the same time. In that folder, the files
+// are named after the mail's date, a sequence number, its subject and its
+// recipient, so that they sort in the order they were sent. It is safe for
+// concurrent use.
 type Outbox struct {
 	Dir string
+	// Now names the run's folder; nil is time.Now.
+	Now func() time.Time
 
 	mu  sync.Mutex
 	seq int
+	run string // the run's folder, once the first Send created it
 }
 
-// Send writes m to a new file in the outbox and returns its path.
+// maxRunsPerSecond bounds the folders tried for one run's name.
+const maxRunsPerSecond = 1000
+
+// RunDir returns the folder of this run's mails, or "" before the first
+// Send.
+func (o *Outbox) RunDir() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.run
+}
+
+// Send writes m to a new file in the run's folder and returns its path.
 func (o *Outbox) Send(_ context.Context, m *Mail) (string, error) {
 	o.mu.Lock()
-	o.seq++
-	seq := o.seq
-	o.mu.Unlock()
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return "", fmt.Errorf("outbox: %w", err)
+	if o.run == "" {
+		run, err := o.newRun()
+		if err != nil {
+			o.mu.Unlock()
+			return "", fmt.Errorf("outbox: %w", err)
+		}
+		o.run = run
 	}
+	o.seq++
+	seq, run := o.seq, o.run
+	o.mu.Unlock()
 	name := fmt.Sprintf("%s-%03d-%s-%s.eml", m.Date.UTC().Format("20060102T150405Z"), seq, slug(m.Subject, 48, ""), slug(m.To, 64, ".@"))
-	path := filepath.Join(o.Dir, name)
+	path := filepath.Join(run, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", fmt.Errorf("outbox: %w", err)
@@ -141,6 +168,33 @@ func (o *Outbox) Send(_ context.Context, m *Mail) (string, error) {
 		return "", fmt.Errorf("outbox: write %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// newRun creates the run's folder: the first of Dir/<now>, Dir/<now>-2,
+// ... that does not exist yet.
+func (o *Outbox) newRun() (string, error) {
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return "", err
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	stamp := now().UTC().Format("20060102T150405Z")
+	for i := 1; i <= maxRunsPerSecond; i++ {
+		dir := filepath.Join(o.Dir, stamp)
+		if i > 1 {
+			dir += "-" + strconv.Itoa(i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s holds %d runs of %s already", o.Dir, maxRunsPerSecond, stamp)
 }
 
 // slug keeps the ASCII letters and digits of s and the runes of keep, in

@@ -1,4 +1,4 @@
-package local
+package email
 
 import (
 	"context"
@@ -143,4 +143,16 @@ func TestRelayKeepsUndeliveredMessages(t *testing.T) {
 	assert.Equal(t, 1, n)
 	require.Len(t, mailer.mails, 1)
 	assert.Equal(t, "logalert prod", mailer.mails[0].FromName, "the topic's display name")
+}
+
+// testAlarmConfig is the alarm the local twin's tests use too.
+func testAlarmConfig() alarm.Config {
+	return alarm.Config{
+		Name: "app-error-lines", Description: "error lines", Namespace: "LogAlert/app", MetricName: "ErrorCount",
+		Statistic: alarm.StatisticSum, Period: time.Minute, EvaluationPeriods: 1, DatapointsToAlarm: 1, Threshold: 1,
+		ComparisonOperator: alarm.GreaterThanOrEqualToThreshold, TreatMissingData: alarm.TreatNotBreaching,
+		AlarmActions: []string{"arn:aws:sns:us-east-1:123456789012:alarms", "arn:aws:automate:us-east-1:ec2:stop"},
+		OKActions:    []string{"arn:aws:sns:us-east-1:123456789012:recoveries"},
+		Region:       "us-east-1", AccountID: "123456789012",
+	}
 }
