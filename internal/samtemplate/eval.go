@@ -61,7 +61,7 @@ func (t *Template) evaluator(env *Env) *evaluator {
 }
 
 // Eval resolves the intrinsic functions our templates use (Ref, Fn::Sub,
-// Fn::GetAtt, Fn::If) and drops keys and list elements that are Ref
+// Fn::GetAtt, Fn::If, Fn::Join) and drops keys and list elements that are Ref
 // AWS::NoValue; any other function is an error that names it. v itself is
 // not modified. A nil env means only the default pseudo parameters.
 func (t *Template) Eval(v any, env *Env) (any, error) {
@@ -281,6 +281,8 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		return e.getAtt(res, attr)
 	case "Fn::Sub":
 		return e.sub(arg, path)
+	case "Fn::Join":
+		return e.join(arg, path)
 	case "Fn::If":
 		l, ok := arg.([]any)
 		if !ok || len(l) != 3 {
@@ -300,6 +302,35 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		return e.eval(l[2], path)
 	}
 	return nil, fmt.Errorf("%s: not supported outside CloudFormation", fn)
+}
+
+// join evaluates Fn::Join [delimiter, [values...]]: the values, scalars
+// once evaluated (a Ref to a list parameter gives the list), joined by the
+// delimiter.
+func (e *evaluator) join(arg any, path string) (any, error) {
+	l, ok := arg.([]any)
+	if !ok || len(l) != 2 {
+		return nil, errors.New("Fn::Join: want [delimiter, [values]]")
+	}
+	delim, ok := l[0].(string)
+	if !ok {
+		return nil, errors.New("Fn::Join: delimiter is not a string")
+	}
+	v, err := e.eval(l[1], path)
+	if err != nil {
+		return nil, err
+	}
+	values, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("Fn::Join: want a list of values, got %s", describe(v))
+	}
+	parts := make([]string, len(values))
+	for i, x := range values {
+		if parts[i], err = String(x); err != nil {
+			return nil, fmt.Errorf("Fn::Join: value %d: %w", i, err)
+		}
+	}
+	return strings.Join(parts, delim), nil
 }
 
 // ref resolves Ref name: a pseudo parameter, a parameter or a resource.

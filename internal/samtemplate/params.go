@@ -181,7 +181,12 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 		old[name] = t.Parameters[name].value
 		t.Parameters[name].value = &v
 	}
-	if err := t.checkRules(nil); err != nil {
+	err := t.checkRules(nil)
+	if err == nil {
+		// Fn::ForEach collections may refer to the parameters.
+		err = t.buildResources()
+	}
+	if err != nil {
 		for name, v := range old { // all or nothing
 			t.Parameters[name].value = v
 		}

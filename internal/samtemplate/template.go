@@ -23,9 +23,13 @@ type Template struct {
 	// Conditions holds each condition's expression; see Condition.
 	Conditions map[string]any
 	// Rules holds the parameter rules; see checkRules.
-	Rules     map[string]*Rule
+	Rules map[string]*Rule
+	// Resources holds the resources, Fn::ForEach loops expanded with the
+	// parameters' effective values (see foreach.go).
 	Resources map[string]*Resource
 	Outputs   map[string]*Output
+
+	rawResources map[string]any // the Resources section as written
 }
 
 // Rule is one entry of the Rules section: when RuleCondition holds (or is
@@ -123,11 +127,7 @@ func Parse(data []byte) (*Template, error) {
 	errs = parseEntries(rules, parseRule, t.Rules, errs)
 	params, errs := section(top, "Parameters", errs)
 	errs = parseEntries(params, parseParameter, t.Parameters, errs)
-	resources, errs := section(top, "Resources", errs)
-	if len(resources) == 0 {
-		errs = append(errs, errors.New("template has no Resources"))
-	}
-	errs = parseEntries(resources, parseResource, t.Resources, errs)
+	t.rawResources, errs = section(top, "Resources", errs)
 	outputs, errs := section(top, "Outputs", errs)
 	for name, v := range outputs {
 		m, ok := v.(map[string]any)
@@ -143,17 +143,8 @@ func Parse(data []byte) (*Template, error) {
 		}
 		t.Outputs[name] = o
 	}
-	for _, r := range t.Resources {
-		if r.Condition != "" {
-			if _, ok := t.Conditions[r.Condition]; !ok {
-				errs = append(errs, fmt.Errorf("resource %s: Condition %q is not defined", r.LogicalID, r.Condition))
-			}
-		}
-		for _, d := range r.DependsOn {
-			if _, ok := t.Resources[d]; !ok {
-				errs = append(errs, fmt.Errorf("resource %s: DependsOn %q: no such resource", r.LogicalID, d))
-			}
-		}
+	if err := t.buildResources(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := joinSorted(errs); err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
