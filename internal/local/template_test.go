@@ -64,7 +64,8 @@ func TestTemplateSettings(t *testing.T) {
 
 	cfgs, others, err := alarmConfigs(tmpl, env, attrs, map[metricKey]bool{{"LogAlert/demo", "ErrorCount"}: true})
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm"}, others)
+	assert.ElementsMatch(t, []string{"ProcessorErrorsAlarm", "ProcessorThrottlesAlarm", "DeadLetterQueueAlarm",
+		"ProcessorDestinationFailuresAlarm", "ProcessorEventAgeAlarm", "IncidentsTableThrottleAlarm", "IncidentsIndexThrottleAlarm", "DeadLetterAgeAlarm"}, others)
 	require.Len(t, cfgs, 1)
 	c := cfgs[0]
 	assert.Equal(t, "demo-error-lines", c.Name)

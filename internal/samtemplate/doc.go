@@ -17,7 +17,7 @@
 // Fn::GetAtt returns). Conditions are evaluated on demand with the same Env.
 //
 // It evaluates what our templates use, no more: Ref, Fn::GetAtt, Fn::Sub,
-// Fn::If and Fn::Join in values; Condition, Fn::Equals, Fn::Not, Fn::And and
+// Fn::If, Fn::Join and Fn::ToJsonString in values; Condition, Fn::Equals, Fn::Not, Fn::And and
 // Fn::Or in conditions, and Fn::Contains in rules. Any other function
 // (Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
 // that names it. The Fn::ForEach loops of the AWS::LanguageExtensions

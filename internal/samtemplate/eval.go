@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,7 +62,7 @@ func (t *Template) evaluator(env *Env) *evaluator {
 }
 
 // Eval resolves the intrinsic functions our templates use (Ref, Fn::Sub,
-// Fn::GetAtt, Fn::If, Fn::Join) and drops keys and list elements that are Ref
+// Fn::GetAtt, Fn::If, Fn::Join, Fn::ToJsonString) and drops keys and list elements that are Ref
 // AWS::NoValue; any other function is an error that names it. v itself is
 // not modified. A nil env means only the default pseudo parameters.
 func (t *Template) Eval(v any, env *Env) (any, error) {
@@ -283,6 +284,16 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		return e.sub(arg, path)
 	case "Fn::Join":
 		return e.join(arg, path)
+	case "Fn::ToJsonString": // AWS::LanguageExtensions
+		v, err := e.eval(arg, path)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("Fn::ToJsonString: %w", err)
+		}
+		return string(b), nil
 	case "Fn::If":
 		l, ok := arg.([]any)
 		if !ok || len(l) != 3 {

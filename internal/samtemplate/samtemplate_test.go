@@ -290,6 +290,7 @@ func TestTemplateEval(t *testing.T) {
 		{"Join", map[string]any{"Fn::Join": []any{"-", []any{"a", map[string]any{"Ref": "Stage"}, 3}}}, "a-dev-3", ""},
 		{"Join a list parameter", map[string]any{"Fn::Join": []any{"' | '", map[string]any{"Ref": "Zones"}}}, "a' | 'b' | 'c", ""},
 		{"Join of a mapping", map[string]any{"Fn::Join": []any{"-", []any{map[string]any{"k": 1}}}}, nil, "Fn::Join: value 0: want a scalar, got a mapping"},
+		{"ToJsonString", map[string]any{"Fn::ToJsonString": map[string]any{"Pattern": `{ $.level = "error" }`, "Stage": map[string]any{"Ref": "Stage"}}}, `{"Pattern":"{ $.level = \"error\" }","Stage":"dev"}`, ""},
 		{"Join of a scalar", map[string]any{"Fn::Join": []any{"-", "a"}}, nil, "Fn::Join: want a list of values, got string a"},
 		{"If on unknown condition", map[string]any{"Fn::If": []any{"Nope", 1, 2}}, nil, "Fn::If: condition Nope: not defined"},
 	}
@@ -311,7 +312,7 @@ func TestTemplateEval(t *testing.T) {
 // Order see through them) but not evaluated: each is refused by name.
 func TestTemplateEvalUnsupported(t *testing.T) {
 	tmpl := load(t)
-	for _, fn := range []string{"Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::Length", "Fn::ToJsonString", "Fn::ImportValue", "Fn::Cidr"} {
+	for _, fn := range []string{"Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::Length", "Fn::ImportValue", "Fn::Cidr"} {
 		_, err := tmpl.Eval(map[string]any{fn: []any{"a", "b"}}, env())
 		assert.EqualError(t, err, fn+": not supported outside CloudFormation")
 	}
