@@ -20,6 +20,13 @@ type Config struct {
 	Pattern   *filterpattern.Pattern // INCIDENT_PATTERN, compiled
 	Namespace string                 // METRICS_NAMESPACE; no EMF when empty
 	Limits    awslogs.Limits         // MAX_DECOMPRESSED_BYTES over awslogs.DefaultLimits
+	// OwnLogGroup is the processor's own log group
+	// (AWS_LAMBDA_LOG_GROUP_NAME, which Lambda sets): deliveries from it are
+	// dropped, never processed (see excluded).
+	OwnLogGroup string
+	// ExcludedPrefixes (EXCLUDED_LOG_GROUP_PREFIXES, comma-separated):
+	// deliveries from log groups whose names start with one are dropped.
+	ExcludedPrefixes []string
 }
 
 // LoadConfig reads the environment through getenv (see the processor
@@ -30,6 +37,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TopicARN:  getenv("ALERTS_TOPIC_ARN"),
 		Namespace: getenv("METRICS_NAMESPACE"),
 		Limits:    awslogs.DefaultLimits,
+
+		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
+		ExcludedPrefixes: splitList(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {
