@@ -75,11 +75,13 @@ func (t *Twin) Result(ctx context.Context) (*Result, error) {
 	for _, a := range t.alarms {
 		r.Alarms = append(r.Alarms, AlarmResult{Name: a.cfg.Name, State: a.State(), Transitions: a.Transitions(), Published: a.Published()})
 	}
-	for _, s := range t.subs {
-		st := s.Stats()
-		r.Deliveries.Events += st.Events
-		r.Deliveries.Matched += st.Matched
-		r.Deliveries.Deliveries += st.Deliveries
+	for _, w := range t.watches {
+		for _, s := range w.subs {
+			st := s.Stats()
+			r.Deliveries.Events += st.Events
+			r.Deliveries.Matched += st.Matched
+			r.Deliveries.Deliveries += st.Deliveries
+		}
 	}
 	if t.invoker != nil {
 		r.Invocations = t.invoker.Stats()

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,7 +54,10 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		t.dep.Table = st.PhysicalIDs[r.LogicalID]
 	}
 
-	// The monitored log group is the one the emitter writes to.
+	// The watched log groups: those the stack puts metric or subscription
+	// filters on (groups.go), and with an account policy every group it
+	// selects (accountpolicy.go). The emitter writes to the first of its
+	// WATCHED_LOG_GROUPS, or to its own group.
 	emitter, err := emitterFunction(tmpl)
 	if err != nil {
 		return err
@@ -62,14 +67,43 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		return err
 	}
 	if em.logGroup == "" {
-		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin watches the log group the emitter writes to", emitter)
+		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
 	}
+	emitTo := splitGroups(em.env["WATCHED_LOG_GROUPS"])
 	t.dep.LogGroup = em.logGroup
-
-	specs, err := metricFilters(tmpl, env, t.dep.LogGroup)
+	if len(emitTo) > 0 {
+		t.dep.LogGroup = emitTo[0]
+	}
+	specs, err := metricFilters(tmpl, env, "")
 	if err != nil {
 		return err
 	}
+	subs, err := subscriptionFilters(tmpl, env, st.Attributes, "")
+	if err != nil {
+		return err
+	}
+	policies, err := accountPolicies(tmpl, env, st.Attributes)
+	if err != nil {
+		return err
+	}
+	plans := map[string]*groupPlan{}
+	plan := func(g string) *groupPlan {
+		if plans[g] == nil {
+			plans[g] = &groupPlan{}
+		}
+		return plans[g]
+	}
+	for _, s := range specs {
+		plan(s.group).metric = append(plan(s.group).metric, s)
+	}
+	for _, s := range subs {
+		plan(s.group).subs = append(plan(s.group).subs, s)
+	}
+	if err := t.checkGroups(ctx, plans); err != nil {
+		return err
+	}
+	t.dep.LogGroups = slices.Sorted(maps.Keys(plans))
+
 	metrics := map[metricKey]bool{}
 	for _, s := range specs {
 		for _, m := range s.transforms {
@@ -83,10 +117,6 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	for _, id := range others {
 		t.dep.Skipped = append(t.dep.Skipped, id+": alarm on a metric of another service, not evaluated locally")
 	}
-	subs, err := subscriptionFilters(tmpl, env, st.Attributes, t.dep.LogGroup)
-	if err != nil {
-		return err
-	}
 
 	// The clock: the shortest alarm period passes in cfg.Period, starting at
 	// a whole minute after every event already in the log group.
@@ -95,14 +125,17 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if t.cfg.Period > 0 {
 		scale = float64(t.shortest) / float64(t.cfg.Period)
 	}
-	latest, err := t.latestEvent(ctx)
-	if err != nil {
-		return err
-	}
 	origin := t.real().UTC().Truncate(time.Minute)
-	if !latest.IsZero() && !latest.Before(origin) {
-		origin = latest.Truncate(time.Minute).Add(time.Minute)
+	for _, g := range t.dep.LogGroups {
+		latest, err := t.latestEvent(ctx, g)
+		if err != nil {
+			return err
+		}
+		if !latest.IsZero() && !latest.Before(origin) {
+			origin = latest.Truncate(time.Minute).Add(time.Minute)
+		}
 	}
+	t.origin = origin
 
 	for _, s := range specs {
 		mf, err := NewMetricFilter(t.c.cw, s.name, s.pattern, s.transforms)
@@ -112,6 +145,8 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		if err := t.putMetricFilter(ctx, s); err != nil {
 			return err
 		}
+		w := t.watchOf(s.group)
+		w.filters = append(w.filters, mf)
 		t.filters = append(t.filters, mf)
 	}
 	for _, c := range cfgs {
@@ -142,18 +177,19 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	// Everything is in place: time starts now, and with it the parts that
 	// read the clock.
 	t.clock = NewClock(origin, scale, t.real)
-	if err := t.setupSubscriptions(awsCfg, tmpl, env, st, subs); err != nil {
+	if err := t.setupSubscriptions(awsCfg, tmpl, env, st, subs, policies); err != nil {
 		return err
 	}
 	if relayURL != "" {
 		t.relay = email.NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
 	}
 
-	t.tail = NewTailer(t.c.logs, t.dep.LogGroup, origin.UnixMilli())
 	stream := lambdaStreamName(t.clock.Now())
-	t.writers[stream] = NewShipper(t.c.logs, t.dep.LogGroup, stream, t.clock.Now)
-	t.out = t.writers[stream]
-	t.emitter = &emit.Handler{Out: t.out, Now: t.clock.Now, Log: t.log}
+	t.out = t.WriterIn(em.logGroup, stream)
+	t.emitter = &emit.Handler{
+		Out: t.out, OwnGroup: em.logGroup, Groups: emitTo, Now: t.clock.Now, Log: t.log,
+		Open: func(group string) emit.LineWriter { return t.WriterIn(group, stream) },
+	}
 	t.logf("setup", "stack %s from %s: %s", st.Name, t.cfg.Template, strings.Join(st.Created, ", "))
 	if len(st.NotCreated) > 0 {
 		// Functions, metric and subscription filters and the error alarm
@@ -181,16 +217,27 @@ func emitterFunction(t *samtemplate.Template) (string, error) {
 	return "", errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
 }
 
-// setupSubscriptions builds the processor and an Invoker for it, and one
-// Subscription per subscription filter.
-func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec) error {
-	if len(specs) == 0 {
+// setupSubscriptions builds the processor and an Invoker for it, one
+// Subscription per subscription filter, and the account policy's watch.
+func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec, policies []accountPolicySpec) error {
+	var dest, first string
+	for _, s := range specs {
+		dest, first = s.destination, s.id
+	}
+	for _, p := range policies {
+		dest, first = p.destination, p.id
+	}
+	if dest == "" {
 		return nil
 	}
-	dest := specs[0].destination
-	for _, s := range specs[1:] {
+	for _, s := range specs {
 		if s.destination != dest {
-			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", specs[0].id, s.id)
+			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", first, s.id)
+		}
+	}
+	for _, p := range policies {
+		if p.destination != dest {
+			return fmt.Errorf("%s and %s deliver to different functions; the twin runs one", first, p.id)
 		}
 	}
 	fn, err := function(tmpl, env, st.Attributes, dest)
@@ -200,6 +247,8 @@ func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template,
 	if strings.Trim(fn.codeURI, "./") != "processor" {
 		return fmt.Errorf("resource %s: CodeUri %q: only the processor (processor/) runs locally", dest, fn.codeURI)
 	}
+	// As Lambda sets it: the processor drops deliveries from its own group.
+	fn.env["AWS_LAMBDA_LOG_GROUP_NAME"] = fn.logGroup
 	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.env[k] })
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)
@@ -219,7 +268,15 @@ func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template,
 	fn.invoke.Concurrency = 1
 	t.invoker = NewInvoker(proc.Handle, fn.invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
 	for _, s := range specs {
-		t.subs = append(t.subs, NewSubscription(s.name, t.dep.AccountID, t.dep.LogGroup, s.pattern, t.invoker))
+		w := t.watchOf(s.group)
+		w.subs = append(w.subs, NewSubscription(s.name, t.dep.AccountID, s.group, s.pattern, t.invoker))
+	}
+	for _, p := range policies {
+		t.account = &accountWatch{spec: p, invoker: t.invoker, seen: map[string]bool{}}
+		t.dep.AccountPolicy = p.name
+		t.dep.ExcludedLogGroups = slices.Sorted(maps.Keys(p.excluded))
+		// The stack's own watched groups have their own filters; the policy
+		// adds to them, as in AWS, unless it leaves them out.
 	}
 	return nil
 }
@@ -250,7 +307,7 @@ func (t *Twin) setupRelay(ctx context.Context) (string, error) {
 // putMetricFilter records the metric filter in the endpoint, so that
 // describe-metric-filters shows it; the twin applies it itself.
 func (t *Twin) putMetricFilter(ctx context.Context, s metricFilterSpec) error {
-	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(t.dep.LogGroup), FilterName: aws.String(s.name), FilterPattern: aws.String(s.pattern.String())}
+	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(s.group), FilterName: aws.String(s.name), FilterPattern: aws.String(s.pattern.String())}
 	for _, m := range s.transforms {
 		mt := logstypes.MetricTransformation{MetricNamespace: aws.String(m.Namespace), MetricName: aws.String(m.MetricName), MetricValue: aws.String(m.MetricValue), DefaultValue: m.DefaultValue, Dimensions: m.Dimensions}
 		if m.Unit != "" {
@@ -259,23 +316,23 @@ func (t *Twin) putMetricFilter(ctx context.Context, s metricFilterSpec) error {
 		in.MetricTransformations = append(in.MetricTransformations, mt)
 	}
 	if _, err := t.c.logs.PutMetricFilter(ctx, in); err != nil {
-		return fmt.Errorf("create metric filter %s on %s: %w", s.name, t.dep.LogGroup, err)
+		return fmt.Errorf("create metric filter %s on %s: %w", s.name, s.group, err)
 	}
 	return nil
 }
 
-// latestEvent returns the time of the newest event in the monitored log
-// group (zero when it has none), so that a second run against the same
-// endpoint starts after the first.
-func (t *Twin) latestEvent(ctx context.Context) (time.Time, error) {
+// latestEvent returns the time of the newest event in a watched log group
+// (zero when it has none), so that a second run against the same endpoint
+// starts after the first.
+func (t *Twin) latestEvent(ctx context.Context, group string) (time.Time, error) {
 	var (
 		latest int64
 		token  *string
 	)
 	for {
-		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(t.dep.LogGroup), NextToken: token})
+		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), NextToken: token})
 		if err != nil {
-			return time.Time{}, fmt.Errorf("list log streams of %s: %w", t.dep.LogGroup, err)
+			return time.Time{}, fmt.Errorf("list log streams of %s: %w", group, err)
 		}
 		for _, s := range out.LogStreams {
 			latest = max(latest, aws.ToInt64(s.LastEventTimestamp))
@@ -297,4 +354,15 @@ func lambdaStreamName(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
+}
+
+// splitGroups splits a comma-separated list of log groups, dropping blanks.
+func splitGroups(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }

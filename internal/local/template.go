@@ -160,24 +160,26 @@ func activeResources(t *samtemplate.Template, env *samtemplate.Env, typ string, 
 	}
 }
 
-// metricFilterSpec is an AWS::Logs::MetricFilter of the watched log group.
+// metricFilterSpec is an AWS::Logs::MetricFilter of a watched log group.
 type metricFilterSpec struct {
-	name       string
+	name, group string
 	pattern    *filterpattern.Pattern
 	transforms []MetricTransformation
 }
 
-// metricFilters returns the metric filters of group.
+// metricFilters returns the metric filters of group, or of every group
+// when group is "".
 func metricFilters(t *samtemplate.Template, env *samtemplate.Env, group string) ([]metricFilterSpec, error) {
 	var (
 		out  []metricFilterSpec
 		errs []error
 	)
 	for id, p := range activeResources(t, env, "AWS::Logs::MetricFilter", &errs) {
-		if p.str("LogGroupName", true) != group {
+		g := p.str("LogGroupName", true)
+		if group != "" && g != group {
 			continue
 		}
-		spec := metricFilterSpec{name: env.PhysicalIDs[id]}
+		spec := metricFilterSpec{name: env.PhysicalIDs[id], group: g}
 		pattern, err := filterpattern.Parse(p.str("FilterPattern", false))
 		if err != nil {
 			p.fail("FilterPattern", err)
@@ -269,26 +271,28 @@ func alarmConfigs(t *samtemplate.Template, env *samtemplate.Env, attrs map[strin
 	return cfgs, others, errors.Join(errs...)
 }
 
-// subscriptionSpec is an AWS::Logs::SubscriptionFilter of the watched log
+// subscriptionSpec is an AWS::Logs::SubscriptionFilter of a watched log
 // group.
 type subscriptionSpec struct {
 	id, name    string
+	group       string
 	pattern     *filterpattern.Pattern
 	destination string // the logical id of the destination function
 }
 
-// subscriptionFilters returns the subscription filters of group; each must
-// deliver to a function of the template.
+// subscriptionFilters returns the subscription filters of group (of every
+// group when group is ""); each must deliver to a function of the template.
 func subscriptionFilters(t *samtemplate.Template, env *samtemplate.Env, attrs map[string]map[string]string, group string) ([]subscriptionSpec, error) {
 	var (
 		out  []subscriptionSpec
 		errs []error
 	)
 	for id, p := range activeResources(t, env, "AWS::Logs::SubscriptionFilter", &errs) {
-		if p.str("LogGroupName", true) != group {
+		g := p.str("LogGroupName", true)
+		if group != "" && g != group {
 			continue
 		}
-		spec := subscriptionSpec{id: id, name: env.PhysicalIDs[id]}
+		spec := subscriptionSpec{id: id, name: env.PhysicalIDs[id], group: g}
 		if name := p.str("FilterName", false); name != "" {
 			spec.name = name
 		}
@@ -297,15 +301,7 @@ func subscriptionFilters(t *samtemplate.Template, env *samtemplate.Env, attrs ma
 			p.fail("FilterPattern", err)
 		}
 		spec.pattern = pattern
-		dest := p.str("DestinationArn", true)
-		for fn, a := range attrs {
-			if a["Arn"] == dest && isFunction(t, fn) {
-				spec.destination = fn
-			}
-		}
-		if spec.destination == "" && dest != "" {
-			p.fail("DestinationArn", fmt.Errorf("%s is not a function of the template; only Lambda destinations run locally", dest))
-		}
+		spec.destination = destinationFunction(t, attrs, p, "DestinationArn", p.str("DestinationArn", true))
 		if err := p.err(); err != nil {
 			errs = append(errs, err)
 			continue
@@ -313,6 +309,20 @@ func subscriptionFilters(t *samtemplate.Template, env *samtemplate.Env, attrs ma
 		out = append(out, spec)
 	}
 	return out, errors.Join(errs...)
+}
+
+// destinationFunction returns the logical id of the function whose ARN is
+// dest; anything else fails key of p.
+func destinationFunction(t *samtemplate.Template, attrs map[string]map[string]string, p *props, key, dest string) string {
+	for fn, a := range attrs {
+		if a["Arn"] == dest && isFunction(t, fn) {
+			return fn
+		}
+	}
+	if dest != "" {
+		p.fail(key, fmt.Errorf("%s is not a function of the template; only Lambda destinations run locally", dest))
+	}
+	return ""
 }
 
 func isFunction(t *samtemplate.Template, id string) bool {

@@ -1,0 +1,134 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+
+	"github.com/logalert/logalert/internal/filterpattern"
+)
+
+// This file holds what the twin does per watched log group: the groups a
+// user already has, the limits CloudWatch Logs puts on each group, and the
+// tail, metric filters and subscriptions of each.
+
+// MaxSubscriptionFilters is how many (log-group-level) subscription
+// filters one log group may have; an account-level subscription filter
+// policy comes on top.
+const MaxSubscriptionFilters = 2
+
+// watch is one watched log group.
+type watch struct {
+	group   string
+	tail    *Tailer
+	filters []*MetricFilter
+	subs    []*Subscription
+}
+
+// watchOf returns the watch of group, new ones tailing from the start of
+// the run.
+func (t *Twin) watchOf(group string) *watch {
+	for _, w := range t.watches {
+		if w.group == group {
+			return w
+		}
+	}
+	w := &watch{group: group, tail: NewTailer(t.c.logs, group, t.origin.UnixMilli())}
+	t.watches = append(t.watches, w)
+	return w
+}
+
+// CreateUserGroups creates the log groups a user already has (a demo's or
+// a test's stand-in for them), keeping those that exist as they are.
+func CreateUserGroups(ctx context.Context, logs *cloudwatchlogs.Client, groups []string) error {
+	for _, g := range groups {
+		_, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(g)})
+		var exists *logstypes.ResourceAlreadyExistsException
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("create log group %s: %w", g, err)
+		}
+	}
+	return nil
+}
+
+// groupPlan is what the stack puts on one watched group.
+type groupPlan struct {
+	metric []metricFilterSpec
+	subs   []subscriptionSpec
+}
+
+// checkGroups refuses, before anything is put, what CloudWatch Logs would
+// refuse at deploy time: a group that does not exist (the stack watches the
+// groups of LogGroupNames, it never creates them), a third subscription
+// filter, and more than MaxRegexPatternsPerLogGroup filter patterns with a
+// regex on one group. It counts the filters the group already has, but
+// those of the same names (an earlier run of the same stack).
+func (t *Twin) checkGroups(ctx context.Context, plans map[string]*groupPlan) error {
+	var errs []error
+	for _, g := range slices.Sorted(maps.Keys(plans)) {
+		plan := plans[g]
+		ours := map[string]bool{}
+		regex := 0
+		for _, m := range plan.metric {
+			ours[m.name] = true
+			if m.pattern.HasRegex() {
+				regex++
+			}
+		}
+		for _, s := range plan.subs {
+			ours[s.name] = true
+			if s.pattern.HasRegex() {
+				regex++
+			}
+		}
+		subs, err := t.c.logs.DescribeSubscriptionFilters(ctx, &cloudwatchlogs.DescribeSubscriptionFiltersInput{LogGroupName: aws.String(g)})
+		var missing *logstypes.ResourceNotFoundException
+		if errors.As(err, &missing) {
+			errs = append(errs, fmt.Errorf("log group %s does not exist: the stack watches existing groups and never creates them; create it, or leave it out of LogGroupNames", g))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("list subscription filters of %s: %w", g, err)
+		}
+		var others []string
+		for _, f := range subs.SubscriptionFilters {
+			if name := aws.ToString(f.FilterName); !ours[name] {
+				others = append(others, name)
+				if hasRegex(aws.ToString(f.FilterPattern)) {
+					regex++
+				}
+			}
+		}
+		if n := len(others) + len(plan.subs); n > MaxSubscriptionFilters {
+			errs = append(errs, fmt.Errorf("log group %s already has %d subscription filters (%s) and CloudWatch Logs allows %d per group: the stack's would be one too many; remove one of them (aws logs delete-subscription-filter --log-group-name %s --filter-name NAME) or leave %s out of LogGroupNames and watch it with WatchAccount",
+				g, len(others), strings.Join(others, ", "), MaxSubscriptionFilters, g, g))
+		}
+		mfs, err := t.c.logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(g)})
+		if err != nil {
+			return fmt.Errorf("list metric filters of %s: %w", g, err)
+		}
+		for _, f := range mfs.MetricFilters {
+			if !ours[aws.ToString(f.FilterName)] && hasRegex(aws.ToString(f.FilterPattern)) {
+				regex++
+			}
+		}
+		if regex > filterpattern.MaxRegexPatternsPerLogGroup {
+			errs = append(errs, fmt.Errorf("log group %s would have %d metric and subscription filter patterns with a regex; CloudWatch Logs allows %d per group", g, regex, filterpattern.MaxRegexPatternsPerLogGroup))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hasRegex reports whether an existing filter's pattern has a regex; one
+// the parser refuses is not counted.
+func hasRegex(pattern string) bool {
+	p, err := filterpattern.Parse(pattern)
+	return err == nil && p.HasRegex()
+}
