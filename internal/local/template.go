@@ -163,8 +163,8 @@ func activeResources(t *samtemplate.Template, env *samtemplate.Env, typ string, 
 // metricFilterSpec is an AWS::Logs::MetricFilter of a watched log group.
 type metricFilterSpec struct {
 	name, group string
-	pattern    *filterpattern.Pattern
-	transforms []MetricTransformation
+	pattern     *filterpattern.Pattern
+	transforms  []MetricTransformation
 }
 
 // metricFilters returns the metric filters of group, or of every group
