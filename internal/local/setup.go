@@ -249,6 +249,7 @@ func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template,
 	}
 	// As Lambda sets it: the processor drops deliveries from its own group.
 	fn.env["AWS_LAMBDA_LOG_GROUP_NAME"] = fn.logGroup
+	t.dep.ProcessorLogGroup = fn.logGroup
 	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.env[k] })
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)

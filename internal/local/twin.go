@@ -74,6 +74,9 @@ type Deployment struct {
 	Table string `json:"table"`
 	// Topics are the SNS topics, by logical id.
 	Topics map[string]string `json:"topics"`
+	// ProcessorLogGroup is the processor's own log group, which it never
+	// processes.
+	ProcessorLogGroup string `json:"processor_log_group,omitempty"`
 	// DLQURL is the processor's dead-letter queue.
 	DLQURL string `json:"dlq_url"`
 	// Alarms are the alarms the twin evaluates.
