@@ -51,8 +51,3 @@ func TestEmitIntoWatchedGroup(t *testing.T) {
 	_, err = h.Handle(t.Context(), emit.Request{LogGroup: "/not/watched"})
 	assert.ErrorIs(t, err, emit.ErrBadRequest)
 }
-
-func TestWatchedGroups(t *testing.T) {
-	assert.Equal(t, []string{"/a", "/b"}, watchedGroups(" /a,, /b "))
-	assert.Empty(t, watchedGroups(""))
-}

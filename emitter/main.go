@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -22,7 +21,7 @@ func main() {
 	h := &emit.Handler{
 		Out:      stdoutLines{w: os.Stdout},
 		OwnGroup: os.Getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
-		Groups:   watchedGroups(os.Getenv("WATCHED_LOG_GROUPS")),
+		Groups:   emit.SplitGroups(os.Getenv("WATCHED_LOG_GROUPS")),
 		Now:      time.Now,
 	}
 	if len(h.Groups) > 0 && (len(h.Groups) > 1 || h.Groups[0] != h.OwnGroup) {
@@ -35,17 +34,6 @@ func main() {
 		h.Open = func(group string) emit.LineWriter { return newGroupLines(logs, group, time.Now) }
 	}
 	lambda.Start(h.Handle)
-}
-
-// watchedGroups splits WATCHED_LOG_GROUPS, dropping blanks.
-func watchedGroups(s string) []string {
-	var out []string
-	for _, g := range strings.Split(s, ",") {
-		if g = strings.TrimSpace(g); g != "" {
-			out = append(out, g)
-		}
-	}
-	return out
 }
 
 // stdoutLines writes one line per log event: Lambda turns every line of

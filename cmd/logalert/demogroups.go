@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
@@ -19,12 +18,7 @@ type demoGroups struct {
 }
 
 func demoGroupsOf(overrides map[string]string, stack string) demoGroups {
-	var g demoGroups
-	for _, n := range strings.Split(overrides["LogGroupNames"], ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			g.named = append(g.named, n)
-		}
-	}
+	g := demoGroups{named: emit.SplitGroups(overrides["LogGroupNames"])}
 	if overrides["WatchAccount"] == "true" {
 		g.others = []string{"/aws/lambda/" + stack + "-orders", "/ecs/" + stack + "-web"}
 	}

@@ -68,3 +68,16 @@ func (h *Handler) target(group string) (LineWriter, string, error) {
 	}
 	return h.Open(group), group, nil
 }
+
+// SplitGroups splits a comma-separated list of log group names, as
+// WATCHED_LOG_GROUPS and the template's LogGroupNames hold them, dropping
+// blanks.
+func SplitGroups(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}

@@ -69,7 +69,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if em.logGroup == "" {
 		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
 	}
-	emitTo := splitGroups(em.env["WATCHED_LOG_GROUPS"])
+	emitTo := emit.SplitGroups(em.env["WATCHED_LOG_GROUPS"])
 	t.dep.LogGroup = em.logGroup
 	if len(emitTo) > 0 {
 		t.dep.LogGroup = emitTo[0]
@@ -355,15 +355,4 @@ func lambdaStreamName(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
-}
-
-// splitGroups splits a comma-separated list of log groups, dropping blanks.
-func splitGroups(s string) []string {
-	var out []string
-	for _, g := range strings.Split(s, ",") {
-		if g = strings.TrimSpace(g); g != "" {
-			out = append(out, g)
-		}
-	}
-	return out
 }
