@@ -56,6 +56,18 @@ func incidentGroups(res *local.Result) map[string]int {
 	return out
 }
 
+// groupsStack names a stack of the test's own (prefix and a number) and
+// creates the user's groups, named after it by name(stack).
+func groupsStack(t *testing.T, prefix string, name func(stack string) []string) (aws.Config, *cloudwatchlogs.Client, string, []string) {
+	t.Helper()
+	cfg := newConfig(t, motoURL)
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	stack := fmt.Sprintf("%s%d", prefix, demoRuns.Add(1))
+	groups := name(stack)
+	require.NoError(t, local.CreateUserGroups(t.Context(), logs, groups))
+	return cfg, logs, stack, groups
+}
+
 func wentToAlarm(res *local.Result, name string) bool {
 	for _, a := range res.Alarms {
 		if a.Name != name {
@@ -75,11 +87,8 @@ func wentToAlarm(res *local.Result, name string) bool {
 // group gets its incidents.
 func TestLogGroupNamesEndToEnd(t *testing.T) {
 	ctx := t.Context()
-	cfg := newConfig(t, motoURL)
-	logs := cloudwatchlogs.NewFromConfig(cfg)
-	stack := fmt.Sprintf("grp%d", demoRuns.Add(1))
-	api, worker := "/shop/"+stack+"/api", "/shop/"+stack+"/worker"
-	require.NoError(t, local.CreateUserGroups(ctx, logs, []string{api, worker}))
+	cfg, logs, stack, groups := groupsStack(t, "grp", func(s string) []string { return []string{"/shop/" + s + "/api", "/shop/" + s + "/worker"} })
+	api, worker := groups[0], groups[1]
 	_, err := logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: aws.String(worker), RetentionInDays: aws.Int32(3)})
 	require.NoError(t, err)
 
@@ -108,10 +117,10 @@ func TestLogGroupNamesEndToEnd(t *testing.T) {
 	assert.True(t, wentToAlarm(res, dep.Alarms[0]), "the one alarm fired: %+v", res.Alarms)
 	assert.Equal(t, 12, res.Metrics.Events, "both groups' metric filters applied")
 	assert.Equal(t, 6.0, res.Metrics.Sum)
-	groups := incidentGroups(res)
-	assert.Equal(t, 3, groups[api], "three incidents in %s: %v", api, groups)
-	assert.Equal(t, 3, groups[worker])
-	assert.Len(t, groups, 2)
+	byGroup := incidentGroups(res)
+	assert.Equal(t, 3, byGroup[api], "three incidents in %s: %v", api, byGroup)
+	assert.Equal(t, 3, byGroup[worker])
+	assert.Len(t, byGroup, 2)
 
 	for _, g := range []string{api, worker} {
 		mf, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(g)})
@@ -128,11 +137,8 @@ func TestLogGroupNamesEndToEnd(t *testing.T) {
 // is refused before anything is set up, saying what to do.
 func TestLogGroupNamesRefusals(t *testing.T) {
 	ctx := t.Context()
-	cfg := newConfig(t, motoURL)
-	logs := cloudwatchlogs.NewFromConfig(cfg)
-	stack := fmt.Sprintf("grp%d", demoRuns.Add(1))
-	full, sink := "/shop/"+stack+"/full", "/shop/"+stack+"/sink"
-	require.NoError(t, local.CreateUserGroups(ctx, logs, []string{full, sink}))
+	cfg, logs, stack, groups := groupsStack(t, "grp", func(s string) []string { return []string{"/shop/" + s + "/full", "/shop/" + s + "/sink"} })
+	full, sink := groups[0], groups[1]
 	for _, name := range []string{"to-splunk", "to-datadog"} {
 		_, err := logs.PutSubscriptionFilter(ctx, &cloudwatchlogs.PutSubscriptionFilterInput{
 			LogGroupName: aws.String(full), FilterName: aws.String(name), FilterPattern: aws.String(""),
@@ -169,11 +175,8 @@ func TestLogGroupNamesRefusals(t *testing.T) {
 // group never invokes it.
 func TestWatchAccountEndToEnd(t *testing.T) {
 	ctx := t.Context()
-	cfg := newConfig(t, motoURL)
-	logs := cloudwatchlogs.NewFromConfig(cfg)
-	stack := fmt.Sprintf("acct%d", demoRuns.Add(1))
-	orders, web := "/aws/lambda/"+stack+"-orders", "/ecs/"+stack+"-web"
-	require.NoError(t, local.CreateUserGroups(ctx, logs, []string{orders}))
+	cfg, logs, stack, groups := groupsStack(t, "acct", func(s string) []string { return []string{"/aws/lambda/" + s + "-orders"} })
+	orders, web := groups[0], "/ecs/"+stack+"-web"
 	var invoked invocationGroups
 	tw, err := local.New(ctx, cfg, local.Config{
 		Template: "../template.yaml", StackName: stack, Period: time.Second,
@@ -205,11 +208,11 @@ func TestWatchAccountEndToEnd(t *testing.T) {
 
 	assert.Subset(t, res.Deployment.LogGroups, []string{app, orders, web})
 	assert.NotContains(t, res.Deployment.LogGroups, proc)
-	groups := incidentGroups(res)
-	assert.Equal(t, 3, groups[orders], "%v", groups)
-	assert.Equal(t, 3, groups[web])
-	assert.Equal(t, 1, groups[app], "the app group through its own subscription filter, once: the policy leaves it out")
-	assert.Zero(t, groups[proc])
+	byGroup := incidentGroups(res)
+	assert.Equal(t, 3, byGroup[orders], "%v", byGroup)
+	assert.Equal(t, 3, byGroup[web])
+	assert.Equal(t, 1, byGroup[app], "the app group through its own subscription filter, once: the policy leaves it out")
+	assert.Zero(t, byGroup[proc])
 	assert.Zero(t, invoked.count(proc), "the processor is never invoked with its own lines")
 	assert.Equal(t, 1, invoked.count(app))
 	assert.Positive(t, invoked.count(orders))

@@ -327,21 +327,31 @@ func (e *evaluator) join(arg any, path string) (any, error) {
 	if !ok {
 		return nil, errors.New("Fn::Join: delimiter is not a string")
 	}
-	v, err := e.eval(l[1], path)
+	parts, err := e.strings(l[1], path, "a list of values")
+	if err != nil {
+		return nil, fmt.Errorf("Fn::Join: %w", err)
+	}
+	return strings.Join(parts, delim), nil
+}
+
+// strings evaluates v to a list of scalars, formatted as String does; want
+// says what else it could have been.
+func (e *evaluator) strings(v any, path, want string) ([]string, error) {
+	ev, err := e.eval(v, path)
 	if err != nil {
 		return nil, err
 	}
-	values, ok := v.([]any)
+	l, ok := ev.([]any)
 	if !ok {
-		return nil, fmt.Errorf("Fn::Join: want a list of values, got %s", describe(v))
+		return nil, fmt.Errorf("want %s, got %s", want, describe(ev))
 	}
-	parts := make([]string, len(values))
-	for i, x := range values {
-		if parts[i], err = String(x); err != nil {
-			return nil, fmt.Errorf("Fn::Join: value %d: %w", i, err)
+	out := make([]string, len(l))
+	for i, x := range l {
+		if out[i], err = String(x); err != nil {
+			return nil, fmt.Errorf("value %d: %w", i, err)
 		}
 	}
-	return strings.Join(parts, delim), nil
+	return out, nil
 }
 
 // ref resolves Ref name: a pseudo parameter, a parameter or a resource.

@@ -107,21 +107,7 @@ func (t *Template) forEach(name string, v any) ([]map[string]any, error) {
 
 // collection evaluates a loop's collection against the parameters.
 func (t *Template) collection(v any) ([]string, error) {
-	ev, err := t.evaluator(nil).eval(v, "")
-	if err != nil {
-		return nil, err
-	}
-	l, ok := ev.([]any)
-	if !ok {
-		return nil, fmt.Errorf("want a list or a Ref to a CommaDelimitedList parameter, got %s", describe(ev))
-	}
-	out := make([]string, len(l))
-	for i, x := range l {
-		if out[i], err = String(x); err != nil {
-			return nil, fmt.Errorf("value %d: %w", i, err)
-		}
-	}
-	return out, nil
+	return t.evaluator(nil).strings(v, "", "a list or a Ref to a CommaDelimitedList parameter")
 }
 
 // substitute returns a copy of v with ${id} replaced by val and &{id} by
