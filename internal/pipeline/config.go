@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 )
 
@@ -39,7 +40,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Limits:    awslogs.DefaultLimits,
 
 		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
-		ExcludedPrefixes: splitList(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
+		ExcludedPrefixes: emit.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {

@@ -22,17 +22,6 @@ func (c Config) excluded(group string) (reason string, drop bool) {
 	return "", false
 }
 
-// splitList splits a comma-separated list, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, x := range strings.Split(s, ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 // dropLog logs a dropped delivery. A drop from the processor's own group is
 // logged once per process only: that line lands in the own group, and were
 // the group ever delivered again (a subscription or account policy that
