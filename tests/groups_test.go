@@ -189,6 +189,7 @@ func TestWatchAccountEndToEnd(t *testing.T) {
 	assert.Equal(t, "logalert-"+stack, dep.AccountPolicy)
 	assert.Equal(t, []string{app, proc}, dep.ExcludedLogGroups)
 	assert.Equal(t, proc, dep.ProcessorLogGroup)
+	assert.Contains(t, dep.Alarms, stack+"-account-error-lines", "the alarm on the processor's EventsMatched is evaluated too")
 
 	// A group created after the stack is watched too.
 	require.NoError(t, local.CreateUserGroups(ctx, logs, []string{web}))
@@ -217,4 +218,5 @@ func TestWatchAccountEndToEnd(t *testing.T) {
 	assert.Equal(t, 1, invoked.count(app))
 	assert.Positive(t, invoked.count(orders))
 	assert.Equal(t, 0, res.Invocations.DeadLettered)
+	assert.True(t, wentToAlarm(res, stack+"-account-error-lines"), "the account alarm fired on the processor's matched lines: %+v", res.Alarms)
 }

@@ -110,6 +110,12 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 			metrics[metricKey{m.Namespace, m.MetricName}] = true
 		}
 	}
+	// The processor's EMF namespace: its alarms are evaluated too.
+	if ns, err := t.processorNamespace(tmpl, env, st, subs, policies); err != nil {
+		return err
+	} else if ns != "" {
+		metrics[metricKey{ns, anyMetric}] = true
+	}
 	cfgs, others, err := alarmConfigs(tmpl, env, st.Attributes, metrics)
 	if err != nil {
 		return err
@@ -161,6 +167,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		for _, f := range t.filters {
 			f.Observe(a.Observe)
 		}
+		t.emf.Observe(a.Observe)
 		t.alarms = append(t.alarms, a)
 		t.dep.Alarms = append(t.dep.Alarms, c.Name)
 	}
@@ -220,13 +227,7 @@ func emitterFunction(t *samtemplate.Template) (string, error) {
 // setupSubscriptions builds the processor and an Invoker for it, one
 // Subscription per subscription filter, and the account policy's watch.
 func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec, policies []accountPolicySpec) error {
-	var dest, first string
-	for _, s := range specs {
-		dest, first = s.destination, s.id
-	}
-	for _, p := range policies {
-		dest, first = p.destination, p.id
-	}
+	dest, first := destinationOf(specs, policies)
 	if dest == "" {
 		return nil
 	}
@@ -254,7 +255,7 @@ func (t *Twin) setupSubscriptions(awsCfg aws.Config, tmpl *samtemplate.Template,
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)
 	}
-	proc := pipeline.New(pcfg, awsCfg, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
+	proc := pipeline.New(pcfg, awsCfg, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now), pipeline.WithMetrics(&t.emf))
 	for _, a := range st.Attributes {
 		if a["Arn"] == fn.dlqARN && fn.dlqARN != "" {
 			t.dep.DLQURL = a["QueueUrl"]
@@ -355,4 +356,31 @@ func lambdaStreamName(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
+}
+
+// processorNamespace returns the METRICS_NAMESPACE of the function the
+// subscriptions deliver to ("" without subscriptions or metrics).
+func (t *Twin) processorNamespace(tmpl *samtemplate.Template, env *samtemplate.Env, st *provision.Stack, specs []subscriptionSpec, policies []accountPolicySpec) (string, error) {
+	dest, _ := destinationOf(specs, policies)
+	if dest == "" {
+		return "", nil
+	}
+	fn, err := function(tmpl, env, st.Attributes, dest)
+	if err != nil {
+		return "", err
+	}
+	return fn.env["METRICS_NAMESPACE"], nil
+}
+
+// destinationOf returns the destination function of the last subscription
+// filter or policy and the logical id that names it ("" without any);
+// setupSubscriptions requires every other to deliver there too.
+func destinationOf(specs []subscriptionSpec, policies []accountPolicySpec) (dest, id string) {
+	for _, s := range specs {
+		dest, id = s.destination, s.id
+	}
+	for _, p := range policies {
+		dest, id = p.destination, p.id
+	}
+	return dest, id
 }

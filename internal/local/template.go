@@ -220,8 +220,11 @@ func metricFilters(t *samtemplate.Template, env *samtemplate.Env, group string) 
 	return out, errors.Join(errs...)
 }
 
-// metricKey names a metric without dimensions.
+// metricKey names a metric without dimensions; the name anyMetric stands
+// for every metric of the namespace.
 type metricKey struct{ namespace, name string }
+
+const anyMetric = "*"
 
 // alarmConfigs returns the configurations of the active alarms on the
 // metrics the metric filters produce, and the logical ids of the alarms the
@@ -229,7 +232,8 @@ type metricKey struct{ namespace, name string }
 func alarmConfigs(t *samtemplate.Template, env *samtemplate.Env, attrs map[string]map[string]string, metrics map[metricKey]bool) (cfgs []alarm.Config, others []string, err error) {
 	var errs []error
 	for id, p := range activeResources(t, env, "AWS::CloudWatch::Alarm", &errs) {
-		if !metrics[metricKey{p.str("Namespace", false), p.str("MetricName", false)}] {
+		ns := p.str("Namespace", false)
+		if !metrics[metricKey{ns, p.str("MetricName", false)}] && !metrics[metricKey{ns, anyMetric}] {
 			others = append(others, id)
 			continue
 		}

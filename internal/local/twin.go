@@ -118,6 +118,7 @@ type Twin struct {
 	watches []*watch  // one per watched log group (groups.go)
 	account *accountWatch
 	filters []*MetricFilter // every watch's
+	emf     EMFMetrics      // the processor's EMF records
 	alarms  []*Alarm
 	// shortest is the shortest alarm period (a minute without alarms): the
 	// unit the clock compresses and Run paces itself by.
@@ -271,6 +272,7 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 		}
 		read += n
 	}
+	t.emf.Drain()
 	now := t.clock.Now()
 	var pending []string
 	for _, a := range t.alarms {
