@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +18,10 @@ import (
 	"github.com/logalert/logalert/internal/emit"
 )
 
-var motoURL string
+var (
+	motoURL string
+	runs    atomic.Int64
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(awstest.RunWithMoto(context.Background(), m, "emitter", &motoURL))
@@ -28,7 +33,7 @@ func TestEmitIntoWatchedGroup(t *testing.T) {
 	cfg, err := awstest.Config(t.Context(), motoURL)
 	require.NoError(t, err)
 	logs := cloudwatchlogs.NewFromConfig(cfg)
-	group := "/shop/" + t.Name()
+	group := fmt.Sprintf("/shop/%s-%d", t.Name(), runs.Add(1)) // moto outlives -count runs
 	_, err = logs.CreateLogGroup(t.Context(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group})
 	require.NoError(t, err)
 
