@@ -64,6 +64,24 @@ type groupPlan struct {
 	subs   []subscriptionSpec
 }
 
+// groupPlans sorts the stack's filters by log group.
+func groupPlans(specs []metricFilterSpec, subs []subscriptionSpec) map[string]*groupPlan {
+	plans := map[string]*groupPlan{}
+	plan := func(g string) *groupPlan {
+		if plans[g] == nil {
+			plans[g] = &groupPlan{}
+		}
+		return plans[g]
+	}
+	for _, s := range specs {
+		plan(s.group).metric = append(plan(s.group).metric, s)
+	}
+	for _, s := range subs {
+		plan(s.group).subs = append(plan(s.group).subs, s)
+	}
+	return plans
+}
+
 // checkGroups refuses, before anything is put, what CloudWatch Logs would
 // refuse at deploy time: a group that does not exist (the stack watches the
 // groups of LogGroupNames, it never creates them), a third subscription

@@ -86,19 +86,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if err != nil {
 		return err
 	}
-	plans := map[string]*groupPlan{}
-	plan := func(g string) *groupPlan {
-		if plans[g] == nil {
-			plans[g] = &groupPlan{}
-		}
-		return plans[g]
-	}
-	for _, s := range specs {
-		plan(s.group).metric = append(plan(s.group).metric, s)
-	}
-	for _, s := range subs {
-		plan(s.group).subs = append(plan(s.group).subs, s)
-	}
+	plans := groupPlans(specs, subs)
 	if err := t.checkGroups(ctx, plans); err != nil {
 		return err
 	}
