@@ -58,55 +58,69 @@ func CreateUserGroups(ctx context.Context, logs *cloudwatchlogs.Client, groups [
 	return nil
 }
 
-// groupPlan is what the stack puts on one watched group.
-type groupPlan struct {
-	metric []metricFilterSpec
-	subs   []subscriptionSpec
+// GroupPlan is what a stack puts on one log group: its metric filters
+// and subscription filters, patterns by filter name.
+type GroupPlan struct {
+	MetricFilters       map[string]*filterpattern.Pattern
+	SubscriptionFilters map[string]*filterpattern.Pattern
 }
 
 // groupPlans sorts the stack's filters by log group.
-func groupPlans(specs []metricFilterSpec, subs []subscriptionSpec) map[string]*groupPlan {
-	plans := map[string]*groupPlan{}
-	plan := func(g string) *groupPlan {
-		if plans[g] == nil {
-			plans[g] = &groupPlan{}
+func groupPlans(specs []metricFilterSpec, subs []subscriptionSpec) map[string]GroupPlan {
+	plans := map[string]GroupPlan{}
+	plan := func(g string) GroupPlan {
+		p, ok := plans[g]
+		if !ok {
+			p = GroupPlan{MetricFilters: map[string]*filterpattern.Pattern{}, SubscriptionFilters: map[string]*filterpattern.Pattern{}}
+			plans[g] = p
 		}
-		return plans[g]
+		return p
 	}
 	for _, s := range specs {
-		plan(s.group).metric = append(plan(s.group).metric, s)
+		plan(s.group).MetricFilters[s.name] = s.pattern
 	}
 	for _, s := range subs {
-		plan(s.group).subs = append(plan(s.group).subs, s)
+		plan(s.group).SubscriptionFilters[s.name] = s.pattern
 	}
 	return plans
 }
 
-// checkGroups refuses, before anything is put, what CloudWatch Logs would
-// refuse at deploy time: a group that does not exist (the stack watches the
-// groups of LogGroupNames, it never creates them), a third subscription
-// filter, and more than MaxRegexPatternsPerLogGroup filter patterns with a
-// regex on one group. It counts the filters the group already has, but
-// those of the same names (an earlier run of the same stack).
-func (t *Twin) checkGroups(ctx context.Context, plans map[string]*groupPlan) error {
+// FiltersAPI is the subset of *cloudwatchlogs.Client CheckLogGroups calls.
+type FiltersAPI interface {
+	DescribeSubscriptionFilters(ctx context.Context, in *cloudwatchlogs.DescribeSubscriptionFiltersInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeSubscriptionFiltersOutput, error)
+	DescribeMetricFilters(ctx context.Context, in *cloudwatchlogs.DescribeMetricFiltersInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeMetricFiltersOutput, error)
+}
+
+// CheckLogGroups refuses, before anything is put, what CloudWatch Logs
+// would refuse at deploy time: a group that does not exist (a stack
+// watches the groups of LogGroupNames, it never creates them), a third
+// subscription filter, and more than MaxRegexPatternsPerLogGroup filter
+// patterns with a regex on one group. It counts the filters each group
+// already has, but the plan's own: those of the same names, or named as
+// CloudFormation names them (NAME-suffix) by an earlier deploy.
+func CheckLogGroups(ctx context.Context, logs FiltersAPI, plans map[string]GroupPlan) error {
 	var errs []error
 	for _, g := range slices.Sorted(maps.Keys(plans)) {
 		plan := plans[g]
-		ours := map[string]bool{}
+		ours := func(name string) bool {
+			for _, m := range []map[string]*filterpattern.Pattern{plan.MetricFilters, plan.SubscriptionFilters} {
+				for n := range m {
+					if name == n || strings.HasPrefix(name, n+"-") {
+						return true
+					}
+				}
+			}
+			return false
+		}
 		regex := 0
-		for _, m := range plan.metric {
-			ours[m.name] = true
-			if m.pattern.HasRegex() {
-				regex++
+		for _, m := range []map[string]*filterpattern.Pattern{plan.MetricFilters, plan.SubscriptionFilters} {
+			for _, p := range m {
+				if p.HasRegex() {
+					regex++
+				}
 			}
 		}
-		for _, s := range plan.subs {
-			ours[s.name] = true
-			if s.pattern.HasRegex() {
-				regex++
-			}
-		}
-		subs, err := t.c.logs.DescribeSubscriptionFilters(ctx, &cloudwatchlogs.DescribeSubscriptionFiltersInput{LogGroupName: aws.String(g)})
+		subs, err := logs.DescribeSubscriptionFilters(ctx, &cloudwatchlogs.DescribeSubscriptionFiltersInput{LogGroupName: aws.String(g)})
 		var missing *logstypes.ResourceNotFoundException
 		if errors.As(err, &missing) {
 			errs = append(errs, fmt.Errorf("log group %s does not exist: the stack watches existing groups and never creates them; create it, or leave it out of LogGroupNames", g))
@@ -117,23 +131,23 @@ func (t *Twin) checkGroups(ctx context.Context, plans map[string]*groupPlan) err
 		}
 		var others []string
 		for _, f := range subs.SubscriptionFilters {
-			if name := aws.ToString(f.FilterName); !ours[name] {
+			if name := aws.ToString(f.FilterName); !ours(name) {
 				others = append(others, name)
 				if hasRegex(aws.ToString(f.FilterPattern)) {
 					regex++
 				}
 			}
 		}
-		if n := len(others) + len(plan.subs); n > MaxSubscriptionFilters {
+		if n := len(others) + len(plan.SubscriptionFilters); n > MaxSubscriptionFilters {
 			errs = append(errs, fmt.Errorf("log group %s already has %d subscription filters (%s) and CloudWatch Logs allows %d per group: the stack's would be one too many; remove one of them (aws logs delete-subscription-filter --log-group-name %s --filter-name NAME) or leave %s out of LogGroupNames and watch it with WatchAccount",
 				g, len(others), strings.Join(others, ", "), MaxSubscriptionFilters, g, g))
 		}
-		mfs, err := t.c.logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(g)})
+		mfs, err := logs.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: aws.String(g)})
 		if err != nil {
 			return fmt.Errorf("list metric filters of %s: %w", g, err)
 		}
 		for _, f := range mfs.MetricFilters {
-			if !ours[aws.ToString(f.FilterName)] && hasRegex(aws.ToString(f.FilterPattern)) {
+			if !ours(aws.ToString(f.FilterName)) && hasRegex(aws.ToString(f.FilterPattern)) {
 				regex++
 			}
 		}

@@ -87,7 +87,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		return err
 	}
 	plans := groupPlans(specs, subs)
-	if err := t.checkGroups(ctx, plans); err != nil {
+	if err := CheckLogGroups(ctx, t.c.logs, plans); err != nil {
 		return err
 	}
 	t.dep.LogGroups = slices.Sorted(maps.Keys(plans))

@@ -113,7 +113,7 @@ func (t *Template) collection(v any) ([]string, error) {
 // substitute returns a copy of v with ${id} replaced by val and &{id} by
 // val's alphanumeric characters, in keys and strings.
 func substitute(v any, id, val string) any {
-	r := strings.NewReplacer("${"+id+"}", val, "&{"+id+"}", alphanumeric(val))
+	r := strings.NewReplacer("${"+id+"}", val, "&{"+id+"}", Alphanumeric(val))
 	var walk func(any) any
 	walk = func(v any) any {
 		switch x := v.(type) {
@@ -137,9 +137,10 @@ func substitute(v any, id, val string) any {
 	return walk(v)
 }
 
-// alphanumeric returns s without its characters other than ASCII letters
-// and digits, as &{} does.
-func alphanumeric(s string) string {
+// Alphanumeric returns s without its characters other than ASCII letters
+// and digits, as &{} does: the part of a logical id a Fn::ForEach value
+// gives.
+func Alphanumeric(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
 			return r
@@ -148,7 +149,7 @@ func alphanumeric(s string) string {
 	}, s)
 }
 
-func isAlphanumeric(s string) bool { return s != "" && alphanumeric(s) == s }
+func isAlphanumeric(s string) bool { return s != "" && Alphanumeric(s) == s }
 
 // buildResources expands the raw Resources section with the parameters'
 // current values and parses every resource, checking that the conditions
