@@ -202,6 +202,9 @@ func TestTemplateParameters(t *testing.T) {
 		{"MaxEventAgeSeconds", "3600"},
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
+		{"LogGroupNames", ""},
+		{"WatchAccount", "false"},
+		{"ExcludedLogGroupPrefixes", ""},
 		{"DeployEmitter", "true"},
 		{"RedactPatterns", ""},
 	}
@@ -334,6 +337,7 @@ func TestTemplateDashboard(t *testing.T) {
 		{"error alarm in status", "ErrorAlarm/Arn"},
 		{"logs insights on the app group", `SOURCE '/logalert/logalert/app'`},
 		{"logs insights with DashboardErrorRegex", `filter @message like /level.:.ERROR/`},
+		{"error lines per log group", `stats count(*) as errors by @log`},
 		{"processor invocations", `["AWS/Lambda", "Invocations", "FunctionName", "logalert-ProcessorFunction"]`},
 		{"processor errors, throttles, duration", `"Throttles"`},
 		{"dead letters", `"ApproximateNumberOfMessagesVisible", "QueueName", "arn:aws:stub:us-east-1:123456789012:ProcessorDeadLetterQueue/QueueName"`},
@@ -344,7 +348,7 @@ func TestTemplateDashboard(t *testing.T) {
 			assert.Contains(t, all, tc.want)
 		})
 	}
-	assert.Len(t, dash.Widgets, 6)
+	assert.Len(t, dash.Widgets, 7)
 }
 
 // dashboard is the part of a dashboard body the tests read.

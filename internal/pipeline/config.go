@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
 )
@@ -23,6 +24,13 @@ type Config struct {
 	Namespace string                 // METRICS_NAMESPACE; no EMF when empty
 	Limits    awslogs.Limits         // MAX_DECOMPRESSED_BYTES over awslogs.DefaultLimits
 	Redactor  *incident.Redactor     // REDACT_PATTERNS, compiled, beside the built-in shapes
+	// OwnLogGroup is the processor's own log group
+	// (AWS_LAMBDA_LOG_GROUP_NAME, which Lambda sets): deliveries from it are
+	// dropped, never processed (see excluded).
+	OwnLogGroup string
+	// ExcludedPrefixes (EXCLUDED_LOG_GROUP_PREFIXES, comma-separated):
+	// deliveries from log groups whose names start with one are dropped.
+	ExcludedPrefixes []string
 }
 
 // LoadConfig reads the environment through getenv (see the processor
@@ -33,6 +41,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TopicARN:  getenv("ALERTS_TOPIC_ARN"),
 		Namespace: getenv("METRICS_NAMESPACE"),
 		Limits:    awslogs.DefaultLimits,
+
+		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
+		ExcludedPrefixes: emit.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {
