@@ -221,3 +221,63 @@ func TestWatchAccountEndToEnd(t *testing.T) {
 	assert.Equal(t, 0, res.Invocations.DeadLettered)
 	assert.True(t, wentToAlarm(res, stack+"-account-error-lines"), "the account alarm fired on the processor's matched lines: %+v", res.Alarms)
 }
+
+// DeployEmitter=false: the twin still runs, the emitter's handler standing
+// in for the user's application and writing into the first watched group
+// (or naming another); the pipeline alarms and records as with the
+// emitter.
+func TestTwinWithoutEmitter(t *testing.T) {
+	ctx := t.Context()
+	cfg, _, stack, groups := groupsStack(t, "noemit", func(s string) []string { return []string{"/shop/" + s + "/api", "/shop/" + s + "/worker"} })
+	api, worker := groups[0], groups[1]
+	tw, err := local.New(ctx, cfg, local.Config{
+		Template: "../template.yaml", StackName: stack, Period: time.Second,
+		Overrides: map[string]string{"DeployEmitter": "false", "LogGroupNames": api + "," + worker},
+	})
+	require.NoError(t, err)
+	dep := tw.Deployment()
+	assert.Equal(t, []string{api, worker}, dep.LogGroups)
+	assert.Equal(t, api, dep.LogGroup, "the lines go to the first watched group")
+	assert.Contains(t, dep.Skipped, "the emitter (DeployEmitter=false): its handler writes the lines straight into "+api+", as the application would")
+
+	sum, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(2), InfoCount: ptr(1)})
+	require.NoError(t, err)
+	assert.Equal(t, api, sum.LogGroup)
+	sum, err = tw.Emit(ctx, emit.Request{ErrorCount: ptr(1), LogGroup: worker})
+	require.NoError(t, err)
+	assert.Equal(t, worker, sum.LogGroup)
+	_, err = tw.Emit(ctx, emit.Request{LogGroup: "/somebody/else"})
+	assert.ErrorIs(t, err, emit.ErrBadRequest, "only the watched groups")
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3.0, res.Metrics.Sum, "every error line counted")
+	require.Len(t, dep.Alarms, 1)
+	assert.True(t, wentToAlarm(res, dep.Alarms[0]), "the alarm fired: %+v", res.Alarms)
+	byGroup := incidentGroups(res)
+	assert.Equal(t, 2, byGroup[api], "incidents in %s: %v", api, byGroup)
+	assert.Equal(t, 1, byGroup[worker])
+}
+
+// Without the emitter and without LogGroupNames, the lines go to the
+// stack's own app group, which it watches.
+func TestTwinWithoutEmitterAppGroup(t *testing.T) {
+	ctx := t.Context()
+	cfg := newConfig(t, motoURL)
+	stack := awstest.Name(t, "noemit")
+	tw, err := local.New(ctx, cfg, local.Config{
+		Template: "../template.yaml", StackName: stack, Period: time.Second,
+		Overrides: map[string]string{"DeployEmitter": "false"},
+	})
+	require.NoError(t, err)
+	dep := tw.Deployment()
+	assert.Equal(t, "/logalert/"+stack+"/app", dep.LogGroup)
+	sum, err := tw.Emit(ctx, emit.Request{ErrorCount: ptr(1)})
+	require.NoError(t, err)
+	assert.Equal(t, dep.LogGroup, sum.LogGroup)
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, res.Metrics.Sum)
+	assert.Equal(t, 1, incidentGroups(res)[dep.LogGroup])
+}

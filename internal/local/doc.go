@@ -37,7 +37,9 @@
 // `make incidents` find the deployment as they would in AWS.
 //
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
-// LineWriter, into any watched group it names; Writer and WriterIn give a
+// LineWriter, into any watched group it names (without the emitter,
+// DeployEmitter=false, the handler stands in for the user's application:
+// it writes into the first watched group); Writer and WriterIn give a
 // Shipper for other streams and groups. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
 // reading the incidents table and the dead-letter queue.

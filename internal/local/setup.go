@@ -56,24 +56,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 
 	// The watched log groups: those the stack puts metric or subscription
 	// filters on (groups.go), and with an account policy every group it
-	// selects (accountpolicy.go). The emitter writes to the first of its
-	// WATCHED_LOG_GROUPS, or to its own group.
-	emitter, ok := provision.FunctionByCode(tmpl, "emitter")
-	if !ok {
-		return errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
-	}
-	em, err := st.Function(tmpl, emitter)
-	if err != nil {
-		return err
-	}
-	if em.LogGroup == "" {
-		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
-	}
-	emitTo := emit.SplitGroups(em.Env["WATCHED_LOG_GROUPS"])
-	t.dep.LogGroup = em.LogGroup
-	if len(emitTo) > 0 {
-		t.dep.LogGroup = emitTo[0]
-	}
+	// selects (accountpolicy.go).
 	specs, err := st.MetricFilters(tmpl, "")
 	if err != nil {
 		return err
@@ -91,6 +74,17 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		return err
 	}
 	t.dep.LogGroups = slices.Sorted(maps.Keys(plans))
+	ownGroup, emitTo, standIn, err := emitterGroups(tmpl, st, t.dep.LogGroups)
+	if err != nil {
+		return err
+	}
+	if standIn {
+		t.dep.Skipped = append(t.dep.Skipped, fmt.Sprintf("the emitter (DeployEmitter=false): its handler writes the lines straight into %s, as the application would", ownGroup))
+	}
+	t.dep.LogGroup = ownGroup
+	if len(emitTo) > 0 {
+		t.dep.LogGroup = emitTo[0]
+	}
 
 	// The processor's EMF namespace: its alarms are evaluated too.
 	var emfNamespaces []string
@@ -175,9 +169,9 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	}
 
 	stream := lambdaStreamName(t.clock.Now())
-	t.out = t.WriterIn(em.LogGroup, stream)
+	t.out = t.WriterIn(ownGroup, stream)
 	t.emitter = &emit.Handler{
-		Out: t.out, OwnGroup: em.LogGroup, Groups: emitTo, Now: t.clock.Now, Log: t.log,
+		Out: t.out, OwnGroup: ownGroup, Groups: emitTo, Now: t.clock.Now, Log: t.log,
 		Open: func(group string) emit.LineWriter { return t.WriterIn(group, stream) },
 	}
 	t.logf("setup", "stack %s from %s: %s", st.Name, t.cfg.Template, strings.Join(st.Created, ", "))
@@ -192,6 +186,37 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	}
 	t.logf("setup", "clock ×%g: each %s alarm period lasts %s; virtual time starts at %s", t.clock.Scale(), t.shortest, t.clock.Real(t.shortest), origin.Format(time.RFC3339))
 	return nil
+}
+
+// emitterGroups returns the log group the emitter writes into and the
+// watched groups a request may name instead: its own group and its
+// WATCHED_LOG_GROUPS (the first being where it writes by default). Without
+// the emitter (DeployEmitter=false) its handler still runs, as a stand-in
+// for the user's application, writing into the first of the watched groups
+// and able to name any other; standIn says so.
+func emitterGroups(tmpl *samtemplate.Template, st *provision.Stack, watched []string) (own string, groups []string, standIn bool, err error) {
+	emitter, ok := provision.FunctionByCode(tmpl, "emitter")
+	if !ok {
+		return "", nil, false, errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
+	}
+	active, err := tmpl.Active(emitter, st.Env())
+	if err != nil {
+		return "", nil, false, err
+	}
+	if !active {
+		if len(watched) == 0 {
+			return "", nil, false, fmt.Errorf("resource %s is not created and the stack watches no log group: the twin has nowhere to write the lines", emitter)
+		}
+		return watched[0], watched, true, nil
+	}
+	em, err := st.Function(tmpl, emitter)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if em.LogGroup == "" {
+		return "", nil, false, fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
+	}
+	return em.LogGroup, emit.SplitGroups(em.Env["WATCHED_LOG_GROUPS"]), false, nil
 }
 
 // setupSubscriptions builds the processor and an Invoker for it, one
