@@ -18,7 +18,8 @@ import (
 // of strings or a Ref to a CommaDelimitedList parameter), in which every
 // ${Identifier} becomes the value and every &{Identifier} the value without
 // its non-alphanumeric characters, in keys and in strings alike (so inside
-// Fn::Sub templates too). Loops may nest. The collection is evaluated with
+// Fn::Sub templates too), and a Ref to the identifier the value. Loops may
+// nest. The collection is evaluated with
 // the parameters' effective values, so SetParameters expands again.
 
 // LanguageExtensions is the transform that Fn::ForEach needs.
@@ -105,13 +106,26 @@ func (t *Template) forEach(name string, v any) ([]map[string]any, error) {
 	return out, nil
 }
 
-// collection evaluates a loop's collection against the parameters.
+// collection evaluates a loop's collection against the parameters. A Ref
+// to a parameter that has no value yet (no Default, not set) is an empty
+// collection: the loop makes its resources once SetParameters gives one,
+// which it must.
 func (t *Template) collection(v any) ([]string, error) {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if name, ok := m["Ref"].(string); ok {
+			if p, ok := t.Parameters[name]; ok {
+				if _, set := p.Value(); !set {
+					return nil, nil
+				}
+			}
+		}
+	}
 	return t.evaluator(nil).strings(v, "", "a list or a Ref to a CommaDelimitedList parameter")
 }
 
 // substitute returns a copy of v with ${id} replaced by val and &{id} by
-// val's alphanumeric characters, in keys and strings.
+// val's alphanumeric characters, in keys and strings, and a Ref to id by
+// val.
 func substitute(v any, id, val string) any {
 	r := strings.NewReplacer("${"+id+"}", val, "&{"+id+"}", Alphanumeric(val))
 	var walk func(any) any
@@ -120,6 +134,9 @@ func substitute(v any, id, val string) any {
 		case string:
 			return r.Replace(x)
 		case map[string]any:
+			if ref, ok := x["Ref"]; ok && len(x) == 1 && ref == id {
+				return val
+			}
 			out := make(map[string]any, len(x))
 			for k, e := range x {
 				out[r.Replace(k)] = walk(e)
