@@ -6,6 +6,7 @@ ERRORS     ?= 5
 WARNINGS   ?= 2
 INFOS      ?= 10
 STATUS     ?=
+LOG_GROUP  ?=
 # Fuzz budgets are counts, not durations: go1.26's fuzz coordinator can fail a
 # clean run with "context deadline exceeded" when a -fuzztime duration expires
 # mid-call (golang/go#75804, fixed in go1.27). A count has no deadline to race.
@@ -29,6 +30,8 @@ VENV := $(CURDIR)/.venv
 export PATH := $(VENV)/bin:$(PATH)
 
 SAM_REQUIRED = Install the AWS SAM CLI (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html) and configure AWS credentials
+
+comma := ,
 
 .DEFAULT_GOAL := help
 .PHONY: help moto-deps deps build lambda install sam-build test unit integration lint fuzz bench demo events deploy emit incidents delete clean
@@ -115,10 +118,10 @@ deploy: ## sam build + sam deploy (guided the first time: make deploy GUIDED=1)
 	sam build
 	sam deploy $(if $(GUIDED),--guided) $(if $(PARAMS),--parameter-overrides "$$PARAMS")
 
-emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10
+emit: ## invoke the deployed emitter: make emit ERRORS=5 WARNINGS=2 INFOS=10 [LOG_GROUP=/shop/api]
 	@command -v sam >/dev/null || { echo "emit: the SAM CLI is missing. $(SAM_REQUIRED)." >&2; exit 1; }
 	sam remote invoke EmitterFunction --stack-name $(STACK_NAME) \
-		--event '{"error_count": $(ERRORS), "warn_count": $(WARNINGS), "info_count": $(INFOS)}'
+		--event '{"error_count": $(ERRORS), "warn_count": $(WARNINGS), "info_count": $(INFOS)$(if $(LOG_GROUP),$(comma) "log_group": "$(LOG_GROUP)")}'
 
 incidents: ## list the deployed stack's incidents (STATUS=OPEN to filter)
 	$(GO) run ./cmd/logalert incidents list --stack $(STACK_NAME) $(if $(STATUS),--status $(STATUS))

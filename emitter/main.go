@@ -10,13 +10,29 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/logalert/logalert/internal/awsconfig"
 	"github.com/logalert/logalert/internal/emit"
 )
 
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
-	h := &emit.Handler{Out: stdoutLines{w: os.Stdout}, Now: time.Now}
+	h := &emit.Handler{
+		Out:      stdoutLines{w: os.Stdout},
+		OwnGroup: os.Getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
+		Groups:   emit.SplitGroups(os.Getenv("WATCHED_LOG_GROUPS")),
+		Now:      time.Now,
+	}
+	if len(h.Groups) > 0 && (len(h.Groups) > 1 || h.Groups[0] != h.OwnGroup) {
+		cfg, err := awsconfig.Load(context.Background())
+		if err != nil {
+			slog.Error("emitter init", "err", err)
+			os.Exit(1)
+		}
+		logs := cloudwatchlogs.NewFromConfig(cfg)
+		h.Open = func(group string) emit.LineWriter { return newGroupLines(logs, group, time.Now) }
+	}
 	lambda.Start(h.Handle)
 }
 

@@ -11,7 +11,10 @@
 //	{"awslogs": {"data": "<base64 of gzip of the JSON payload>"}}
 //
 // A CONTROL_MESSAGE (sent when the filter is created) is acknowledged and
-// ignored.
+// ignored. A delivery from the function's own log group or from a group
+// under EXCLUDED_LOG_GROUP_PREFIXES is dropped without error: counted
+// (DeliveriesDropped) and logged, a drop from its own group only once per
+// cold start.
 //
 // # Environment
 //
@@ -38,6 +41,12 @@
 //	                        alerts
 //	DASHBOARD_NAME          optional: the stack's dashboard, linked from the
 //	                        alerts
+//	EXCLUDED_LOG_GROUP_PREFIXES optional: comma-separated log group name
+//	                        prefixes whose deliveries are dropped (the
+//	                        template's ExcludedLogGroupPrefixes)
+//	AWS_LAMBDA_LOG_GROUP_NAME set by Lambda: the function's own log group,
+//	                        whose deliveries are always dropped, so that its
+//	                        own error lines can never invoke it again
 //
 // AWS settings come from the SDK's standard chain, so AWS_REGION,
 // AWS_ENDPOINT_URL and credentials point it at any endpoint, moto included.
@@ -55,5 +64,5 @@
 // One JSON log line per invocation with the counts (events, matched,
 // incidents, opened, reopened, duplicates), and, with METRICS_NAMESPACE
 // set, an EMF record with EventsProcessed, EventsMatched, IncidentsOpened,
-// IncidentsReopened, BadPayloads and DecompressedBytes.
+// IncidentsReopened, BadPayloads, DeliveriesDropped and DecompressedBytes.
 package main

@@ -98,7 +98,7 @@ func TestDemo(t *testing.T) {
 	t.Logf("settled in %s (clock ×%g)", time.Since(start).Round(10*time.Millisecond), tw.Clock().Scale())
 
 	t.Run("lines", func(t *testing.T) {
-		assert.Equal(t, emit.Summary{RunID: sum.RunID, Errors: 6, Warnings: 2, Infos: 4, Lines: 12, Bytes: sum.Bytes}, sum)
+		assert.Equal(t, emit.Summary{RunID: sum.RunID, LogGroup: dep.LogGroup, Errors: 6, Warnings: 2, Infos: 4, Lines: 12, Bytes: sum.Bytes}, sum)
 		assert.Equal(t, 13, res.Shipped.Events, "the emitter's lines and the canary")
 		assert.Equal(t, 2, res.Shipped.Batches, "one PutLogEvents per stream")
 	})

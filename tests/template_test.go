@@ -212,6 +212,9 @@ func TestTemplateParameters(t *testing.T) {
 		{"MaxEventAgeSeconds", "3600"},
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
+		{"LogGroupNames", ""},
+		{"WatchAccount", "false"},
+		{"ExcludedLogGroupPrefixes", ""},
 		{"DeployEmitter", "true"},
 		{"RedactPatterns", ""},
 		{"NotifyOnOk", "true"},
@@ -367,6 +370,7 @@ func TestTemplateDashboard(t *testing.T) {
 		{"error alarm in status", "ErrorAlarm/Arn"},
 		{"logs insights on the app group", `SOURCE '/logalert/logalert/app'`},
 		{"logs insights with DashboardErrorRegex", `filter @message like /level.:.ERROR/`},
+		{"error lines per log group", `stats count(*) as errors by @log`},
 		{"processor invocations", `["AWS/Lambda", "Invocations", "FunctionName", "logalert-ProcessorFunction"]`},
 		{"processor errors, throttles, duration", `"Throttles"`},
 		{"dead letters", `"ApproximateNumberOfMessagesVisible", "QueueName", "arn:aws:stub:us-east-1:123456789012:ProcessorDeadLetterQueue/QueueName"`},
@@ -379,7 +383,7 @@ func TestTemplateDashboard(t *testing.T) {
 			assert.Contains(t, all, tc.want)
 		})
 	}
-	assert.Len(t, dash.Widgets, 7)
+	assert.Len(t, dash.Widgets, 8)
 	// The incidents sit beside the alarm, on the top row.
 	top := map[string]bool{}
 	for _, w := range dash.Widgets {

@@ -129,11 +129,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		// The processor's warnings and errors, as its log group would show them.
 		cfg.FunctionLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
 	}
+	groups := demoGroupsOf(f.overrides, f.stack)
+	if err := groups.create(ctx, ep); err != nil {
+		return err
+	}
 	tw, err := local.New(ctx, ep.aws, cfg)
 	if err != nil {
 		return err
 	}
-	if _, err := tw.Emit(ctx, f.emit); err != nil {
+	if err := groups.emit(ctx, tw, f.emit); err != nil {
 		return err
 	}
 	runErr := tw.Run(ctx)

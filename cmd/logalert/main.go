@@ -74,6 +74,7 @@ var commands = map[string]command{
 	"incidents":    {"list, show, acknowledge, resolve, count and export incidents", runIncidents},
 	"redrive":      {"feed the deliveries in the dead-letter queue back to the processor", runRedrive},
 	"demo":         {"run the whole pipeline on this machine against moto_server (no AWS account)", runDemo},
+	"check-groups": {"before a deploy: check that the LogGroupNames exist and can take the stack's filters", runCheckGroups},
 }
 
 // cli is the top level of the command line.

@@ -29,6 +29,9 @@ type Request struct {
 	ErrorCount *int `json:"error_count,omitempty"`
 	WarnCount  *int `json:"warn_count,omitempty"`
 	InfoCount  *int `json:"info_count,omitempty"`
+	// LogGroup is the watched log group to write into; empty means the
+	// first watched group (see Handler.Groups).
+	LogGroup string `json:"log_group,omitempty"`
 }
 
 // Counts returns the resolved counts, or ErrBadRequest for a negative
@@ -53,6 +56,7 @@ func (r Request) Counts() (errs, warns, infos int, err error) {
 // Summary is the emitter's response.
 type Summary struct {
 	RunID    string `json:"run_id"`
+	LogGroup string `json:"log_group,omitempty"` // where the lines went`
 	Errors   int    `json:"errors"`
 	Warnings int    `json:"warnings"`
 	Infos    int    `json:"infos"`

@@ -1,9 +1,12 @@
 package emit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,25 +18,66 @@ type LineWriter interface {
 
 // Handler answers emitter invocations.
 type Handler struct {
-	Out LineWriter
-	Now func() time.Time
+	// Out writes into the function's own log group, OwnGroup.
+	Out      LineWriter
+	OwnGroup string
+	// Groups are the watched log groups a request may name; the first is
+	// the default. Empty: every request goes to Out.
+	Groups []string
+	// Open returns a writer into one of Groups other than OwnGroup.
+	Open func(group string) LineWriter
+	Now  func() time.Time
 	// Log receives the "emitted" record; nil means slog.Default().
 	Log *slog.Logger
 }
 
 // Handle writes the lines a request asks for and returns what it wrote.
 func (h *Handler) Handle(ctx context.Context, req Request) (Summary, error) {
+	out, group, err := h.target(req.LogGroup)
+	if err != nil {
+		return Summary{}, err
+	}
 	lines, sum, err := Lines(req, RunID(h.Now()))
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := h.Out.WriteLines(ctx, lines); err != nil {
+	sum.LogGroup = group
+	if err := out.WriteLines(ctx, lines); err != nil {
 		return Summary{}, fmt.Errorf("write %d lines: %w", len(lines), err)
 	}
 	log := h.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	log.InfoContext(ctx, "emitted", "run_id", sum.RunID, "errors", sum.Errors, "warnings", sum.Warnings, "infos", sum.Infos)
+	log.InfoContext(ctx, "emitted", "run_id", sum.RunID, "log_group", group, "errors", sum.Errors, "warnings", sum.Warnings, "infos", sum.Infos)
 	return sum, nil
+}
+
+// target returns the writer for the requested group (empty: the first
+// watched one) and the group's name; a group that is not watched is a bad
+// request.
+func (h *Handler) target(group string) (LineWriter, string, error) {
+	if group == "" && len(h.Groups) > 0 {
+		group = h.Groups[0]
+	}
+	if group == "" || group == h.OwnGroup {
+		return h.Out, cmp.Or(group, h.OwnGroup), nil
+	}
+	if !slices.Contains(h.Groups, group) || h.Open == nil {
+		return nil, "", fmt.Errorf("%w: log group %q is not watched by this stack (watched: %s)", ErrBadRequest, group, strings.Join(h.Groups, ", "))
+	}
+	return h.Open(group), group, nil
+}
+
+// SplitGroups splits a comma-separated list of log group names (or name
+// prefixes), as WATCHED_LOG_GROUPS, EXCLUDED_LOG_GROUP_PREFIXES and the
+// template's LogGroupNames hold them, dropping blanks.
+func SplitGroups(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -43,3 +43,40 @@ func TestHandle(t *testing.T) {
 	_, err = failing.Handle(t.Context(), emit.Request{})
 	assert.ErrorContains(t, err, "disk full")
 }
+
+func TestHandleLogGroup(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC) }
+	own, api, worker := &recordLines{}, &recordLines{}, &recordLines{}
+	opened := map[string]*recordLines{"/shop/api": api, "/shop/worker": worker}
+	h := &emit.Handler{
+		Out: own, OwnGroup: "/logalert/s/app", Groups: []string{"/shop/api", "/shop/worker"}, Now: now,
+		Open: func(group string) emit.LineWriter { return opened[group] },
+	}
+	sum, err := h.Handle(t.Context(), emit.Request{ErrorCount: intp(2), WarnCount: intp(0), InfoCount: intp(0)})
+	require.NoError(t, err)
+	assert.Equal(t, "/shop/api", sum.LogGroup, "the first watched group by default")
+	assert.Len(t, api.lines, 2)
+
+	sum, err = h.Handle(t.Context(), emit.Request{ErrorCount: intp(1), WarnCount: intp(0), InfoCount: intp(0), LogGroup: "/shop/worker"})
+	require.NoError(t, err)
+	assert.Equal(t, "/shop/worker", sum.LogGroup)
+	assert.Len(t, worker.lines, 1)
+
+	_, err = h.Handle(t.Context(), emit.Request{LogGroup: "/somebody/else"})
+	assert.ErrorIs(t, err, emit.ErrBadRequest)
+	assert.ErrorContains(t, err, `log group "/somebody/else" is not watched by this stack (watched: /shop/api, /shop/worker)`)
+	assert.Empty(t, own.lines)
+
+	// The stack's own app group, watched by default, is the function's
+	// own: its lines go to standard output, as before log_group existed.
+	h = &emit.Handler{Out: own, OwnGroup: "/logalert/s/app", Groups: []string{"/logalert/s/app"}, Now: now}
+	sum, err = h.Handle(t.Context(), emit.Request{ErrorCount: intp(1), WarnCount: intp(0), InfoCount: intp(0)})
+	require.NoError(t, err)
+	assert.Equal(t, "/logalert/s/app", sum.LogGroup)
+	assert.Len(t, own.lines, 1)
+}
+
+func TestSplitGroups(t *testing.T) {
+	assert.Equal(t, []string{"/a", "/b"}, emit.SplitGroups(" /a,, /b "))
+	assert.Empty(t, emit.SplitGroups(""))
+}

@@ -20,17 +20,27 @@
 //
 // New reads the template (samtemplate), applies the parameter overrides and
 // creates the resources with provision.Apply; the template is the only
-// source of settings, read by provision.Stack: the log group is the
-// emitter's LoggingConfig LogGroup, the metric filters, alarms and
-// subscription filters are the template's resources on it, the processor's
-// environment, timeout, retries and dead-letter queue come from its
-// function. New also records the stack, with its parameters and outputs,
-// in the endpoint's CloudFormation (a stack without resources), so that
-// `logalert incidents --stack`, `logalert redrive --stack` and `make
-// incidents` find the deployment as they would in AWS.
+// source of settings, read by provision.Stack: the watched log groups are those the template's
+// metric and subscription filters name (each with a Tailer of its own,
+// groups.go), plus, with an AWS::Logs::AccountPolicy of type
+// SUBSCRIPTION_FILTER_POLICY, every group of the endpoint its
+// SelectionCriteria leaves in, found as they appear (accountpolicy.go);
+// the alarms are those on the filters' metrics and on the processor's EMF
+// metrics (EMFMetrics); the processor's environment (with
+// AWS_LAMBDA_LOG_GROUP_NAME, as Lambda sets it), timeout, retries and
+// dead-letter queue come from its function. Before anything is put it
+// refuses what CloudWatch Logs would: a watched group that does not exist,
+// a third subscription filter on a group, a sixth filter pattern with a
+// regex on a group. New also records the stack, with its parameters and
+// outputs, in the endpoint's CloudFormation (a stack without resources),
+// so that `logalert incidents --stack`, `logalert redrive --stack` and
+// `make incidents` find the deployment as they would in AWS.
 //
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
-// LineWriter; Writer gives a Shipper for other streams. Run then runs the
+// LineWriter, into any watched group it names (without the emitter,
+// DeployEmitter=false, the handler stands in for the user's application:
+// it writes into the first watched group); Writer and WriterIn give a
+// Shipper for other streams and groups. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
 // reading the incidents table and the dead-letter queue. Mail keeps
 // relaying the topics' notifications afterwards, for as long as a kept

@@ -75,11 +75,13 @@ func (t *Twin) Result(ctx context.Context) (*Result, error) {
 	for _, a := range t.alarms {
 		r.Alarms = append(r.Alarms, AlarmResult{Name: a.cfg.Name, State: a.State(), Transitions: a.Transitions(), Published: a.Published()})
 	}
-	for _, s := range t.subs {
-		st := s.Stats()
-		r.Deliveries.Events += st.Events
-		r.Deliveries.Matched += st.Matched
-		r.Deliveries.Deliveries += st.Deliveries
+	for _, w := range t.watches {
+		for _, s := range w.subs {
+			st := s.Stats()
+			r.Deliveries.Events += st.Events
+			r.Deliveries.Matched += st.Matched
+			r.Deliveries.Deliveries += st.Deliveries
+		}
 	}
 	if t.invoker != nil {
 		r.Invocations = t.invoker.Stats()
@@ -150,6 +152,12 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "%-19s%s\n", label, fmt.Sprintf(format, args...))
 	}
 	fmt.Fprintf(&b, "logalert demo: stack %s, log group %s (%.1fs)\n\n", d.StackName, d.LogGroup, r.Elapsed.Seconds())
+	if len(d.LogGroups) > 1 || d.AccountPolicy != "" {
+		row("watched groups", "%s", strings.Join(d.LogGroups, ", "))
+	}
+	if d.AccountPolicy != "" {
+		row("account policy", "%s: every log group but %s", d.AccountPolicy, strings.Join(d.ExcludedLogGroups, ", "))
+	}
 	row("lines emitted", "%d (%d errors, %d warnings, %d infos); %s stored in %s",
 		r.Emitted.Lines, r.Emitted.Errors, r.Emitted.Warnings, r.Emitted.Infos, plural(r.Shipped.Events, "event"), plural(r.Shipped.Batches, "PutLogEvents call"))
 	row("metric", "%s (%s matched the metric filter), sum %g, sent as %d MetricDatum in %s",
@@ -169,6 +177,10 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	row("incidents", "%d in %s", len(r.Incidents), d.Table)
 	for _, in := range r.Incidents {
+		if len(d.LogGroups) > 1 || d.AccountPolicy != "" {
+			row("", "%-28s %-8s %-12s %4d× %-24s %s", in.ID, in.Severity, in.Status, in.Occurrences, in.LogGroup, truncate(in.SampleMessage, 48))
+			continue
+		}
 		row("", "%-28s %-8s %-12s %4d× %s", in.ID, in.Severity, in.Status, in.Occurrences, truncate(in.SampleMessage, 60))
 	}
 	row("dead-letter queue", "%s", plural(r.DLQDepth, "message"))

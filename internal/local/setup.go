@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,34 +54,51 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		t.dep.Table = st.PhysicalIDs[r.LogicalID]
 	}
 
-	// The monitored log group is the one the emitter writes to.
-	emitter, ok := provision.FunctionByCode(tmpl, "emitter")
-	if !ok {
-		return errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
-	}
-	em, err := st.Function(tmpl, emitter)
+	// The watched log groups: those the stack puts metric or subscription
+	// filters on (groups.go), and with an account policy every group it
+	// selects (accountpolicy.go).
+	specs, err := st.MetricFilters(tmpl, "")
 	if err != nil {
 		return err
 	}
-	if em.LogGroup == "" {
-		return fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin watches the log group the emitter writes to", emitter)
+	subs, err := st.SubscriptionFilters(tmpl, "")
+	if err != nil {
+		return err
 	}
-	t.dep.LogGroup = em.LogGroup
+	policies, err := st.AccountPolicies(tmpl)
+	if err != nil {
+		return err
+	}
+	plans := groupPlans(specs, subs)
+	if err := CheckLogGroups(ctx, t.c.logs, plans); err != nil {
+		return err
+	}
+	t.dep.LogGroups = slices.Sorted(maps.Keys(plans))
+	ownGroup, emitTo, standIn, err := emitterGroups(tmpl, st, t.dep.LogGroups)
+	if err != nil {
+		return err
+	}
+	if standIn {
+		t.dep.Skipped = append(t.dep.Skipped, fmt.Sprintf("the emitter (DeployEmitter=false): its handler writes the lines straight into %s, as the application would", ownGroup))
+	}
+	t.dep.LogGroup = ownGroup
+	if len(emitTo) > 0 {
+		t.dep.LogGroup = emitTo[0]
+	}
 
-	specs, err := st.MetricFilters(tmpl, t.dep.LogGroup)
-	if err != nil {
+	// The processor's EMF namespace: its alarms are evaluated too.
+	var emfNamespaces []string
+	if ns, err := processorNamespace(tmpl, st, subs, policies); err != nil {
 		return err
+	} else if ns != "" {
+		emfNamespaces = append(emfNamespaces, ns)
 	}
-	cfgs, others, err := st.Alarms(tmpl, specs)
+	cfgs, others, err := st.Alarms(tmpl, specs, emfNamespaces...)
 	if err != nil {
 		return err
 	}
 	for _, id := range others {
 		t.dep.Skipped = append(t.dep.Skipped, id+": alarm on a metric of another service, not evaluated locally")
-	}
-	subs, err := st.SubscriptionFilters(tmpl, t.dep.LogGroup)
-	if err != nil {
-		return err
 	}
 
 	// The clock: the shortest alarm period passes in cfg.Period, starting at
@@ -89,14 +108,17 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if t.cfg.Period > 0 {
 		scale = float64(t.shortest) / float64(t.cfg.Period)
 	}
-	latest, err := t.latestEvent(ctx)
-	if err != nil {
-		return err
-	}
 	origin := t.real().UTC().Truncate(time.Minute)
-	if !latest.IsZero() && !latest.Before(origin) {
-		origin = latest.Truncate(time.Minute).Add(time.Minute)
+	for _, g := range t.dep.LogGroups {
+		latest, err := t.latestEvent(ctx, g)
+		if err != nil {
+			return err
+		}
+		if !latest.IsZero() && !latest.Before(origin) {
+			origin = latest.Truncate(time.Minute).Add(time.Minute)
+		}
 	}
+	t.origin = origin
 
 	for _, s := range specs {
 		mf, err := NewMetricFilter(t.c.cw, s.Name, s.Pattern, s.Transformations)
@@ -106,6 +128,8 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		if err := t.putMetricFilter(ctx, s); err != nil {
 			return err
 		}
+		w := t.watchOf(s.Group)
+		w.filters = append(w.filters, mf)
 		t.filters = append(t.filters, mf)
 	}
 	for _, c := range cfgs {
@@ -120,6 +144,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		for _, f := range t.filters {
 			f.Observe(a.Observe)
 		}
+		t.emf.Observe(a.Observe)
 		t.alarms = append(t.alarms, a)
 		t.dep.Alarms = append(t.dep.Alarms, c.Name)
 	}
@@ -136,18 +161,19 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	// Everything is in place: time starts now, and with it the parts that
 	// read the clock.
 	t.clock = NewClock(origin, scale, t.real)
-	if err := t.setupSubscriptions(tmpl, st, subs); err != nil {
+	if err := t.setupSubscriptions(tmpl, st, subs, policies); err != nil {
 		return err
 	}
 	if relayURL != "" {
 		t.relay = email.NewRelay(t.c.sqs, t.c.sns, relayURL, t.cfg.Mailer, t.clock.Now)
 	}
 
-	t.tail = NewTailer(t.c.logs, t.dep.LogGroup, origin.UnixMilli())
 	stream := lambdaStreamName(t.clock.Now())
-	t.writers[stream] = NewShipper(t.c.logs, t.dep.LogGroup, stream, t.clock.Now)
-	t.out = t.writers[stream]
-	t.emitter = &emit.Handler{Out: t.out, Now: t.clock.Now, Log: t.log}
+	t.out = t.WriterIn(ownGroup, stream)
+	t.emitter = &emit.Handler{
+		Out: t.out, OwnGroup: ownGroup, Groups: emitTo, Now: t.clock.Now, Log: t.log,
+		Open: func(group string) emit.LineWriter { return t.WriterIn(group, stream) },
+	}
 	t.logf("setup", "stack %s from %s: %s", st.Name, t.cfg.Template, strings.Join(st.Created, ", "))
 	if len(st.NotCreated) > 0 {
 		// Functions, metric and subscription filters and the error alarm
@@ -162,16 +188,52 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	return nil
 }
 
-// setupSubscriptions builds the processor and an Invoker for it, and one
-// Subscription per subscription filter.
-func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter) error {
-	if len(specs) == 0 {
+// emitterGroups returns the log group the emitter writes into and the
+// watched groups a request may name instead: its own group and its
+// WATCHED_LOG_GROUPS (the first being where it writes by default). Without
+// the emitter (DeployEmitter=false) its handler still runs, as a stand-in
+// for the user's application, writing into the first of the watched groups
+// and able to name any other; standIn says so.
+func emitterGroups(tmpl *samtemplate.Template, st *provision.Stack, watched []string) (own string, groups []string, standIn bool, err error) {
+	emitter, ok := provision.FunctionByCode(tmpl, "emitter")
+	if !ok {
+		return "", nil, false, errors.New("no function with CodeUri emitter/ in the template: the twin needs the emitter's log group")
+	}
+	active, err := tmpl.Active(emitter, st.Env())
+	if err != nil {
+		return "", nil, false, err
+	}
+	if !active {
+		if len(watched) == 0 {
+			return "", nil, false, fmt.Errorf("resource %s is not created and the stack watches no log group: the twin has nowhere to write the lines", emitter)
+		}
+		return watched[0], watched, true, nil
+	}
+	em, err := st.Function(tmpl, emitter)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if em.LogGroup == "" {
+		return "", nil, false, fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
+	}
+	return em.LogGroup, emit.SplitGroups(em.Env["WATCHED_LOG_GROUPS"]), false, nil
+}
+
+// setupSubscriptions builds the processor and an Invoker for it, one
+// Subscription per subscription filter, and the account policy's watch.
+func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter, policies []provision.AccountPolicy) error {
+	dest, first := destinationOf(specs, policies)
+	if dest == "" {
 		return nil
 	}
-	dest := specs[0].Destination
-	for _, s := range specs[1:] {
+	for _, s := range specs {
 		if s.Destination != dest {
-			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", specs[0].LogicalID, s.LogicalID)
+			return fmt.Errorf("subscription filters %s and %s deliver to different functions; the twin runs one", first, s.LogicalID)
+		}
+	}
+	for _, p := range policies {
+		if p.Destination != dest {
+			return fmt.Errorf("%s and %s deliver to different functions; the twin runs one", first, p.LogicalID)
 		}
 	}
 	fn, err := st.Function(tmpl, dest)
@@ -181,11 +243,14 @@ func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stac
 	if strings.Trim(fn.CodeURI, "./") != "processor" {
 		return fmt.Errorf("resource %s: CodeUri %q: only the processor (processor/) runs locally", dest, fn.CodeURI)
 	}
+	// As Lambda sets it: the processor drops deliveries from its own group.
+	fn.Env["AWS_LAMBDA_LOG_GROUP_NAME"] = fn.LogGroup
+	t.dep.ProcessorLogGroup = fn.LogGroup
 	pcfg, err := pipeline.LoadConfig(func(k string) string { return fn.Env[k] })
 	if err != nil {
 		return fmt.Errorf("resource %s: Environment: %w", dest, err)
 	}
-	proc := pipeline.New(pcfg, t.c.ddb, t.c.sns, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now))
+	proc := pipeline.New(pcfg, t.c.ddb, t.c.sns, pipeline.WithLogger(t.log), pipeline.WithClock(t.clock.Now), pipeline.WithMetrics(&t.emf))
 	for _, a := range st.Attributes {
 		if a["Arn"] == fn.OnFailure && fn.OnFailure != "" {
 			t.dep.DLQURL = a["QueueUrl"]
@@ -204,7 +269,15 @@ func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stac
 	}
 	t.invoker = NewInvoker(proc.Handle, invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
 	for _, s := range specs {
-		t.subs = append(t.subs, NewSubscription(s.Name, t.dep.AccountID, t.dep.LogGroup, s.Pattern, t.invoker))
+		w := t.watchOf(s.Group)
+		w.subs = append(w.subs, NewSubscription(s.Name, t.dep.AccountID, s.Group, s.Pattern, t.invoker))
+	}
+	for _, p := range policies {
+		t.account = &accountWatch{spec: p, invoker: t.invoker, seen: map[string]bool{}}
+		t.dep.AccountPolicy = p.Name
+		t.dep.ExcludedLogGroups = slices.Sorted(maps.Keys(p.Excluded))
+		// The stack's own watched groups have their own filters; the policy
+		// adds to them, as in AWS, unless it leaves them out.
 	}
 	return nil
 }
@@ -235,7 +308,7 @@ func (t *Twin) setupRelay(ctx context.Context) (string, error) {
 // putMetricFilter records the metric filter in the endpoint, so that
 // describe-metric-filters shows it; the twin applies it itself.
 func (t *Twin) putMetricFilter(ctx context.Context, s provision.MetricFilter) error {
-	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(t.dep.LogGroup), FilterName: aws.String(s.Name), FilterPattern: aws.String(s.Pattern.String())}
+	in := &cloudwatchlogs.PutMetricFilterInput{LogGroupName: aws.String(s.Group), FilterName: aws.String(s.Name), FilterPattern: aws.String(s.Pattern.String())}
 	for _, m := range s.Transformations {
 		mt := logstypes.MetricTransformation{MetricNamespace: aws.String(m.Namespace), MetricName: aws.String(m.MetricName), MetricValue: aws.String(m.MetricValue), DefaultValue: m.DefaultValue, Dimensions: m.Dimensions}
 		if m.Unit != "" {
@@ -244,23 +317,23 @@ func (t *Twin) putMetricFilter(ctx context.Context, s provision.MetricFilter) er
 		in.MetricTransformations = append(in.MetricTransformations, mt)
 	}
 	if _, err := t.c.logs.PutMetricFilter(ctx, in); err != nil {
-		return fmt.Errorf("create metric filter %s on %s: %w", s.Name, t.dep.LogGroup, err)
+		return fmt.Errorf("create metric filter %s on %s: %w", s.Name, s.Group, err)
 	}
 	return nil
 }
 
-// latestEvent returns the time of the newest event in the monitored log
-// group (zero when it has none), so that a second run against the same
-// endpoint starts after the first.
-func (t *Twin) latestEvent(ctx context.Context) (time.Time, error) {
+// latestEvent returns the time of the newest event in a watched log group
+// (zero when it has none), so that a second run against the same endpoint
+// starts after the first.
+func (t *Twin) latestEvent(ctx context.Context, group string) (time.Time, error) {
 	var (
 		latest int64
 		token  *string
 	)
 	for {
-		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(t.dep.LogGroup), NextToken: token})
+		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), NextToken: token})
 		if err != nil {
-			return time.Time{}, fmt.Errorf("list log streams of %s: %w", t.dep.LogGroup, err)
+			return time.Time{}, fmt.Errorf("list log streams of %s: %w", group, err)
 		}
 		for _, s := range out.LogStreams {
 			latest = max(latest, aws.ToInt64(s.LastEventTimestamp))
@@ -282,6 +355,33 @@ func lambdaStreamName(now time.Time) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return fmt.Sprintf("%s/[$LATEST]%x", now.UTC().Format("2006/01/02"), b)
+}
+
+// processorNamespace returns the METRICS_NAMESPACE of the function the
+// subscriptions deliver to ("" without subscriptions or metrics).
+func processorNamespace(tmpl *samtemplate.Template, st *provision.Stack, specs []provision.SubscriptionFilter, policies []provision.AccountPolicy) (string, error) {
+	dest, _ := destinationOf(specs, policies)
+	if dest == "" {
+		return "", nil
+	}
+	fn, err := st.Function(tmpl, dest)
+	if err != nil {
+		return "", err
+	}
+	return fn.Env["METRICS_NAMESPACE"], nil
+}
+
+// destinationOf returns the destination function of the last subscription
+// filter or policy and the logical id that names it ("" without any);
+// setupSubscriptions requires every other to deliver there too.
+func destinationOf(specs []provision.SubscriptionFilter, policies []provision.AccountPolicy) (dest, id string) {
+	for _, s := range specs {
+		dest, id = s.Destination, s.LogicalID
+	}
+	for _, p := range policies {
+		dest, id = p.Destination, p.LogicalID
+	}
+	return dest, id
 }
 
 // shortestPeriod is the shortest alarm period, or a minute without alarms.

@@ -60,12 +60,23 @@ type Deployment struct {
 	StackName string `json:"stack_name"`
 	Region    string `json:"region"`
 	AccountID string `json:"account_id"`
-	// LogGroup is the monitored log group, the one the emitter writes to.
+	// LogGroup is the emitter's default log group: the first watched one.
 	LogGroup string `json:"log_group"`
+	// LogGroups are the watched log groups: those with a metric or
+	// subscription filter of the stack, and those an account policy
+	// selected so far.
+	LogGroups []string `json:"log_groups"`
+	// AccountPolicy names the account-level subscription filter policy, if
+	// the stack has one; ExcludedLogGroups are the groups it leaves out.
+	AccountPolicy     string   `json:"account_policy,omitempty"`
+	ExcludedLogGroups []string `json:"excluded_log_groups,omitempty"`
 	// Table is the incidents table.
 	Table string `json:"table"`
 	// Topics are the SNS topics, by logical id.
 	Topics map[string]string `json:"topics"`
+	// ProcessorLogGroup is the processor's own log group, which it never
+	// processes.
+	ProcessorLogGroup string `json:"processor_log_group,omitempty"`
 	// DLQURL is the processor's dead-letter queue.
 	DLQURL string `json:"dlq_url"`
 	// Alarms are the alarms the twin evaluates.
@@ -103,10 +114,12 @@ type Twin struct {
 	emitter *emit.Handler
 	out     *Shipper // the emitter's stream
 	writers map[string]*Shipper
-	tail    *Tailer
-	filters []*MetricFilter
+	origin  time.Time // virtual time at which the run starts
+	watches []*watch  // one per watched log group (groups.go)
+	account *accountWatch
+	filters []*MetricFilter // every watch's
+	emf     EMFMetrics      // the processor's EMF records
 	alarms  []*Alarm
-	subs    []*Subscription
 	// shortest is the shortest alarm period (a minute without alarms): the
 	// unit the clock compresses and Run paces itself by.
 	shortest time.Duration
@@ -157,27 +170,32 @@ func (t *Twin) Deployment() Deployment { return t.dep }
 // Clock returns the twin's clock.
 func (t *Twin) Clock() *Clock { return t.clock }
 
-// Emit runs the emitter's handler for req: its lines go to the monitored
-// log group through PutLogEvents, in the emitter's Lambda-style stream.
+// Emit runs the emitter's handler for req: its lines go to the watched log
+// group req.LogGroup (the first watched one when empty) through
+// PutLogEvents, in the emitter's Lambda-style stream.
 func (t *Twin) Emit(ctx context.Context, req emit.Request) (emit.Summary, error) {
 	sum, err := t.emitter.Handle(ctx, req)
 	if err != nil {
 		return sum, fmt.Errorf("emit: %w", err)
 	}
 	t.emitted = append(t.emitted, sum)
-	st := t.out.Stats()
-	t.logf("emit", "%d lines (%d errors, %d warnings, %d infos) → %s, %d PutLogEvents so far",
-		sum.Lines, sum.Errors, sum.Warnings, sum.Infos, t.dep.LogGroup, st.Batches)
+	t.logf("emit", "%d lines (%d errors, %d warnings, %d infos) → %s",
+		sum.Lines, sum.Errors, sum.Warnings, sum.Infos, sum.LogGroup)
 	return sum, nil
 }
 
-// Writer returns a Shipper for stream of the monitored log group, for
-// lines that do not come from the emitter.
-func (t *Twin) Writer(stream string) *Shipper {
-	w, ok := t.writers[stream]
+// Writer returns a Shipper for stream of the emitter's default log group,
+// for lines that do not come from the emitter.
+func (t *Twin) Writer(stream string) *Shipper { return t.WriterIn(t.dep.LogGroup, stream) }
+
+// WriterIn returns a Shipper for stream of any log group of the endpoint,
+// watched or not.
+func (t *Twin) WriterIn(group, stream string) *Shipper {
+	key := group + "\x00" + stream
+	w, ok := t.writers[key]
 	if !ok {
-		w = NewShipper(t.c.logs, t.dep.LogGroup, stream, t.clock.Now)
-		t.writers[stream] = w
+		w = NewShipper(t.c.logs, group, stream, t.clock.Now)
+		t.writers[key] = w
 	}
 	return w
 }
@@ -226,25 +244,35 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 	if t.invoker != nil {
 		busy = t.invoker.Pending()
 	}
-	read, err := t.tail.Poll(ctx, func(evs []Event) error {
-		for _, f := range t.filters {
-			if err := f.Apply(ctx, evs); err != nil {
-				return err
-			}
+	if t.account != nil {
+		if err := t.discover(ctx); err != nil {
+			return false, "", err
 		}
-		for _, s := range t.subs {
-			if err := s.Deliver(ctx, evs); err != nil {
-				return err
+	}
+	read := 0
+	for _, w := range t.watches {
+		n, err := w.tail.Poll(ctx, func(evs []Event) error {
+			for _, f := range w.filters {
+				if err := f.Apply(ctx, evs); err != nil {
+					return err
+				}
 			}
+			for _, s := range w.subs {
+				if err := s.Deliver(ctx, evs); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return false, "", err
 		}
-		return nil
-	})
-	if err != nil {
-		return false, "", err
+		if n > 0 {
+			t.logf("read", "%d new events of %s%s", n, w.group, t.metricsNote())
+		}
+		read += n
 	}
-	if read > 0 {
-		t.logf("read", "%d new events of %s%s", read, t.dep.LogGroup, t.metricsNote())
-	}
+	t.emf.Drain()
 	now := t.clock.Now()
 	var pending []string
 	for _, a := range t.alarms {
@@ -259,6 +287,7 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 			pending = append(pending, fmt.Sprintf("alarm %s in %s", a.cfg.Name, a.State()))
 		}
 	}
+	var err error
 	relayed := 0
 	if t.relay != nil {
 		if relayed, err = t.relayOnce(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
 )
@@ -27,6 +28,13 @@ type Config struct {
 	// DASHBOARD_NAME; optional) name the deployment in the alerts, so
 	// that their commands and links find it.
 	Stack, Alarm, Dashboard string
+	// OwnLogGroup is the processor's own log group
+	// (AWS_LAMBDA_LOG_GROUP_NAME, which Lambda sets): deliveries from it are
+	// dropped, never processed (see excluded).
+	OwnLogGroup string
+	// ExcludedPrefixes (EXCLUDED_LOG_GROUP_PREFIXES, comma-separated):
+	// deliveries from log groups whose names start with one are dropped.
+	ExcludedPrefixes []string
 }
 
 // LoadConfig reads the environment through getenv (see the processor
@@ -40,6 +48,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Stack:     getenv("STACK_NAME"),
 		Alarm:     getenv("ERROR_ALARM_NAME"),
 		Dashboard: getenv("DASHBOARD_NAME"),
+
+		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
+		ExcludedPrefixes: emit.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {

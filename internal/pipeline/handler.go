@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -36,6 +37,8 @@ type publisher interface {
 // Processor processes subscription deliveries. Build it once per cold
 // start; Handle is safe for concurrent use.
 type Processor struct {
+	cfg       Config
+	ownDrop   atomic.Bool // a drop from the processor's own group was logged
 	limits    awslogs.Limits
 	match     incident.Matcher
 	redact    *incident.Redactor
@@ -90,6 +93,7 @@ func New(cfg Config, db *dynamodb.Client, topic *sns.Client, opts ...Option) *Pr
 // publisher yet.
 func configure(cfg Config, opts []Option) *Processor {
 	p := &Processor{
+		cfg:       cfg,
 		limits:    cfg.Limits,
 		match:     cfg.Pattern,
 		redact:    cfg.Redactor,
@@ -108,6 +112,7 @@ type counts struct {
 	events, matched, incidents, opened, reopened, duplicates, alerts int
 	decompressed                                                     int
 	badPayload                                                       bool
+	dropped                                                          bool // from an excluded log group
 }
 
 // Handle processes one delivery and logs its outcome once: the counts on
@@ -120,6 +125,9 @@ func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) e
 		h.log.ErrorContext(ctx, "delivery failed", "err", err, "bad_payload", c.badPayload,
 			"encoded_bytes", len(ev.AWSLogs.Data), "events", c.events, "incidents", c.incidents)
 		return err
+	}
+	if c.dropped {
+		return nil // logged once by process, see dropLog
 	}
 	h.log.InfoContext(ctx, "delivery processed", "events", c.events, "matched", c.matched,
 		"incidents", c.incidents, "opened", c.opened, "reopened", c.reopened,
@@ -140,6 +148,9 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 	err := awslogs.View(ev.AWSLogs.Data, h.limits, func(p *awslogs.Payload) error {
 		c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
 		logGroup = strings.Clone(p.LogGroup)
+		if _, c.dropped = h.cfg.excluded(logGroup); c.dropped {
+			return nil
+		}
 		if control = p.MessageType == awslogs.MessageTypeControl; !control {
 			g, deliveryID = h.redact.Group(p, h.match), incident.DeliveryID(p)
 		}
@@ -151,6 +162,11 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 	}
 	if control {
 		h.log.InfoContext(ctx, "control message ignored", "log_group", logGroup)
+		return c, nil
+	}
+	if c.dropped {
+		// Not an error: a retry would only come back here.
+		h.dropLog(ctx, logGroup, c.events)
 		return c, nil
 	}
 	c.matched, c.incidents = g.Matched, len(g.Deltas)
@@ -184,9 +200,12 @@ func (h *Processor) emitMetrics(ctx context.Context, c counts) {
 	if h.namespace == "" || h.metrics == nil {
 		return
 	}
-	bad := 0.0
+	bad, dropped := 0.0, 0.0
 	if c.badPayload {
 		bad = 1
+	}
+	if c.dropped {
+		dropped = 1
 	}
 	err := emf.Write(h.metrics, h.namespace, h.now(), nil, []emf.Metric{
 		{Name: "EventsProcessed", Unit: "Count", Value: float64(c.events)},
@@ -194,6 +213,7 @@ func (h *Processor) emitMetrics(ctx context.Context, c counts) {
 		{Name: "IncidentsOpened", Unit: "Count", Value: float64(c.opened)},
 		{Name: "IncidentsReopened", Unit: "Count", Value: float64(c.reopened)},
 		{Name: "BadPayloads", Unit: "Count", Value: bad},
+		{Name: "DeliveriesDropped", Unit: "Count", Value: dropped},
 		{Name: "DecompressedBytes", Unit: "Bytes", Value: float64(c.decompressed)},
 	})
 	if err != nil {

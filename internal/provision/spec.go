@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -14,8 +15,9 @@ import (
 
 // This file reads, from the template resolved against a Stack, what the
 // local twin runs instead of AWS: the metric filters and subscription
-// filters of a log group, the alarms on the filters' metrics and a
-// function's settings. Nothing here calls AWS.
+// filters of the log groups, the account's subscription filter policy, the
+// alarms on the filters' and the processor's metrics and a function's
+// settings. Nothing here calls AWS.
 
 // MetricTransformation is one metric transformation of a metric filter:
 // where the values go and how an event becomes a value.
@@ -28,6 +30,7 @@ type MetricTransformation struct {
 // MetricFilter is an AWS::Logs::MetricFilter of a log group.
 type MetricFilter struct {
 	Name            string // its physical name
+	Group           string // the log group it filters
 	Pattern         *filterpattern.Pattern
 	Transformations []MetricTransformation
 }
@@ -36,6 +39,7 @@ type MetricFilter struct {
 // that delivers to a function of the template.
 type SubscriptionFilter struct {
 	LogicalID, Name string
+	Group           string // the log group it filters
 	Pattern         *filterpattern.Pattern
 	Destination     string // the logical id of the destination function
 }
@@ -86,18 +90,19 @@ func (s *Stack) activeResources(t *samtemplate.Template, typ string, errs *[]err
 	}
 }
 
-// MetricFilters returns the metric filters of group. Every problem of
-// every filter is reported together.
+// MetricFilters returns the metric filters of group, or of every group
+// when group is "". Every problem of every filter is reported together.
 func (s *Stack) MetricFilters(t *samtemplate.Template, group string) ([]MetricFilter, error) {
 	var (
 		out  []MetricFilter
 		errs []error
 	)
 	for id, p := range s.activeResources(t, "AWS::Logs::MetricFilter", &errs) {
-		if p.Required("LogGroupName") != group {
+		g := p.Required("LogGroupName")
+		if group != "" && g != group {
 			continue
 		}
-		mf := MetricFilter{Name: s.PhysicalIDs[id]}
+		mf := MetricFilter{Name: s.PhysicalIDs[id], Group: g}
 		pattern, err := filterpattern.Parse(p.String("FilterPattern"))
 		if err != nil {
 			p.Fail("FilterPattern", err)
@@ -134,22 +139,30 @@ func (s *Stack) MetricFilters(t *samtemplate.Template, group string) ([]MetricFi
 	return out, errors.Join(errs...)
 }
 
-// metric names a metric without dimensions.
+// metric names a metric without dimensions; the name anyMetric stands for
+// every metric of the namespace.
 type metric struct{ namespace, name string }
 
+const anyMetric = "*"
+
 // Alarms returns the configurations of the active alarms on the metrics
-// that filters produce, and the logical ids of the other alarms, which the
-// twin cannot evaluate (metrics of other services).
-func (s *Stack) Alarms(t *samtemplate.Template, filters []MetricFilter) (cfgs []alarm.Config, others []string, err error) {
+// that filters produce or on any metric of the namespaces (those of the
+// processor's embedded metric format records), and the logical ids of the
+// other alarms, which the twin cannot evaluate (metrics of other services).
+func (s *Stack) Alarms(t *samtemplate.Template, filters []MetricFilter, namespaces ...string) (cfgs []alarm.Config, others []string, err error) {
 	metrics := map[metric]bool{}
 	for _, f := range filters {
 		for _, m := range f.Transformations {
 			metrics[metric{m.Namespace, m.MetricName}] = true
 		}
 	}
+	for _, ns := range namespaces {
+		metrics[metric{ns, anyMetric}] = true
+	}
 	var errs []error
 	for id, p := range s.activeResources(t, "AWS::CloudWatch::Alarm", &errs) {
-		if !metrics[metric{p.String("Namespace"), p.String("MetricName")}] {
+		ns := p.String("Namespace")
+		if !metrics[metric{ns, p.String("MetricName")}] && !metrics[metric{ns, anyMetric}] {
 			others = append(others, id)
 			continue
 		}
@@ -189,18 +202,19 @@ func (s *Stack) Alarms(t *samtemplate.Template, filters []MetricFilter) (cfgs []
 	return cfgs, others, errors.Join(errs...)
 }
 
-// SubscriptionFilters returns the subscription filters of group; each must
-// deliver to a function of the template.
+// SubscriptionFilters returns the subscription filters of group (of every
+// group when group is ""); each must deliver to a function of the template.
 func (s *Stack) SubscriptionFilters(t *samtemplate.Template, group string) ([]SubscriptionFilter, error) {
 	var (
 		out  []SubscriptionFilter
 		errs []error
 	)
 	for id, p := range s.activeResources(t, "AWS::Logs::SubscriptionFilter", &errs) {
-		if p.Required("LogGroupName") != group {
+		g := p.Required("LogGroupName")
+		if group != "" && g != group {
 			continue
 		}
-		sf := SubscriptionFilter{LogicalID: id, Name: s.PhysicalIDs[id]}
+		sf := SubscriptionFilter{LogicalID: id, Name: s.PhysicalIDs[id], Group: g}
 		if name := p.String("FilterName"); name != "" {
 			sf.Name = name
 		}
@@ -209,15 +223,7 @@ func (s *Stack) SubscriptionFilters(t *samtemplate.Template, group string) ([]Su
 			p.Fail("FilterPattern", err)
 		}
 		sf.Pattern = pattern
-		dest := p.Required("DestinationArn")
-		for fn, a := range s.Attributes {
-			if a["Arn"] == dest && isFunction(t, fn) {
-				sf.Destination = fn
-			}
-		}
-		if sf.Destination == "" && dest != "" {
-			p.Fail("DestinationArn", fmt.Errorf("%s is not a function of the template; only Lambda destinations run locally", dest))
-		}
+		sf.Destination = s.destinationFunction(t, p, "DestinationArn", p.Required("DestinationArn"))
 		if err := p.Err(); err != nil {
 			errs = append(errs, err)
 			continue
@@ -225,6 +231,107 @@ func (s *Stack) SubscriptionFilters(t *samtemplate.Template, group string) ([]Su
 		out = append(out, sf)
 	}
 	return out, errors.Join(errs...)
+}
+
+// AccountPolicy is an AWS::Logs::AccountPolicy of type
+// SUBSCRIPTION_FILTER_POLICY that delivers to a function of the template:
+// every log group of the account but the excluded ones delivers its
+// matching events to the destination.
+type AccountPolicy struct {
+	LogicalID, Name string
+	Pattern         *filterpattern.Pattern
+	Destination     string          // the logical id of the destination function
+	Excluded        map[string]bool // SelectionCriteria's LogGroupName NOT IN [...]
+}
+
+// policyDocument is a SUBSCRIPTION_FILTER_POLICY's PolicyDocument.
+type policyDocument struct {
+	DestinationArn string `json:"DestinationArn"`
+	FilterPattern  string `json:"FilterPattern"`
+	Distribution   string `json:"Distribution"`
+	RoleArn        string `json:"RoleArn"`
+}
+
+// AccountPolicies returns the template's active subscription filter
+// policies; an account has room for one.
+func (s *Stack) AccountPolicies(t *samtemplate.Template) ([]AccountPolicy, error) {
+	var (
+		out  []AccountPolicy
+		errs []error
+	)
+	for id, p := range s.activeResources(t, "AWS::Logs::AccountPolicy", &errs) {
+		if p.Required("PolicyType") != "SUBSCRIPTION_FILTER_POLICY" {
+			continue
+		}
+		ap := AccountPolicy{LogicalID: id, Name: p.Required("PolicyName")}
+		if scope := p.String("Scope"); scope != "" && scope != "ALL" {
+			p.Fail("Scope", fmt.Errorf("%q: the only scope is ALL", scope))
+		}
+		var doc policyDocument
+		if err := json.Unmarshal([]byte(p.Required("PolicyDocument")), &doc); err != nil {
+			p.Fail("PolicyDocument", fmt.Errorf("not a JSON policy document: %w", err))
+		}
+		pattern, err := filterpattern.Parse(doc.FilterPattern)
+		if err != nil {
+			p.Fail("PolicyDocument.FilterPattern", err)
+		}
+		ap.Pattern = pattern
+		ap.Destination = s.destinationFunction(t, p, "PolicyDocument.DestinationArn", doc.DestinationArn)
+		excluded, err := ParseSelectionCriteria(p.String("SelectionCriteria"))
+		if err != nil {
+			p.Fail("SelectionCriteria", err)
+		}
+		ap.Excluded = map[string]bool{}
+		for _, g := range excluded {
+			ap.Excluded[g] = true
+		}
+		if err := p.Err(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, ap)
+	}
+	if len(out) > 1 {
+		errs = append(errs, fmt.Errorf("resources %s and %s: an account has one subscription filter policy", out[0].LogicalID, out[1].LogicalID))
+	}
+	return out, errors.Join(errs...)
+}
+
+// ParseSelectionCriteria reads a subscription filter policy's selection
+// criteria, the only documented form being
+//
+//	LogGroupName NOT IN ["group1", "group2"]
+//
+// (exact names; no prefixes or wildcards), and returns the names left out.
+// Empty criteria select every group.
+func ParseSelectionCriteria(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	list, ok := strings.CutPrefix(s, "LogGroupName NOT IN ")
+	if !ok {
+		return nil, fmt.Errorf("%q: want LogGroupName NOT IN [\"name\", ...]", s)
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(list), &names); err != nil {
+		return nil, fmt.Errorf("%q: the list is not a JSON list of names: %w", s, err)
+	}
+	return names, nil
+}
+
+// destinationFunction returns the logical id of the function whose ARN is
+// dest; anything else fails key of p.
+func (s *Stack) destinationFunction(t *samtemplate.Template, p *samtemplate.Props, key, dest string) string {
+	for fn, a := range s.Attributes {
+		if a["Arn"] == dest && isFunction(t, fn) {
+			return fn
+		}
+	}
+	if dest != "" {
+		p.Fail(key, fmt.Errorf("%s is not a function of the template; only Lambda destinations run locally", dest))
+	}
+	return ""
 }
 
 func isFunction(t *samtemplate.Template, id string) bool {

@@ -122,3 +122,83 @@ func TestSpecErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), `resource ProcessorFunction: Properties.Timeout: "half a minute" is not an integer`)
 	assert.Contains(t, err.Error(), "resource ProcessorFunction: Properties.Environment.Variables.BAD: want a scalar, got a list", "a value that does not convert is reported, not dropped")
 }
+
+func TestParseSelectionCriteria(t *testing.T) {
+	got, err := provision.ParseSelectionCriteria(`LogGroupName NOT IN ["/logalert/s/app", "/logalert/s/processor"]`)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/logalert/s/app", "/logalert/s/processor"}, got)
+	got, err = provision.ParseSelectionCriteria("")
+	require.NoError(t, err)
+	assert.Empty(t, got, "no criteria: every group")
+	for _, bad := range []string{`LogGroupName IN ["a"]`, `LogGroupName NOT IN [a]`, `LogGroupName LIKE '/aws/%'`} {
+		_, err := provision.ParseSelectionCriteria(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+// With LogGroupNames and WatchAccount: group "" reads the filters of every
+// group, each carrying its group; the account policy is read with its
+// exclusions; the alarm on the processor's EMF namespace is selected when
+// the namespace is given, and is another service's without it.
+func TestSpecGroupsAndAccountPolicy(t *testing.T) {
+	tmpl, st := demoStack(t, map[string]string{"LogGroupNames": "/shop/api,/shop/worker", "WatchAccount": "true"})
+
+	filters, err := st.MetricFilters(tmpl, "")
+	require.NoError(t, err)
+	groups := map[string]string{}
+	for _, f := range filters {
+		groups[f.Group] = f.Name
+	}
+	assert.Equal(t, map[string]string{
+		"/shop/api": "demo-WatchedMetricFiltershopapi", "/shop/worker": "demo-WatchedMetricFiltershopworker",
+	}, groups, "one metric filter per named group; the app group is not watched")
+	one, err := st.MetricFilters(tmpl, "/shop/worker")
+	require.NoError(t, err)
+	require.Len(t, one, 1)
+	assert.Equal(t, "/shop/worker", one[0].Group)
+
+	subs, err := st.SubscriptionFilters(tmpl, "")
+	require.NoError(t, err)
+	require.Len(t, subs, 2)
+	for _, s := range subs {
+		assert.Equal(t, "ProcessorFunction", s.Destination)
+		assert.Equal(t, "WatchedSubscriptionFilter"+samtemplate.Alphanumeric(s.Group), s.LogicalID)
+	}
+
+	policies, err := st.AccountPolicies(tmpl)
+	require.NoError(t, err)
+	require.Len(t, policies, 1)
+	p := policies[0]
+	assert.Equal(t, "AccountSubscriptionPolicy", p.LogicalID)
+	assert.Equal(t, "logalert-demo", p.Name)
+	assert.Equal(t, "ProcessorFunction", p.Destination)
+	assert.Equal(t, "?ERROR ?FATAL ?CRITICAL", p.Pattern.String())
+	assert.Equal(t, map[string]bool{"/logalert/demo/app": true, "/logalert/demo/processor": true, "/shop/api": true, "/shop/worker": true}, p.Excluded)
+
+	cfgs, others, err := st.Alarms(tmpl, filters)
+	require.NoError(t, err)
+	assert.Contains(t, others, "AccountErrorAlarm", "EMF metrics only count with their namespace")
+	require.Len(t, cfgs, 1)
+	assert.Equal(t, "demo-error-lines", cfgs[0].Name, "the error alarm counts the named groups' metric filters")
+	cfgs, others, err = st.Alarms(tmpl, filters, "LogAlert/demo/Processor")
+	require.NoError(t, err)
+	assert.NotContains(t, others, "AccountErrorAlarm")
+	require.Len(t, cfgs, 2)
+	assert.Equal(t, "demo-AccountErrorAlarm", cfgs[0].Name)
+	assert.Equal(t, "EventsMatched", cfgs[0].MetricName)
+}
+
+// A policy whose destination is not a function of the template, or whose
+// selection criteria are not NOT IN, is refused with every problem named.
+func TestSpecAccountPolicyErrors(t *testing.T) {
+	tmpl, st := demoStack(t, map[string]string{"WatchAccount": "true"})
+	props := tmpl.Resources["AccountSubscriptionPolicy"].Properties
+	props["PolicyDocument"] = `{"DestinationArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s", "FilterPattern": ""}`
+	props["SelectionCriteria"] = `LogGroupName LIKE '/aws/%'`
+	props["Scope"] = "SOME"
+	_, err := st.AccountPolicies(tmpl)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "resource AccountSubscriptionPolicy: Properties.PolicyDocument.DestinationArn: arn:aws:kinesis:us-east-1:123456789012:stream/s is not a function of the template")
+	assert.Contains(t, err.Error(), "Properties.SelectionCriteria:")
+	assert.Contains(t, err.Error(), `Properties.Scope: "SOME": the only scope is ALL`)
+}

@@ -16,13 +16,14 @@
 // physical ids of resources (what Ref returns) and their attributes (what
 // Fn::GetAtt returns). Conditions are evaluated on demand with the same Env.
 //
-// It evaluates what our templates use, no more: Ref, Fn::GetAtt, Fn::Sub
-// and Fn::If in values; Condition, Fn::Equals, Fn::Not, Fn::And and Fn::Or
-// in conditions, Fn::Contains in rules, and Fn::ForEach (the
-// AWS::LanguageExtensions transform) in Resources, whose loops are
-// expanded for the parameters' values. Any other function (Fn::Join,
-// Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
-// that names it.
+// It evaluates what our templates use, no more: Ref, Fn::GetAtt, Fn::Sub,
+// Fn::If, Fn::Join and Fn::ToJsonString in values; Condition, Fn::Equals, Fn::Not, Fn::And and
+// Fn::Or in conditions, and Fn::Contains in rules. Any other function
+// (Fn::Select, Fn::FindInMap, ...) parses but fails evaluation with an error
+// that names it. The Fn::ForEach loops of the AWS::LanguageExtensions
+// transform in the Resources section are expanded as CloudFormation expands
+// them, with the parameters' effective values (again at every
+// SetParameters).
 //
 // Props reads typed values (String, Int, Float, Bool, lists and nested
 // mappings) from resolved properties by dotted path, and records every

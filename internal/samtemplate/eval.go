@@ -2,6 +2,7 @@ package samtemplate
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,7 +62,7 @@ func (t *Template) evaluator(env *Env) *evaluator {
 }
 
 // Eval resolves the intrinsic functions our templates use (Ref, Fn::Sub,
-// Fn::GetAtt, Fn::If) and drops keys and list elements that are Ref
+// Fn::GetAtt, Fn::If, Fn::Join, Fn::ToJsonString) and drops keys and list elements that are Ref
 // AWS::NoValue; any other function is an error that names it. v itself is
 // not modified. A nil env means only the default pseudo parameters.
 func (t *Template) Eval(v any, env *Env) (any, error) {
@@ -281,6 +282,18 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		return e.getAtt(res, attr)
 	case "Fn::Sub":
 		return e.sub(arg, path)
+	case "Fn::Join":
+		return e.join(arg, path)
+	case "Fn::ToJsonString": // AWS::LanguageExtensions
+		v, err := e.eval(arg, path)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("Fn::ToJsonString: %w", err)
+		}
+		return string(b), nil
 	case "Fn::If":
 		l, ok := arg.([]any)
 		if !ok || len(l) != 3 {
@@ -300,6 +313,45 @@ func (e *evaluator) intrinsic(fn string, arg any, path string) (any, error) {
 		return e.eval(l[2], path)
 	}
 	return nil, fmt.Errorf("%s: not supported outside CloudFormation", fn)
+}
+
+// join evaluates Fn::Join [delimiter, [values...]]: the values, scalars
+// once evaluated (a Ref to a list parameter gives the list), joined by the
+// delimiter.
+func (e *evaluator) join(arg any, path string) (any, error) {
+	l, ok := arg.([]any)
+	if !ok || len(l) != 2 {
+		return nil, errors.New("Fn::Join: want [delimiter, [values]]")
+	}
+	delim, ok := l[0].(string)
+	if !ok {
+		return nil, errors.New("Fn::Join: delimiter is not a string")
+	}
+	parts, err := e.strings(l[1], path, "a list of values")
+	if err != nil {
+		return nil, fmt.Errorf("Fn::Join: %w", err)
+	}
+	return strings.Join(parts, delim), nil
+}
+
+// strings evaluates v to a list of scalars, formatted as String does; want
+// says what else it could have been.
+func (e *evaluator) strings(v any, path, want string) ([]string, error) {
+	ev, err := e.eval(v, path)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := ev.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want %s, got %s", want, describe(ev))
+	}
+	out := make([]string, len(l))
+	for i, x := range l {
+		if out[i], err = String(x); err != nil {
+			return nil, fmt.Errorf("value %d: %w", i, err)
+		}
+	}
+	return out, nil
 }
 
 // ref resolves Ref name: a pseudo parameter, a parameter or a resource.

@@ -8,180 +8,194 @@ import (
 	"strings"
 )
 
-// Fn::ForEach, from the AWS::LanguageExtensions transform, repeats a
-// fragment of the Resources section once per element of a collection:
+// This file expands Fn::ForEach, the loop of the AWS::LanguageExtensions
+// transform, in the Resources section as CloudFormation does before it
+// reads the template: an entry
 //
-//	Fn::ForEach::Groups:
-//	  - Name                       # the identifier
-//	  - !Ref LogGroupNames         # a list, or a CommaDelimitedList parameter
-//	  - Watch&{Name}:              # the logical id: ${Name}, or &{Name} for
-//	      Type: AWS::Logs::...     # the value without its non-alphanumerics
-//	      Properties:
-//	        LogGroupName: !Ref Name    # the element; ${Name} in !Sub too
+//	Fn::ForEach::Name: [Identifier, Collection, {OutputKey: OutputValue}]
 //
-// The resources it makes depend on parameter values, so a template expands
-// its loops when it is parsed (with the Defaults) and again whenever
-// SetParameters changes the values.
+// stands for one copy of the fragment per value of the collection (a list
+// of strings or a Ref to a CommaDelimitedList parameter), in which every
+// ${Identifier} becomes the value and every &{Identifier} the value without
+// its non-alphanumeric characters, in keys and in strings alike (so inside
+// Fn::Sub templates too), and a Ref to the identifier the value. Loops may
+// nest. The collection is evaluated with
+// the parameters' effective values, so SetParameters expands again.
 
-const (
-	forEachPrefix      = "Fn::ForEach::"
-	languageExtensions = "AWS::LanguageExtensions"
-)
+// LanguageExtensions is the transform that Fn::ForEach needs.
+const LanguageExtensions = "AWS::LanguageExtensions"
 
-// cutLoops removes the Fn::ForEach entries from a Resources section and
-// returns them.
-func cutLoops(resources map[string]any) map[string]any {
-	loops := map[string]any{}
-	for k, v := range resources {
-		if strings.HasPrefix(k, forEachPrefix) {
-			loops[k] = v
-			delete(resources, k)
-		}
-	}
-	return loops
-}
+const forEachPrefix = "Fn::ForEach::"
 
-// expandLoops returns t's resources with those its loops make for the
-// parameters' current values in place of those they made before.
-func (t *Template) expandLoops() (map[string]*Resource, error) {
-	if len(t.loops) == 0 {
-		return t.Resources, nil
-	}
-	if !slices.Contains(t.Transform, languageExtensions) {
-		return nil, fmt.Errorf("Fn::ForEach needs Transform: %s", languageExtensions)
-	}
-	made := map[string]any{}
+// expandLoops returns section with every Fn::ForEach entry replaced by its
+// copies. A logical id given twice, by two values or a loop and a
+// resource, is an error.
+func (t *Template) expandLoops(section map[string]any) (map[string]any, error) {
+	out := map[string]any{}
 	var errs []error
-	for _, key := range slices.Sorted(maps.Keys(t.loops)) {
-		if err := t.expandLoop(key, t.loops[key], made); err != nil {
-			errs = append(errs, err)
+	add := func(key string, v any, from string) {
+		if _, dup := out[key]; dup {
+			errs = append(errs, fmt.Errorf("%s: logical id %s is given twice", from, key))
+			return
 		}
+		out[key] = v
 	}
-	out := map[string]*Resource{}
-	for id, r := range t.Resources {
-		if !t.looped[id] {
-			out[id] = r
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(made)) {
-		if _, dup := out[id]; dup {
-			errs = append(errs, fmt.Errorf("resource %s: made by Fn::ForEach and declared too", id))
+	for _, key := range slices.Sorted(maps.Keys(section)) {
+		name, ok := strings.CutPrefix(key, forEachPrefix)
+		if !ok {
+			add(key, section[key], "resource "+key)
 			continue
 		}
-		r, err := parseResource(id, made[id])
+		if !slices.Contains(t.Transform, LanguageExtensions) {
+			errs = append(errs, fmt.Errorf("%s: needs the %s transform", key, LanguageExtensions))
+			continue
+		}
+		copies, err := t.forEach(name, section[key])
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out[id] = r
+		for _, c := range copies {
+			for _, k := range slices.Sorted(maps.Keys(c)) {
+				add(k, c[k], key)
+			}
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	return out, joinSorted(errs)
+}
+
+// forEach returns the copies of one loop's fragment, its nested loops
+// expanded.
+func (t *Template) forEach(name string, v any) ([]map[string]any, error) {
+	where := forEachPrefix + name
+	l, ok := v.([]any)
+	if !ok || len(l) != 3 {
+		return nil, fmt.Errorf("%s: want [Identifier, Collection, {OutputKey: OutputValue}]", where)
+	}
+	id, ok := l[0].(string)
+	if !ok || id == "" || !isAlphanumeric(id) {
+		return nil, fmt.Errorf("%s: the identifier must be a non-empty alphanumeric string", where)
+	}
+	fragment, ok := l[2].(map[string]any)
+	if !ok || len(fragment) == 0 {
+		return nil, fmt.Errorf("%s: the fragment must be a mapping of OutputKey to OutputValue", where)
+	}
+	for key := range fragment {
+		if !strings.HasPrefix(key, forEachPrefix) && !strings.Contains(key, "${"+id+"}") && !strings.Contains(key, "&{"+id+"}") {
+			return nil, fmt.Errorf("%s: OutputKey %s contains neither ${%s} nor &{%s}", where, key, id, id)
+		}
+	}
+	values, err := t.collection(l[1])
+	if err != nil {
+		return nil, fmt.Errorf("%s: Collection: %w", where, err)
+	}
+	out := make([]map[string]any, 0, len(values))
+	for _, val := range values {
+		c, _ := substitute(fragment, id, val).(map[string]any)
+		c, err := t.expandLoops(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: value %q: %w", where, val, err)
+		}
+		for key := range c {
+			if !isAlphanumeric(key) {
+				return nil, fmt.Errorf("%s: value %q gives the logical id %q, which is not alphanumeric: use &{%s} in the OutputKey", where, val, key, id)
+			}
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
 
-// expandLoop adds to made the resources the loop key makes of its value,
-// [Identifier, Collection, {OutputKey: OutputValue, ...}], loops nested in
-// the fragment included.
-func (t *Template) expandLoop(key string, v any, made map[string]any) error {
-	l, ok := v.([]any)
-	if !ok || len(l) != 3 {
-		return fmt.Errorf("%s: want [Identifier, Collection, {OutputKey: OutputValue}]", key)
-	}
-	ident, _ := l[0].(string)
-	fragment, ok := l[2].(map[string]any)
-	if ident == "" || !ok {
-		return fmt.Errorf("%s: want [Identifier, Collection, {OutputKey: OutputValue}]", key)
-	}
-	coll, err := t.Eval(l[1], nil)
-	if err != nil {
-		return fmt.Errorf("%s: collection: %w", key, err)
-	}
-	items, ok := coll.([]any)
-	if !ok {
-		return fmt.Errorf("%s: collection: want a list, got %s", key, describe(coll))
-	}
-	for _, item := range items {
-		val, err := String(item)
-		if err != nil {
-			return fmt.Errorf("%s: collection: %w", key, err)
-		}
-		for _, k := range slices.Sorted(maps.Keys(fragment)) {
-			out := substitute(fragment[k], ident, val)
-			if strings.HasPrefix(k, forEachPrefix) {
-				if err := t.expandLoop(k, out, made); err != nil {
-					return fmt.Errorf("%s: %w", key, err)
+// collection evaluates a loop's collection against the parameters. A Ref
+// to a parameter that has no value yet (no Default, not set) is an empty
+// collection: the loop makes its resources once SetParameters gives one,
+// which it must.
+func (t *Template) collection(v any) ([]string, error) {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if name, ok := m["Ref"].(string); ok {
+			if p, ok := t.Parameters[name]; ok {
+				if _, set := p.Value(); !set {
+					return nil, nil
 				}
-				continue
 			}
-			id := replaceIdent(k, ident, val)
-			switch {
-			case id == k:
-				return fmt.Errorf("%s: OutputKey %q uses neither ${%s} nor &{%s}", key, k, ident, ident)
-			case id != alphanumeric(id):
-				return fmt.Errorf("%s: logical id %q is not alphanumeric (&{%s} drops the other characters)", key, id, ident)
-			}
-			if _, dup := made[id]; dup {
-				return fmt.Errorf("%s: resource %s made twice", key, id)
-			}
-			made[id] = out
 		}
 	}
-	return nil
+	return t.evaluator(nil).strings(v, "", "a list or a Ref to a CommaDelimitedList parameter")
 }
 
-// substitute returns a copy of v with the loop's identifier replaced by
-// val: Ref to it, ${ident} in Fn::Sub strings and in keys (the OutputKeys
-// of nested loops).
-func substitute(v any, ident, val string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			if ref, ok := x["Ref"].(string); ok && ref == ident {
+// substitute returns a copy of v with ${id} replaced by val and &{id} by
+// val's alphanumeric characters, in keys and strings, and a Ref to id by
+// val.
+func substitute(v any, id, val string) any {
+	r := strings.NewReplacer("${"+id+"}", val, "&{"+id+"}", Alphanumeric(val))
+	var walk func(any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			return r.Replace(x)
+		case map[string]any:
+			if ref, ok := x["Ref"]; ok && len(x) == 1 && ref == id {
 				return val
 			}
-			switch sub := x["Fn::Sub"].(type) {
-			case string:
-				return map[string]any{"Fn::Sub": replaceIdent(sub, ident, val)}
-			case []any:
-				out := substitute(sub, ident, val).([]any) // the variables
-				if len(out) > 0 {
-					if s, ok := out[0].(string); ok {
-						out[0] = replaceIdent(s, ident, val)
-					}
-				}
-				return map[string]any{"Fn::Sub": out}
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[r.Replace(k)] = walk(e)
 			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = walk(e)
+			}
+			return out
 		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[replaceIdent(k, ident, val)] = substitute(e, ident, val)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = substitute(e, ident, val)
-		}
-		return out
+		return v
 	}
-	return v
+	return walk(v)
 }
 
-// replaceIdent replaces ${ident} in s by val and &{ident} by val without
-// its non-alphanumeric characters.
-func replaceIdent(s, ident, val string) string {
-	s = strings.ReplaceAll(s, "${"+ident+"}", val)
-	return strings.ReplaceAll(s, "&{"+ident+"}", alphanumeric(val))
-}
-
-// alphanumeric keeps the ASCII letters and digits of s.
-func alphanumeric(s string) string {
+// Alphanumeric returns s without its characters other than ASCII letters
+// and digits, as &{} does: the part of a logical id a Fn::ForEach value
+// gives.
+func Alphanumeric(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
 			return r
 		}
 		return -1
 	}, s)
+}
+
+func isAlphanumeric(s string) bool { return s != "" && Alphanumeric(s) == s }
+
+// buildResources expands the raw Resources section with the parameters'
+// current values and parses every resource, checking that the conditions
+// and DependsOn they name exist.
+func (t *Template) buildResources() error {
+	section, err := t.expandLoops(t.rawResources)
+	if err != nil {
+		return err
+	}
+	resources := map[string]*Resource{}
+	errs := parseEntries(section, parseResource, resources, nil)
+	if len(section) == 0 {
+		errs = append(errs, errors.New("template has no Resources"))
+	}
+	for _, r := range resources {
+		if r.Condition != "" {
+			if _, ok := t.Conditions[r.Condition]; !ok {
+				errs = append(errs, fmt.Errorf("resource %s: Condition %q is not defined", r.LogicalID, r.Condition))
+			}
+		}
+		for _, d := range r.DependsOn {
+			if _, ok := resources[d]; !ok {
+				errs = append(errs, fmt.Errorf("resource %s: DependsOn %q: no such resource", r.LogicalID, d))
+			}
+		}
+	}
+	if err := joinSorted(errs); err != nil {
+		return err
+	}
+	t.Resources = resources
+	return nil
 }

@@ -183,7 +183,8 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 	}
 	err := t.checkRules(nil)
 	if err == nil {
-		err = t.setLoops()
+		// Fn::ForEach collections may refer to the parameters.
+		err = t.buildResources()
 	}
 	if err != nil {
 		for name, v := range old { // all or nothing

@@ -286,7 +286,12 @@ func TestTemplateEval(t *testing.T) {
 		{"GetAtt unknown resource", map[string]any{"Fn::GetAtt": []any{"Nope", "Arn"}}, nil, `Fn::GetAtt Nope.Arn: no resource named "Nope"`},
 		{"unsupported function", map[string]any{"Fn::ImportValue": "x"}, nil, "Fn::ImportValue: not supported outside CloudFormation"},
 		{"unsupported function in a list", []any{map[string]any{"Fn::Select": []any{0, []any{"a"}}}}, nil, "[0]: Fn::Select: not supported outside CloudFormation"},
-		{"unsupported function in a property", map[string]any{"X": map[string]any{"Fn::Join": []any{"-", []any{"a"}}}}, nil, "X: Fn::Join: not supported outside CloudFormation"},
+		{"unsupported function in a property", map[string]any{"X": map[string]any{"Fn::Base64": "a"}}, nil, "X: Fn::Base64: not supported outside CloudFormation"},
+		{"Join", map[string]any{"Fn::Join": []any{"-", []any{"a", map[string]any{"Ref": "Stage"}, 3}}}, "a-dev-3", ""},
+		{"Join a list parameter", map[string]any{"Fn::Join": []any{"' | '", map[string]any{"Ref": "Zones"}}}, "a' | 'b' | 'c", ""},
+		{"Join of a mapping", map[string]any{"Fn::Join": []any{"-", []any{map[string]any{"k": 1}}}}, nil, "Fn::Join: value 0: want a scalar, got a mapping"},
+		{"ToJsonString", map[string]any{"Fn::ToJsonString": map[string]any{"Pattern": `{ $.level = "error" }`, "Stage": map[string]any{"Ref": "Stage"}}}, `{"Pattern":"{ $.level = \"error\" }","Stage":"dev"}`, ""},
+		{"Join of a scalar", map[string]any{"Fn::Join": []any{"-", "a"}}, nil, "Fn::Join: want a list of values, got string a"},
 		{"If on unknown condition", map[string]any{"Fn::If": []any{"Nope", 1, 2}}, nil, "Fn::If: condition Nope: not defined"},
 	}
 	tmpl := load(t)
@@ -307,7 +312,7 @@ func TestTemplateEval(t *testing.T) {
 // Order see through them) but not evaluated: each is refused by name.
 func TestTemplateEvalUnsupported(t *testing.T) {
 	tmpl := load(t)
-	for _, fn := range []string{"Fn::Join", "Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::Length", "Fn::ToJsonString", "Fn::ImportValue", "Fn::Cidr"} {
+	for _, fn := range []string{"Fn::Select", "Fn::Split", "Fn::FindInMap", "Fn::Base64", "Fn::GetAZs", "Fn::Length", "Fn::ImportValue", "Fn::Cidr"} {
 		_, err := tmpl.Eval(map[string]any{fn: []any{"a", "b"}}, env())
 		assert.EqualError(t, err, fn+": not supported outside CloudFormation")
 	}

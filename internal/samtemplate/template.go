@@ -24,13 +24,12 @@ type Template struct {
 	Conditions map[string]any
 	// Rules holds the parameter rules; see checkRules.
 	Rules map[string]*Rule
-	// Resources holds the declared resources and those the Fn::ForEach
-	// loops of the section make for the parameters' current values.
+	// Resources holds the resources, Fn::ForEach loops expanded with the
+	// parameters' effective values (see foreach.go).
 	Resources map[string]*Resource
 	Outputs   map[string]*Output
 
-	loops  map[string]any  // the Fn::ForEach entries of Resources
-	looped map[string]bool // the logical ids the loops made
+	rawResources map[string]any // the Resources section as written
 }
 
 // Rule is one entry of the Rules section: when RuleCondition holds (or is
@@ -128,12 +127,7 @@ func Parse(data []byte) (*Template, error) {
 	errs = parseEntries(rules, parseRule, t.Rules, errs)
 	params, errs := section(top, "Parameters", errs)
 	errs = parseEntries(params, parseParameter, t.Parameters, errs)
-	resources, errs := section(top, "Resources", errs)
-	if len(resources) == 0 {
-		errs = append(errs, errors.New("template has no Resources"))
-	}
-	t.loops = cutLoops(resources)
-	errs = parseEntries(resources, parseResource, t.Resources, errs)
+	t.rawResources, errs = section(top, "Resources", errs)
 	outputs, errs := section(top, "Outputs", errs)
 	for name, v := range outputs {
 		m, ok := v.(map[string]any)
@@ -149,65 +143,13 @@ func Parse(data []byte) (*Template, error) {
 		}
 		t.Outputs[name] = o
 	}
-	res := t.Resources
-	if len(errs) == 0 && t.missingParameter() == "" { // else the loops wait for SetParameters
-		expanded, err := t.expandLoops()
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			res = expanded
-		}
+	if err := t.buildResources(); err != nil {
+		errs = append(errs, err)
 	}
-	errs = append(errs, t.checkResources(res)...)
 	if err := joinSorted(errs); err != nil {
 		return nil, fmt.Errorf("parse template: %w", err)
 	}
-	t.adopt(res)
 	return t, nil
-}
-
-// setLoops expands the Fn::ForEach loops for the parameters' current
-// values, or changes nothing and fails.
-func (t *Template) setLoops() error {
-	res, err := t.expandLoops()
-	if err != nil {
-		return err
-	}
-	if err := joinSorted(t.checkResources(res)); err != nil {
-		return err
-	}
-	t.adopt(res)
-	return nil
-}
-
-// adopt makes res, which expandLoops returned, the template's resources.
-func (t *Template) adopt(res map[string]*Resource) {
-	looped := map[string]bool{}
-	for id := range res {
-		if _, ok := t.Resources[id]; !ok || t.looped[id] {
-			looped[id] = true
-		}
-	}
-	t.Resources, t.looped = res, looped
-}
-
-// checkResources reports the resources whose Condition or DependsOn names
-// nothing.
-func (t *Template) checkResources(res map[string]*Resource) []error {
-	var errs []error
-	for _, r := range res {
-		if r.Condition != "" {
-			if _, ok := t.Conditions[r.Condition]; !ok {
-				errs = append(errs, fmt.Errorf("resource %s: Condition %q is not defined", r.LogicalID, r.Condition))
-			}
-		}
-		for _, d := range r.DependsOn {
-			if _, ok := res[d]; !ok {
-				errs = append(errs, fmt.Errorf("resource %s: DependsOn %q: no such resource", r.LogicalID, d))
-			}
-		}
-	}
-	return errs
 }
 
 func section(top map[string]any, name string, errs []error) (map[string]any, []error) {
