@@ -263,7 +263,7 @@ func TestIncidentsFindTheTable(t *testing.T) {
 		{"both", []string{"--table", table, "--stack", stack}, true, "--table and --stack are exclusive"},
 		{"missing stack", []string{"--stack", "nope"}, false, "stack nope not found in us-east-1 (check --stack and AWS_REGION)"},
 		{"stack without the output", []string{"--stack", stack + "-old"}, false, "stack " + stack + "-old has no IncidentsTableName output: pass --table"},
-		{"missing table", []string{"--table", "nope"}, false, "table nope (or its by-status index) not found in us-east-1: check --table/--stack/$LOGALERT_TABLE and AWS_REGION"},
+		{"missing table", []string{"--table", "nope"}, false, "table nope (or its by-status-shard index) not found in us-east-1: check --table/--stack/$LOGALERT_TABLE and AWS_REGION"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
