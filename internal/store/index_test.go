@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -287,4 +288,53 @@ func TestMigrateIndexFollowsAStatusChange(t *testing.T) {
 	require.NoError(t, err)
 	shard := out.Item[attrStatusShard].(*types.AttributeValueMemberS).Value
 	assert.True(t, strings.HasPrefix(shard, "RESOLVED#"), shard)
+}
+
+func TestWatchAcrossShards(t *testing.T) {
+	e := newTestEnv(t)
+	st := e.store()
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	deltas := shardedIncidents(t, st, 20, t0)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	batches := make(chan []string, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- st.Watch(ctx, Filter{Status: incident.StatusOpen}, 20*time.Millisecond, func(ins []incident.Incident) error {
+			batches <- idsOf(ins)
+			return nil
+		})
+	}()
+	next := func() []string {
+		t.Helper()
+		select {
+		case b := <-batches:
+			return b
+		case <-time.After(10 * time.Second):
+			t.Fatal("no batch")
+			return nil
+		}
+	}
+	var newestFirst []string
+	for i := len(deltas) - 1; i >= 0; i-- {
+		newestFirst = append(newestFirst, deltas[i].ID)
+	}
+	assert.Equal(t, newestFirst, next(), "first the list, across shards")
+
+	// Changes in different shards, in one delivery: one batch, each once.
+	var changed []incident.Delta
+	shards := map[string]bool{}
+	for _, d := range deltas {
+		if shard := statusShard(incident.StatusOpen, d.ID); !shards[shard] && len(changed) < 3 {
+			shards[shard] = true
+			d.Count = 1
+			changed = append(changed, d)
+		}
+	}
+	_, err := st.Record(t.Context(), "more", changed)
+	require.NoError(t, err)
+	got := next()
+	assert.ElementsMatch(t, []string{changed[0].ID, changed[1].ID, changed[2].ID}, got)
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled)
 }

@@ -343,14 +343,16 @@ func (s *Store) queryIndex(ctx context.Context, q indexQuery) ([]map[string]type
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		// The first failure cancelled the others: report it, not theirs.
-		for _, err := range errs {
-			if err != nil && !errors.Is(err, context.Canceled) {
-				return nil, err
-			}
+	// A failure cancelled the others: report it, not their cancellation.
+	var first error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
 		}
-		return nil, err
+		first = cmp.Or(first, err)
+	}
+	if first != nil {
+		return nil, first
 	}
 	return slices.Concat(results...), nil
 }
