@@ -338,3 +338,30 @@ func TestWatchAcrossShards(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
 }
+
+// BenchmarkList measures what listing costs now that every status is read
+// in StatusShards queries: 100 OPEN incidents, every status, the CLI's
+// default limit (50, plus the one that tells whether there are more).
+func BenchmarkList(b *testing.B) {
+	e := newTestEnv(b)
+	st := e.store()
+	var deltas []incident.Delta
+	t0 := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		deltas = append(deltas, delta(fmt.Sprintf("ERROR kind %d failed", i), incident.SeverityError, 1, at, at))
+	}
+	for start := 0; start < len(deltas); start += ChunkSize {
+		_, err := st.Record(b.Context(), fmt.Sprintf("seed-%d", start), deltas[start:min(start+ChunkSize, len(deltas))])
+		require.NoError(b, err)
+	}
+	e.proxy.ResetCounts()
+	b.ResetTimer()
+	for range b.N {
+		got, err := st.List(b.Context(), Filter{Limit: 51})
+		require.NoError(b, err)
+		require.Len(b, got, 51)
+	}
+	b.ReportMetric(float64(e.proxy.Count("Query"))/float64(b.N), "queries/list")
+	b.ReportMetric(float64(e.proxy.Count("BatchGetItem"))/float64(b.N), "batchgets/list")
+}
