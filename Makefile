@@ -104,7 +104,7 @@ fuzz: ## run each fuzz target for FUZZEXECS executions
 	$(GO) test -run='^$$' -fuzz='^FuzzRedactionAgrees$$' -fuzztime=$(FUZZEXECS) -fuzzminimizetime=200x ./internal/incident
 
 bench: ## benchmarks with figures: decode vs gunzip, writes per batch, end to end, pattern matching, binary size
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./internal/pipeline ./tests
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./internal/awslogs ./internal/filterpattern ./internal/incident ./internal/pipeline ./internal/store ./tests
 	@$(MAKE) --no-print-directory build
 
 demo: moto-deps ## run the whole pipeline on this machine against moto_server (no AWS account)

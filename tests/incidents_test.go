@@ -75,10 +75,10 @@ func TestListQueriesTheStatusIndex(t *testing.T) {
 
 	t0 := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name    string
-		filter  store.Filter
-		want    []string
-		queries int
+		name     string
+		filter   store.Filter
+		want     []string
+		statuses int // statuses queried, each in store.StatusShards shards
 	}{
 		{"every status, newest first", store.Filter{}, []string{ordersCritical, ordersFatal, ordersError, billingError}, 3},
 		{"open", store.Filter{Status: incident.StatusOpen}, []string{ordersError, billingError}, 1},
@@ -96,7 +96,8 @@ func TestListQueriesTheStatusIndex(t *testing.T) {
 			got, err := st.List(t.Context(), tc.filter)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, ids(got))
-			assert.Equal(t, tc.queries, e.proxy.Count("Query"), "one query of the by-status index per status")
+			assert.Equal(t, tc.statuses*store.StatusShards, e.proxy.Count("Query"), "one query of the status index per shard of each status")
+			assert.Equal(t, min(len(tc.want), 1), e.proxy.Count("BatchGetItem"), "the listed incidents read by key in one request")
 			assert.Zero(t, e.proxy.Count("Scan"), "never a scan")
 		})
 	}
@@ -114,21 +115,27 @@ func TestListFollowsPages(t *testing.T) {
 	}
 	require.NoError(t, p.Handle(t.Context(), delivery(t, "/app/pages", msgs...)))
 
-	st := e.newStore(t, e.proxy.URL, store.WithPageSize(5))
+	// Pages of one item: every item of every shard is a page of its own.
+	st := e.newStore(t, e.proxy.URL, store.WithPageSize(1))
 	e.proxy.ResetCounts()
 	got, err := st.List(t.Context(), store.Filter{Status: incident.StatusOpen})
 	require.NoError(t, err)
 	require.Len(t, got, 23)
 	for i := 1; i < len(got); i++ {
-		assert.True(t, got[i-1].LastSeen.After(got[i].LastSeen), "newest first across pages")
+		assert.True(t, got[i-1].LastSeen.After(got[i].LastSeen), "newest first across pages and shards")
 	}
-	assert.GreaterOrEqual(t, e.proxy.Count("Query"), 5, "23 items in pages of 5")
+	assert.GreaterOrEqual(t, e.proxy.Count("Query"), 23, "23 items in pages of 1")
 
 	e.proxy.ResetCounts()
-	got, err = st.List(t.Context(), store.Filter{Status: incident.StatusOpen, Limit: 7})
+	limited, err := st.List(t.Context(), store.Filter{Status: incident.StatusOpen, Limit: 7})
 	require.NoError(t, err)
-	assert.Len(t, got, 7)
-	assert.Equal(t, 2, e.proxy.Count("Query"), "a limit stops reading pages")
+	assert.Equal(t, ids(got[:7]), ids(limited), "the 7 most recent of all shards")
+
+	e.proxy.ResetCounts()
+	one, err := st.List(t.Context(), store.Filter{Status: incident.StatusOpen, Limit: 1})
+	require.NoError(t, err)
+	assert.Equal(t, ids(got[:1]), ids(one))
+	assert.Equal(t, store.StatusShards, e.proxy.Count("Query"), "a limit stops reading pages: one page of each shard")
 }
 
 func TestGetAndFind(t *testing.T) {
@@ -178,7 +185,8 @@ func TestStats(t *testing.T) {
 		},
 		ByLogGroup: map[string]store.Tally{"/app/orders": {Incidents: 3, Occurrences: 10}, "/app/billing": {Incidents: 1, Occurrences: 1}},
 	}, s)
-	assert.Equal(t, 3, e.proxy.Count("Query"))
+	assert.Equal(t, 3*store.StatusShards, e.proxy.Count("Query"), "one query per shard of each status")
+	assert.Zero(t, e.proxy.Count("BatchGetItem"), "stats reads the index only")
 	assert.Zero(t, e.proxy.Count("Scan"))
 
 	s, err = st.Stats(t.Context(), store.Filter{Status: incident.StatusOpen, LogGroup: "/app/orders"})

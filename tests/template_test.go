@@ -713,7 +713,11 @@ func checkTable(t *samtemplate.Template) error {
 		expect(t, "IncidentsTable", "TimeToLiveSpecification.Enabled", true),
 		expect(t, "IncidentsTable", "BillingMode", "PAY_PER_REQUEST"),
 		expect(t, "IncidentsTable", "KeySchema", []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}}),
-		expect(t, "IncidentsTable", "GlobalSecondaryIndexes.0.IndexName", "by-status"),
+		expect(t, "IncidentsTable", "GlobalSecondaryIndexes.0.IndexName", "by-status-shard"),
+		expect(t, "IncidentsTable", "GlobalSecondaryIndexes.0.KeySchema", []any{
+			map[string]any{"AttributeName": "status_shard", "KeyType": "HASH"},
+			map[string]any{"AttributeName": "last_seen", "KeyType": "RANGE"}}),
+		expect(t, "IncidentsTable", "GlobalSecondaryIndexes.0.Projection.ProjectionType", "INCLUDE"),
 	}
 	if r.DeletionPolicy != "Retain" || r.UpdateReplacePolicy != "Retain" {
 		errs = append(errs, fmt.Errorf("IncidentsTable: DeletionPolicy %q, UpdateReplacePolicy %q, want Retain", r.DeletionPolicy, r.UpdateReplacePolicy))

@@ -14,6 +14,7 @@
 //	logalert incidents resolve [--by NAME] [--strict] ID...
 //	logalert incidents stats   [--status S] [--log-group G] [--since 24h]
 //	logalert incidents export  [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N]
+//	logalert incidents migrate-index
 //	logalert redrive           [--queue-url URL] [--function NAME | --local] [--dry-run] [--max N]
 //	logalert test-pattern      [--metric-value REF] [--default-value N] PATTERN [FILE]
 //	logalert demo              [--template FILE] [--stack NAME] [--region R] [--parameter-overrides "K=V ..."] [--period 5s]
@@ -36,7 +37,7 @@
 //
 // # Incidents
 //
-// list queries the table's by-status index (never a scan) and prints the
+// list queries the table's by-status-shard index (never a scan) and prints the
 // incidents most recently seen first, in a table as wide as the terminal
 // (or --width; 100 columns when stdout is not a terminal), with the
 // template cut to fit; IDs are shortened to "inc-" and 8 hex digits, and
@@ -62,6 +63,11 @@
 // IDs it matches.
 //
 // stats counts incidents and occurrences by status, severity and log group.
+//
+// migrate-index, run once after upgrading from a version whose index was
+// by-status, gives every incident written before its status_shard (the
+// sharded index's key), so that list, stats and export see it again. It is
+// idempotent and resumable, and prints how many it migrated.
 //
 // export writes a report (generation time, table, filters, a summary and
 // every incident) as JSON, YAML or tables (-o) to --out (stdout by default)
@@ -92,9 +98,10 @@
 //
 // # Permissions
 //
-// incidents needs dynamodb:GetItem, dynamodb:Query and dynamodb:UpdateItem
-// on the table and its index (and cloudformation:DescribeStacks with
-// --stack); export --s3 needs s3:PutObject; redrive needs
+// incidents needs dynamodb:GetItem, dynamodb:BatchGetItem, dynamodb:Query
+// and dynamodb:UpdateItem on the table and its index (and
+// cloudformation:DescribeStacks with --stack), migrate-index
+// dynamodb:Scan and dynamodb:UpdateItem on the table; export --s3 needs s3:PutObject; redrive needs
 // sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage and
 // sqs:ChangeMessageVisibility on the queue and lambda:InvokeFunction on the
 // function (or, with --local, what the processor's role has).

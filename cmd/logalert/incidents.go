@@ -20,12 +20,13 @@ import (
 
 // incidentCommands are the subcommands of `logalert incidents`.
 var incidentCommands = map[string]command{
-	"list":    {"list incidents, most recently seen first (--watch follows changes)", runList},
-	"show":    {"show every field of an incident, its sample message and a Logs Insights link", runShow},
-	"ack":     {"acknowledge OPEN incidents", runAck},
-	"resolve": {"resolve OPEN or ACKNOWLEDGED incidents", runResolve},
-	"stats":   {"count incidents by status, severity and log group", runStats},
-	"export":  {"write a JSON or YAML report of incidents, locally and optionally to S3", runExport},
+	"list":          {"list incidents, most recently seen first (--watch follows changes)", runList},
+	"show":          {"show every field of an incident, its sample message and a Logs Insights link", runShow},
+	"ack":           {"acknowledge OPEN incidents", runAck},
+	"resolve":       {"resolve OPEN or ACKNOWLEDGED incidents", runResolve},
+	"stats":         {"count incidents by status, severity and log group", runStats},
+	"export":        {"write a JSON or YAML report of incidents, locally and optionally to S3", runExport},
+	"migrate-index": {"once, after upgrading: give incidents written before the sharded status index its key", runMigrateIndex},
 }
 
 // incidentsCLI is `logalert incidents`.
@@ -393,6 +394,31 @@ func actor(by string, given bool, e *env) (string, error) {
 		return "", usagef("--by is required: $USER is not set and the OS user has no name")
 	}
 	return u, nil
+}
+
+// runMigrateIndex is `logalert incidents migrate-index`: it gives every
+// incident written before the status index was sharded its status_shard
+// (store.MigrateIndex), printing progress on stderr and the counts on
+// stdout. Running it again is safe and continues what an interrupted run
+// left.
+func runMigrateIndex(ctx context.Context, args []string, e *env) error {
+	fs := newFlagSet("incidents migrate-index", "incidents migrate-index "+stackSynopsis, e.stderr)
+	sf := addStackFlags(fs, e)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	st, d, table, err := sf.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := st.MigrateIndex(ctx, func(m store.Migration) {
+		fmt.Fprintf(e.stderr, "scanned %d incidents without status_shard so far\n", m.Scanned)
+	})
+	fmt.Fprintf(e.stdout, "%s: %d incidents lacked status_shard: %d migrated, %d already had it by then\n", table, m.Scanned, m.Migrated, m.Skipped)
+	if err != nil {
+		return explainTable(err, table, d)
+	}
+	return nil
 }
 
 // runStats is `logalert incidents stats`.

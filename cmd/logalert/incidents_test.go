@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -263,7 +264,7 @@ func TestIncidentsFindTheTable(t *testing.T) {
 		{"both", []string{"--table", table, "--stack", stack}, true, "--table and --stack are exclusive"},
 		{"missing stack", []string{"--stack", "nope"}, false, "stack nope not found in us-east-1 (check --stack and AWS_REGION)"},
 		{"stack without the output", []string{"--stack", stack + "-old"}, false, "stack " + stack + "-old has no IncidentsTableName output: pass --table"},
-		{"missing table", []string{"--table", "nope"}, false, "table nope (or its by-status index) not found in us-east-1: check --table/--stack/$LOGALERT_TABLE and AWS_REGION"},
+		{"missing table", []string{"--table", "nope"}, false, "table nope (or its by-status-shard index) not found in us-east-1: check --table/--stack/$LOGALERT_TABLE and AWS_REGION"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -481,4 +482,37 @@ func TestIncidentsWatchYAML(t *testing.T) {
 	assert.Equal(t, "ACKNOWLEDGED", last.Status)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+func TestIncidentsMigrateIndex(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	// As a version before the sharded index wrote them: no status_shard.
+	db := dynamodb.NewFromConfig(testConfig(t, endpoint))
+	for _, id := range []string{seedTimeout, seedPool, seedUpstream, seedJob} {
+		_, err := db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
+			TableName: aws.String(table), Key: map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: id}},
+			UpdateExpression: aws.String("REMOVE status_shard"),
+		})
+		require.NoError(t, err)
+	}
+	_, stderr, err := runCLI(t, "incidents", "list", "--table", table)
+	require.NoError(t, err)
+	assert.Equal(t, "no incidents\n", stderr, "the index misses them")
+
+	stdout, stderr, err := runCLI(t, "incidents", "migrate-index", "--table", table)
+	require.NoError(t, err, stderr)
+	assert.Equal(t, table+": 4 incidents lacked status_shard: 4 migrated, 0 already had it by then\n", stdout)
+	assert.Contains(t, stderr, "scanned 4 incidents without status_shard so far\n")
+
+	stdout, _, err = runCLI(t, "incidents", "list", "--table", table)
+	require.NoError(t, err)
+	golden(t, "incidents_list", stdout)
+
+	stdout, _, err = runCLI(t, "incidents", "migrate-index", "--table", table)
+	require.NoError(t, err)
+	assert.Equal(t, table+": 0 incidents lacked status_shard: 0 migrated, 0 already had it by then\n", stdout, "a second run finds nothing left")
+
+	_, _, err = runCLI(t, "incidents", "migrate-index", "--table", table, "extra")
+	assert.Error(t, err, "no positional arguments")
 }

@@ -61,12 +61,14 @@ func TestProvisionCreateTable(t *testing.T) {
 	}
 	require.Len(t, tbl.GlobalSecondaryIndexes, 1)
 	gsi := tbl.GlobalSecondaryIndexes[0]
-	assert.Equal(t, "by-status", aws.ToString(gsi.IndexName))
+	assert.Equal(t, "by-status-shard", aws.ToString(gsi.IndexName))
 	assert.Equal(t, []types.KeySchemaElement{
-		{AttributeName: aws.String("status"), KeyType: types.KeyTypeHash},
+		{AttributeName: aws.String("status_shard"), KeyType: types.KeyTypeHash},
 		{AttributeName: aws.String("last_seen"), KeyType: types.KeyTypeRange},
 	}, gsi.KeySchema)
-	assert.Equal(t, types.ProjectionTypeAll, gsi.Projection.ProjectionType)
+	assert.Equal(t, types.ProjectionTypeInclude, gsi.Projection.ProjectionType)
+	assert.ElementsMatch(t, []string{"incident_id", "status", "severity", "log_group", "occurrences", "updated_at"},
+		gsi.Projection.NonKeyAttributes, "the index projects what list and stats read, not the sample message")
 	assert.True(t, aws.ToBool(tbl.DeletionProtectionEnabled), "deletion protection")
 	if assert.NotNil(t, tbl.SSEDescription, "SSE") {
 		assert.Equal(t, types.SSEStatusEnabled, tbl.SSEDescription.Status)

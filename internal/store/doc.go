@@ -4,11 +4,35 @@
 // # Table layout
 //
 // One table, hash key pk (S). An incident item has pk = incident_id and the
-// attributes of incident.Incident (see the attr constants); the by-status
-// global secondary index (status, last_seen) lists incidents by status, most
-// recent first. Idempotency markers share the table: pk =
+// attributes of incident.Incident (see the attr constants), and
+// status_shard = "<status>#<NN>", NN a hash of the ID modulo StatusShards
+// (16). The by-status-shard global secondary index (status_shard,
+// last_seen) lists incidents by status, most recent first, each status
+// spread over 16 partitions. Idempotency markers share the table: pk =
 // "marker#<delivery>#<incident_id>", an expires_at TTL, and never an
-// incident_id attribute, so they never show up as incidents or in the index.
+// incident_id or status_shard attribute, so they never show up as
+// incidents or in the index.
+//
+// # The index under a storm
+//
+// Every write that sets status (create, reopen, acknowledge, resolve) sets
+// status_shard in the same request, so an incident is always in the shard
+// of its status. The index projects the keys and the six short attributes
+// that List, Changes, Stats and Find read there (incident_id, status,
+// severity, log_group, occurrences, updated_at), not the template or
+// sample message (up to 2,048 bytes each): an index entry is at most 741
+// bytes (with a log group name of the maximum 512), so rewriting it costs
+// one write unit, two when last_seen, its sort key, moves or the incident
+// changes status (the index deletes the old entry and puts the new). An
+// occurrence update changes occurrences and updated_at, so it rewrites the
+// entry, but never more than that. With one partition key value per
+// status, as the by-status index had, every OPEN incident's entry sat in
+// one index partition, whose write capacity (about 1,000 units a second)
+// a storm over many incidents could exhaust; a GSI that cannot keep up
+// throttles the table's writes. The OPEN entries now spread over 16
+// partitions, and one incident's entry takes no more writes than its item.
+// The price is on the read side: a status is read with 16 queries (see
+// Reading and updating).
 //
 // # Exactly-once effect
 //
@@ -119,11 +143,20 @@
 // # Reading and updating
 //
 // Get and Find read one incident consistently. List, Changes, Stats and
-// Watch query the by-status index, one partition per status (all three
-// when the Filter names none), newest last_seen first, following every page:
-// they never scan the table, and markers, which have no status, are never
-// in the index. The index is eventually consistent, so a write can take a
-// moment to show there.
+// Watch query the status index, every shard of each status the Filter names
+// (all three when it names none: 48 queries), four queries at a time,
+// newest last_seen first, following every page, and merge the shards in
+// last_seen order; with a Limit each shard is read up to the Limit and the
+// merge cut to it. List and Changes then read the incidents they return
+// from the table by key (BatchGetItem, up to 100 a request), since the index
+// does not hold their sample message; Stats and Find need nothing but the
+// index. They never scan the table, and markers, which have no status, are
+// never in the index. The index is eventually consistent, so a write can
+// take a moment to show there.
+//
+// MigrateIndex gives incidents written before the index was sharded their
+// status_shard: it scans for incident items without one and sets it,
+// conditioned on the status it was computed from.
 //
 // Acknowledge and Resolve read the incident, compute the new state
 // (incident.Acknowledge, incident.Resolve), and write it conditioned on the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ const (
 	attrFingerprint    = "fingerprint"
 	attrTemplate       = "template"
 	attrStatus         = "status"
+	attrStatusShard    = "status_shard" // "<status>#<NN>", the index's partition key (statusShard)
 	attrSeverity       = "severity"
 	attrOccurrences    = "occurrences"
 	attrFirstSeen      = "first_seen"
@@ -36,12 +38,39 @@ const (
 	attrAlert          = "alert"
 	attrAlertLease     = "alert_lease" // ms since the epoch until which a claimed alert is reserved
 
-	// StatusIndex is the global secondary index (status, last_seen).
-	StatusIndex = "by-status"
+	// StatusIndex is the global secondary index (status_shard, last_seen).
+	// Besides the keys it projects only what List, Changes, Stats and Find
+	// read or filter on there (incident_id, status, severity, log_group,
+	// occurrences, updated_at); List and Changes read the rest, the sample
+	// message above all, from the table by key.
+	StatusIndex = "by-status-shard"
 )
 
+// StatusShards is how many index partitions each status is spread over.
+// With one partition key value per status, every OPEN incident's index
+// writes go to one partition, which takes about 1,000 write units a
+// second: an error storm across many incidents throttles it, and a
+// throttled index throttles the table's writes. Sixteen shards take
+// sixteen times that for OPEN incidents, while a listing costs 16 queries
+// per status (48 for every status), run a few at a time, which a person
+// or a watch poll can afford. It is part of the stored data: changing it
+// needs every item's status_shard rewritten (MigrateIndex does that).
+const StatusShards = 16
+
+// statusShard is the index partition of incident id in status:
+// "<status>#<NN>", NN the FNV-1a hash of id modulo StatusShards, so that an
+// incident stays in one shard while its status does not change.
+func statusShard(status incident.Status, id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return shardKey(status, h.Sum32()%StatusShards)
+}
+
+// shardKey is the status_shard value of shard n of status.
+func shardKey(status incident.Status, n uint32) string { return fmt.Sprintf("%s#%02d", status, n) }
+
 // TimeFormat is how times are stored: fixed width, UTC, so that strings
-// sort in time order (the by-status index sorts on last_seen).
+// sort in time order (the status index sorts on last_seen).
 const TimeFormat = "2006-01-02T15:04:05.000Z"
 
 func markerKey(delivery, incidentID string) string {
@@ -69,6 +98,7 @@ func incidentItem(in incident.Incident) map[string]types.AttributeValue {
 		attrLogGroup:      str(in.LogGroup),
 		attrFingerprint:   str(in.Fingerprint),
 		attrStatus:        str(string(in.Status)),
+		attrStatusShard:   str(statusShard(in.Status, in.ID)),
 		attrSeverity:      str(in.Severity.String()),
 		attrOccurrences:   num(in.Occurrences),
 		attrFirstSeen:     str(formatTime(in.FirstSeen)),

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,8 +18,11 @@ import (
 )
 
 // queryAPI is the subset of *dynamodb.Client that the read and update side
-// (Get, Find, List, Changes, Stats, Watch, Acknowledge, Resolve) calls.
+// (Get, Find, List, Changes, Stats, Watch, Acknowledge, Resolve,
+// MigrateIndex) calls.
 type queryAPI interface {
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
@@ -48,7 +52,7 @@ type Filter struct {
 	Limit    int             // at most Limit incidents, most recent first; 0: no limit
 }
 
-// statuses returns the by-status partitions that f reads.
+// statuses returns the statuses whose index shards f reads.
 func (f Filter) statuses() ([]incident.Status, error) {
 	if f.Status == "" {
 		return []incident.Status{incident.StatusOpen, incident.StatusAcknowledged, incident.StatusResolved}, nil
@@ -83,24 +87,26 @@ func (s *Store) Get(ctx context.Context, id string) (incident.Incident, error) {
 // only one whose ID starts with ref (with or without the "inc-" prefix),
 // so that people can type the short IDs of a listing. It returns an error
 // wrapping ErrNotFound or ErrAmbiguous. A prefix costs a read of the
-// by-status index (incident ids only).
+// status index (incident ids only).
 func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error) {
 	in, err := s.Get(ctx, ref)
 	if !errors.Is(err, ErrNotFound) || ref == "" {
 		return in, err
 	}
+	all := []incident.Status{incident.StatusOpen, incident.StatusAcknowledged, incident.StatusResolved}
+	items, err := s.queryIndex(ctx, indexQuery{statuses: all, projection: []string{attrIncidentID}})
+	if err != nil {
+		return incident.Incident{}, fmt.Errorf("find incident %s: %w", ref, err)
+	}
 	var matches []string
-	for _, st := range []incident.Status{incident.StatusOpen, incident.StatusAcknowledged, incident.StatusResolved} {
-		err := s.queryIndex(ctx, indexQuery{status: st, projection: []string{attrIncidentID}}, func(item map[string]types.AttributeValue) error {
-			d := decoder{item: item}
-			id := d.str(attrIncidentID, true)
-			if strings.HasPrefix(id, ref) || strings.HasPrefix(strings.TrimPrefix(id, "inc-"), ref) {
-				matches = append(matches, id)
-			}
-			return d.err
-		})
-		if err != nil {
-			return incident.Incident{}, fmt.Errorf("find incident %s: %w", ref, err)
+	for _, item := range items {
+		d := decoder{item: item}
+		id := d.str(attrIncidentID, true)
+		if d.err != nil {
+			return incident.Incident{}, fmt.Errorf("find incident %s: decode index item %s: %w", ref, keyOf(item), d.err)
+		}
+		if strings.HasPrefix(id, ref) || strings.HasPrefix(strings.TrimPrefix(id, "inc-"), ref) {
+			matches = append(matches, id)
 		}
 	}
 	switch len(matches) {
@@ -117,29 +123,48 @@ func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error)
 }
 
 // List returns the incidents that f selects, most recently seen first (ties
-// by ID). It queries the by-status index, once per status when f has none,
-// following every page, and never scans the table. The index is eventually
-// consistent: a write may take a moment to show.
+// by ID). It queries the StatusShards partitions of the status index of
+// each status f selects (all three when it has none), following every page
+// but reading no more than f.Limit items of each, merges them and keeps the
+// f.Limit most recent; then it reads those incidents from the table by key
+// (BatchGetItem), since the index does not hold every attribute. It never
+// scans the table. The index is eventually consistent: a write may take a
+// moment to show.
 func (s *Store) List(ctx context.Context, f Filter) ([]incident.Incident, error) {
 	statuses, err := f.statuses()
 	if err != nil {
 		return nil, err
 	}
-	var all []incident.Incident
-	for _, st := range statuses {
-		err := s.queryIndex(ctx, indexQuery{status: st, filter: f, limit: max(f.Limit, 0)}, func(item map[string]types.AttributeValue) error {
-			in, err := decodeIncident(item)
-			all = append(all, in)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list incidents: %w", err)
+	items, err := s.queryIndex(ctx, indexQuery{statuses: statuses, filter: f, limit: max(f.Limit, 0), projection: []string{attrIncidentID, attrLastSeen}})
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	type ref struct {
+		id       string
+		lastSeen time.Time
+	}
+	refs := make([]ref, 0, len(items))
+	for _, item := range items {
+		d := decoder{item: item}
+		r := ref{d.str(attrIncidentID, true), d.time(attrLastSeen, true)}
+		if d.err != nil {
+			return nil, fmt.Errorf("list incidents: decode index item %s: %w", keyOf(item), d.err)
 		}
+		refs = append(refs, r)
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(b.lastSeen.Compare(a.lastSeen), strings.Compare(a.id, b.id)) })
+	if f.Limit > 0 && len(refs) > f.Limit {
+		refs = refs[:f.Limit]
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.id
+	}
+	all, err := s.getMany(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
 	}
 	slices.SortFunc(all, newestFirst)
-	if f.Limit > 0 && len(all) > f.Limit {
-		all = all[:f.Limit]
-	}
 	return all, nil
 }
 
@@ -150,24 +175,53 @@ func newestFirst(a, b incident.Incident) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
+// getMany reads the incidents ids from the table by key, in BatchGetItem
+// requests of up to 100 keys, eventually consistent like the index that
+// named them. An id without an incident is left out.
+func (s *Store) getMany(ctx context.Context, ids []string) ([]incident.Incident, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = map[string]types.AttributeValue{attrPK: str(id)}
+	}
+	var out []incident.Incident
+	err := s.batchGet(ctx, keys, false, func(item map[string]types.AttributeValue) error {
+		if _, ok := item[attrIncidentID]; !ok {
+			return nil
+		}
+		in, err := decodeIncident(item)
+		out = append(out, in)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %d incidents: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // Changes returns the incidents that f selects (f.Limit aside) written
 // after the given time, by updated_at, oldest change first. It reads the
-// by-status index within f.Since and filters on updated_at on the server.
+// status index within f.Since, filtering on updated_at on the server, and
+// the changed incidents from the table by key.
 func (s *Store) Changes(ctx context.Context, f Filter, after time.Time) ([]incident.Incident, error) {
 	statuses, err := f.statuses()
 	if err != nil {
 		return nil, err
 	}
-	var changed []incident.Incident
-	for _, st := range statuses {
-		err := s.queryIndex(ctx, indexQuery{status: st, filter: f, updatedAfter: after}, func(item map[string]types.AttributeValue) error {
-			in, err := decodeIncident(item)
-			changed = append(changed, in)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list changed incidents: %w", err)
+	items, err := s.queryIndex(ctx, indexQuery{statuses: statuses, filter: f, updatedAfter: after, projection: []string{attrIncidentID}})
+	if err != nil {
+		return nil, fmt.Errorf("list changed incidents: %w", err)
+	}
+	ids := make([]string, 0, len(items))
+	for _, item := range items {
+		d := decoder{item: item}
+		ids = append(ids, d.str(attrIncidentID, true))
+		if d.err != nil {
+			return nil, fmt.Errorf("list changed incidents: decode index item %s: %w", keyOf(item), d.err)
 		}
+	}
+	changed, err := s.getMany(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list changed incidents: %w", err)
 	}
 	slices.SortFunc(changed, func(a, b incident.Incident) int {
 		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), strings.Compare(a.ID, b.ID))
@@ -219,56 +273,99 @@ type Stats struct {
 }
 
 // Stats counts the incidents that f selects (f.Limit aside) by status,
-// severity and log group. Like List it queries the by-status index, reading
-// only the attributes it counts.
+// severity and log group. Like List it queries the status index, but reads
+// only the attributes it counts, all of them in the index: it reads no
+// item of the table.
 func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 	statuses, err := f.statuses()
 	if err != nil {
 		return Stats{}, err
 	}
+	items, err := s.queryIndex(ctx, indexQuery{statuses: statuses, filter: f, projection: []string{attrPK, attrStatus, attrSeverity, attrLogGroup, attrOccurrences}})
+	if err != nil {
+		return Stats{}, fmt.Errorf("count incidents: %w", err)
+	}
 	st := NewStats()
-	for _, status := range statuses {
-		q := indexQuery{status: status, filter: f, projection: []string{attrPK, attrStatus, attrSeverity, attrLogGroup, attrOccurrences}}
-		err := s.queryIndex(ctx, q, func(item map[string]types.AttributeValue) error {
-			d := decoder{item: item}
-			status := incident.Status(d.str(attrStatus, true))
-			sev := incident.ParseSeverity(d.str(attrSeverity, true))
-			group := d.str(attrLogGroup, true)
-			n := d.num(attrOccurrences, true)
-			if d.err != nil {
-				return fmt.Errorf("decode incident item %s: %w", keyOf(item), d.err)
-			}
-			st.Add(incident.Incident{Status: status, Severity: sev, LogGroup: group, Occurrences: n})
-			return nil
-		})
-		if err != nil {
-			return Stats{}, fmt.Errorf("count incidents: %w", err)
+	for _, item := range items {
+		d := decoder{item: item}
+		status := incident.Status(d.str(attrStatus, true))
+		sev := incident.ParseSeverity(d.str(attrSeverity, true))
+		group := d.str(attrLogGroup, true)
+		n := d.num(attrOccurrences, true)
+		if d.err != nil {
+			return Stats{}, fmt.Errorf("count incidents: decode incident item %s: %w", keyOf(item), d.err)
 		}
+		st.Add(incident.Incident{Status: status, Severity: sev, LogGroup: group, Occurrences: n})
 	}
 	return st, nil
 }
 
-// indexQuery is one query of the by-status index.
+// indexParallelism bounds how many shard queries one read runs at once.
+const indexParallelism = 4
+
+// indexQuery is a read of the status index: of every shard of each of its
+// statuses.
 type indexQuery struct {
-	status       incident.Status
+	statuses     []incident.Status
 	filter       Filter    // LogGroup and Since; Status and Limit are the caller's
 	updatedAfter time.Time // updated_at after this; zero: any
-	projection   []string  // attributes to read; empty: all
-	limit        int       // stop after this many items; 0: read every page
+	projection   []string  // attributes to read; empty: all the index holds
+	limit        int       // read at most this many items of each shard; 0: every page
 }
 
 // placeholder names an attribute in an expression.
 func placeholder(attr string) string { return "#" + strings.ReplaceAll(attr, "_", "") }
 
-// queryIndex runs q, most recent last_seen first, calling fn for every item
-// until the pages or q.limit run out.
-func (s *Store) queryIndex(ctx context.Context, q indexQuery, fn func(map[string]types.AttributeValue) error) error {
+// queryIndex runs q on every shard of its statuses, indexParallelism
+// queries at a time, and returns the items of all, shard after shard,
+// each shard's most recent last_seen first. The first error stops it.
+func (s *Store) queryIndex(ctx context.Context, q indexQuery) ([]map[string]types.AttributeValue, error) {
+	var shards []string
+	for _, st := range q.statuses {
+		for n := range uint32(StatusShards) {
+			shards = append(shards, shardKey(st, n))
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([][]map[string]types.AttributeValue, len(shards))
+	errs := make([]error, len(shards))
+	sem := make(chan struct{}, indexParallelism)
+	var wg sync.WaitGroup
+	for i, shard := range shards {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if results[i], errs[i] = s.queryShard(ctx, q, shard); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	// A failure cancelled the others: report it, not their cancellation.
+	var first error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		first = cmp.Or(first, err)
+	}
+	if first != nil {
+		return nil, first
+	}
+	return slices.Concat(results...), nil
+}
+
+// queryShard runs q on one shard of the index, most recent last_seen
+// first, until the pages or q.limit run out.
+func (s *Store) queryShard(ctx context.Context, q indexQuery, shard string) ([]map[string]types.AttributeValue, error) {
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
 	ref := func(attr string) string { p := placeholder(attr); names[p] = attr; return p }
 
-	key := ref(attrStatus) + " = :status"
-	values[":status"] = str(string(q.status))
+	key := ref(attrStatusShard) + " = :shard"
+	values[":shard"] = str(shard)
 	if !q.filter.Since.IsZero() {
 		key += " AND " + ref(attrLastSeen) + " >= :since"
 		values[":since"] = str(formatTime(q.filter.Since))
@@ -301,29 +398,27 @@ func (s *Store) queryIndex(ctx context.Context, q indexQuery, fn func(map[string
 	}
 	in.ExpressionAttributeNames = names
 
-	n := 0
+	var items []map[string]types.AttributeValue
 	for {
 		switch {
 		case s.pageSize > 0:
 			in.Limit = &s.pageSize
 		case q.limit > 0 && in.FilterExpression == nil:
 			// Without a filter every item read is a result: read no more than needed.
-			in.Limit = aws.Int32(int32(min(q.limit-n, 1000)))
+			in.Limit = aws.Int32(int32(min(q.limit-len(items), 1000)))
 		}
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
-			return fmt.Errorf("query %s incidents: %w", q.status, err)
+			return nil, fmt.Errorf("query %s incidents: %w", shard, err)
 		}
 		for _, item := range out.Items {
-			if err := fn(item); err != nil {
-				return err
-			}
-			if n++; q.limit > 0 && n >= q.limit {
-				return nil
+			items = append(items, item)
+			if q.limit > 0 && len(items) >= q.limit {
+				return items, nil
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
-			return nil
+			return items, nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}

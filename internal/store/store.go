@@ -24,7 +24,6 @@ const ChunkSize = 49
 // Announce here and in alerts.go, the read and update side through queryAPI
 // (query.go).
 type dynamoAPI interface {
-	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	queryAPI
@@ -355,6 +354,7 @@ func (s *Store) occurrenceUpdate(prev incident.Incident, d incident.Delta, chang
 		status, _ := ref(attrStatus, nil)
 		values[":resolved"] = str(string(incident.StatusResolved))
 		assign(attrStatus, str(string(incident.StatusOpen)))
+		assign(attrStatusShard, str(statusShard(incident.StatusOpen, d.ID)))
 		p, v := ref(attrReopenCount, num(1))
 		add = append(add, p+" "+v)
 		resolvedAt, _ := ref(attrResolvedAt, nil)
@@ -413,29 +413,48 @@ func (s *Store) load(ctx context.Context, delivery string, chunk []incident.Delt
 	}
 	current := make(map[string]incident.Incident, len(chunk))
 	markers := make(map[string]map[string]types.AttributeValue)
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 1; len(req) > 0; attempt++ {
-		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %d incidents: %w", len(chunk), err)
+	err := s.batchGet(ctx, keys, true, func(item map[string]types.AttributeValue) error {
+		if _, ok := item[attrIncidentID]; !ok {
+			markers[item[attrPK].(*types.AttributeValueMemberS).Value] = item
+			return nil
 		}
-		for _, item := range out.Responses[s.table] {
-			if _, ok := item[attrIncidentID]; !ok {
-				markers[item[attrPK].(*types.AttributeValueMemberS).Value] = item
-				continue
-			}
-			in, err := decodeIncident(item)
+		in, err := decodeIncident(item)
+		current[in.ID] = in
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %d incidents: %w", len(chunk), err)
+	}
+	return current, markers, nil
+}
+
+// maxBatchGet is how many keys one BatchGetItem may hold.
+const maxBatchGet = 100
+
+// batchGet reads keys in BatchGetItem requests of up to maxBatchGet keys,
+// following UnprocessedKeys with backoff, and calls fn with every item
+// found, stopping at its first error.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, fn func(map[string]types.AttributeValue) error) error {
+	for start := 0; start < len(keys); start += maxBatchGet {
+		part := keys[start:min(start+maxBatchGet, len(keys))]
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: part, ConsistentRead: aws.Bool(consistent)}}
+		for attempt := 1; len(req) > 0; attempt++ {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
-			current[in.ID] = in
-		}
-		req = out.UnprocessedKeys
-		if len(req) > 0 {
-			if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
-				return nil, nil, err
+			for _, item := range out.Responses[s.table] {
+				if err := fn(item); err != nil {
+					return err
+				}
+			}
+			req = out.UnprocessedKeys
+			if len(req) > 0 {
+				if err := backoff.Sleep(ctx, retryPolicy.Delay(attempt)); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return current, markers, nil
+	return nil
 }

@@ -75,6 +75,7 @@ func (s *Store) writeStatus(ctx context.Context, prev int64, next incident.Incid
 		set = append(set, p+" = :"+p[1:])
 	}
 	assign(attrStatus, str(string(next.Status)))
+	assign(attrStatusShard, str(statusShard(next.Status, next.ID)))
 	assign(attrUpdatedAt, str(formatTime(next.UpdatedAt)))
 	assign(attrVersion, num(next.Version))
 	switch next.Status {

@@ -9,7 +9,7 @@ import (
 )
 
 // WatchOverlap is how far back each Watch poll looks before the previous
-// one started. It absorbs the by-status index's propagation delay and the
+// one started. It absorbs the status index's propagation delay and the
 // clock differences between the writers that stamp updated_at (the
 // processor, people) and the watcher; a change seen twice is reported once.
 const WatchOverlap = time.Minute
@@ -20,9 +20,10 @@ const WatchOverlap = time.Minute
 // first, each change once. It returns ctx's error when ctx ends, the first
 // error of a poll, or fn's error.
 //
-// Each poll reads the by-status index within f.Since and filters on
-// updated_at on the server (Changes), so its cost grows with the incidents
-// of those partitions: set f.Since to bound it. An incident that leaves
+// Each poll reads the status index within f.Since, every shard of the
+// statuses f selects, and filters on updated_at on the server (Changes), so
+// its cost grows with the incidents of those partitions: set f.Since to
+// bound it. Only the changed incidents are then read from the table. An incident that leaves
 // f.Status (say an OPEN one resolved while watching OPEN) drops out silently.
 func (s *Store) Watch(ctx context.Context, f Filter, interval time.Duration, fn func([]incident.Incident) error) error {
 	if interval <= 0 {
