@@ -16,15 +16,17 @@ import (
 
 // runCheckGroups is `logalert check-groups`: before a deploy, it checks
 // the parameters against the template and the LogGroupNames against the
-// account (AWS_PROFILE, AWS_REGION): each group exists, has room for one
+// account (--region/--profile, or AWS_REGION/AWS_PROFILE): each group exists, has room for one
 // more subscription filter, and stays within the regex pattern quota with
 // the stack's two filters.
 func runCheckGroups(ctx context.Context, args []string, e *env) error {
 	stdout, stderr := e.stdout, e.stderr
-	fs := newFlagSet("check-groups", "check-groups [--template template.yaml] [--stack NAME] [--parameter-overrides \"K=V ...\"]", stderr)
+	fs := newFlagSet("check-groups", "check-groups [--template template.yaml] [--stack NAME] [--parameter-overrides \"K=V ...\"] [--region R] [--profile P]", stderr)
 	template := fs.String("template", "template.yaml", "SAM `template` the stack is made from")
 	stack := fs.String("stack", "logalert", "stack `name`, as sam deploy --stack-name")
 	overrides := fs.String("parameter-overrides", "", "template parameters, as sam deploy")
+	region := fs.String("region", "", "AWS `region` (default $AWS_REGION, $AWS_DEFAULT_REGION or the profile's)")
+	profile := fs.String("profile", "", "AWS shared config `profile` (default $AWS_PROFILE)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func runCheckGroups(ctx context.Context, args []string, e *env) error {
 			SubscriptionFilters: map[string]*filterpattern.Pattern{*stack + "-WatchedSubscriptionFilter" + id: pattern},
 		}
 	}
-	cfg, err := awsconfig.Load(ctx, sdkOptions(e.getenv, "", "")...)
+	cfg, err := awsconfig.Load(ctx, sdkOptions(e.getenv, *region, *profile)...)
 	if err != nil {
 		return err
 	}

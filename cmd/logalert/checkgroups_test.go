@@ -55,4 +55,8 @@ func TestCheckGroups(t *testing.T) {
 	stdout, _, err = runCLI(t, "check-groups", "--template", "../../template.yaml")
 	require.NoError(t, err)
 	assert.Contains(t, stdout, "LogGroupNames is empty")
+
+	// --profile and --region reach the SDK, as in every AWS-facing command.
+	_, _, err = runCLI(t, "check-groups", "--template", "../../template.yaml", "--parameter-overrides", "LogGroupNames="+ok, "--profile", "no-such-profile")
+	assert.ErrorContains(t, err, "no-such-profile")
 }

@@ -195,17 +195,6 @@ func (t *Template) SetParameters(overrides map[string]string) error {
 	return nil
 }
 
-// missingParameter returns the name of a parameter with no value and no
-// Default, or "".
-func (t *Template) missingParameter() string {
-	for _, name := range t.parameterNames() {
-		if _, ok := t.Parameters[name].Value(); !ok {
-			return name
-		}
-	}
-	return ""
-}
-
 // Parameter returns the effective value of the named parameter (override or
 // Default), as Ref returns it for String and Number parameters.
 func (t *Template) Parameter(name string) (string, error) {
