@@ -137,7 +137,12 @@ func TestTemplateWatchAccount(t *testing.T) {
 	assert.Equal(t, env["METRICS_NAMESPACE"], alarm["Namespace"], "the processor's own EMF namespace")
 
 	_, dash := resolveDashboard(t, tmpl)
-	alarms, _ := dash.Widgets[1].Properties["alarms"].([]any)
+	var alarms []any
+	for _, w := range dash.Widgets {
+		if w.Type == "alarm" {
+			alarms, _ = w.Properties["alarms"].([]any)
+		}
+	}
 	assert.Contains(t, alarms, "arn:aws:stub:us-east-1:123456789012:AccountErrorAlarm/Arn")
 
 	// Without LogGroupNames only the stack's two groups are left out.

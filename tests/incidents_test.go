@@ -433,6 +433,9 @@ func TestWatch(t *testing.T) {
 		select {
 		case b := <-batches:
 			return b
+		case err := <-done:
+			t.Fatalf("watch stopped: %v", err)
+			return nil
 		case <-time.After(10 * time.Second):
 			t.Fatal("no batch")
 			return nil
