@@ -369,119 +369,55 @@ func TestIncidentsWatch(t *testing.T) {
 	assert.Equal(t, "watching for new and changed incidents every 50ms; Ctrl-C stops\n", stderr.String())
 }
 
-func TestIncidentsWatchJSON(t *testing.T) {
-	endpoint := useMoto(t)
-	table := seed(t, endpoint)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "json", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
-	}()
-	objects := func() []incidentView {
-		var out []incidentView
-		for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-			var v incidentView
-			if json.Unmarshal([]byte(line), &v) == nil {
-				out = append(out, v)
+// With -o json, --watch writes one object per line; with -o yaml, each
+// incident as an item of one list.
+func TestIncidentsWatchStructured(t *testing.T) {
+	tests := []struct {
+		output string
+		parse  func(string) []incidentView
+	}{
+		{"json", func(out string) []incidentView {
+			var views []incidentView
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var v incidentView
+				if json.Unmarshal([]byte(line), &v) == nil {
+					views = append(views, v)
+				}
 			}
-		}
-		return out
+			return views
+		}},
+		{"yaml", func(out string) []incidentView {
+			var views []incidentView
+			if yaml.Unmarshal([]byte(out), &views) != nil {
+				return nil
+			}
+			return views
+		}},
 	}
-	require.Eventually(t, func() bool { return len(objects()) == 4 }, 10*time.Second, 20*time.Millisecond)
-	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
-	_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(objects()) == 5 }, 10*time.Second, 20*time.Millisecond)
-	last := objects()[4]
-	assert.Equal(t, seedTimeout, last.ID)
-	assert.Equal(t, "ACKNOWLEDGED", last.Status)
-	cancel()
-	require.NoError(t, <-done)
-}
-
-// awsEnviron is the environment useEndpoint sets, as a map for runWith.
-func awsEnviron(endpoint string, extra map[string]string) map[string]string {
-	m := map[string]string{
-		"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+	for _, tc := range tests {
+		t.Run(tc.output, func(t *testing.T) {
+			endpoint := useMoto(t)
+			table := seed(t, endpoint)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var stdout, stderr syncBuffer
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", tc.output, "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
+			}()
+			views := func() []incidentView { return tc.parse(stdout.String()) }
+			require.Eventually(t, func() bool { return len(views()) == 4 }, 10*time.Second, 20*time.Millisecond)
+			st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
+			_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return len(views()) == 5 }, 10*time.Second, 20*time.Millisecond, stdout.String())
+			last := views()[4]
+			assert.Equal(t, seedTimeout, last.ID)
+			assert.Equal(t, "ACKNOWLEDGED", last.Status)
+			cancel()
+			require.NoError(t, <-done)
+		})
 	}
-	for k, v := range extra {
-		m[k] = v
-	}
-	return m
-}
-
-// --by falls back to $USER from run's environment, then to the OS user's
-// name (containers often set no $USER), and only then fails.
-func TestIncidentsByFallsBackToTheOSUser(t *testing.T) {
-	endpoint := useMoto(t)
-	table := seed(t, endpoint)
-	osUser := func() (string, error) { return "uid1000", nil }
-	noUser := func() (string, error) { return "", errors.New("user: unknown userid 4242") }
-
-	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), osUser, "incidents", "ack", shortID(seedTimeout))
-	require.NoError(t, err)
-	assert.Equal(t, "acknowledged "+seedTimeout+" by uid1000: ERROR db timeout after <num> ms on <ip>\n", stdout)
-
-	stdout, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table, "USER": "frank"}), noUser, "incidents", "resolve", seedTimeout)
-	require.NoError(t, err)
-	assert.Equal(t, "resolved "+seedTimeout+" by frank: ERROR db timeout after <num> ms on <ip>\n", stdout, "$USER first")
-
-	_, _, err = runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), noUser, "incidents", "ack", seedUpstream)
-	var usage usageError
-	require.ErrorAs(t, err, &usage)
-	assert.EqualError(t, err, "--by is required: $USER is not set and the OS user is unknown (user: unknown userid 4242)")
-}
-
-// --region and --profile reach the SDK on every AWS-facing command, and
-// run's environment, not the process's, names the table.
-func TestIncidentsRegionAndProfile(t *testing.T) {
-	endpoint := useMoto(t)
-	table := seed(t, endpoint)
-	for _, path := range [][]string{{"incidents", "list"}, {"incidents", "stats"}, {"incidents", "export"}, {"incidents", "show", "x"}, {"incidents", "ack", "x"}, {"incidents", "resolve", "x"}, {"redrive", "--local", "--queue-url", "q"}} {
-		_, _, err := runCLI(t, append(path, "--stack", "nope", "--region", "eu-west-3")...)
-		assert.ErrorContains(t, err, "stack nope not found in eu-west-3", path)
-		_, _, err = runCLI(t, append(path, "--stack", "nope", "--profile", "no-such-profile")...)
-		assert.ErrorContains(t, err, "no-such-profile", path)
-	}
-	stdout, _, err := runWith(t, "", awsEnviron(endpoint, map[string]string{tableEnv: table}), nil, "incidents", "list", "-o", "json")
-	require.NoError(t, err)
-	assert.Equal(t, 4, strings.Count(stdout, `"incident_id"`))
-	t.Setenv(tableEnv, table)
-	_, _, err = runWith(t, "", awsEnviron(endpoint, nil), nil, "incidents", "list")
-	assert.ErrorContains(t, err, "no incidents table", "the process's $LOGALERT_TABLE is not run's")
-}
-
-// With -o yaml, --watch writes each incident as an item of one list.
-func TestIncidentsWatchYAML(t *testing.T) {
-	endpoint := useMoto(t)
-	table := seed(t, endpoint)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"incidents", "list", "--watch", "--interval", "50ms", "-o", "yaml", "--table", table}, strings.NewReader(""), &stdout, &stderr, os.Getenv)
-	}()
-	items := func() []incidentView {
-		var out []incidentView
-		if yaml.Unmarshal([]byte(stdout.String()), &out) != nil {
-			return nil
-		}
-		return out
-	}
-	require.Eventually(t, func() bool { return len(items()) == 4 }, 10*time.Second, 20*time.Millisecond)
-	st := store.New(dynamodb.NewFromConfig(testConfig(t, endpoint)), table)
-	_, err := st.Acknowledge(t.Context(), seedTimeout, "alice")
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(items()) == 5 }, 10*time.Second, 20*time.Millisecond, stdout.String())
-	last := items()[4]
-	assert.Equal(t, seedTimeout, last.ID)
-	assert.Equal(t, "ACKNOWLEDGED", last.Status)
-	cancel()
-	require.NoError(t, <-done)
 }
 
 func TestIncidentsMigrateIndex(t *testing.T) {
