@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logalert/logalert/internal/awsconfig"
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/emit"
 )
 
@@ -21,7 +22,7 @@ func main() {
 	h := &emit.Handler{
 		Out:      stdoutLines{w: os.Stdout},
 		OwnGroup: os.Getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
-		Groups:   emit.SplitGroups(os.Getenv("WATCHED_LOG_GROUPS")),
+		Groups:   awslogs.SplitGroups(os.Getenv("WATCHED_LOG_GROUPS")),
 		Now:      time.Now,
 	}
 	if len(h.Groups) > 0 && (len(h.Groups) > 1 || h.Groups[0] != h.OwnGroup) {

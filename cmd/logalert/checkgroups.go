@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/logalert/logalert/internal/awsconfig"
-	"github.com/logalert/logalert/internal/emit"
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/local"
 	"github.com/logalert/logalert/internal/samtemplate"
@@ -57,7 +57,7 @@ func runCheckGroups(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	groups := emit.SplitGroups(names)
+	groups := awslogs.SplitGroups(names)
 	if len(groups) == 0 {
 		fmt.Fprintln(stdout, "LogGroupNames is empty: the stack watches its own app group, which it creates; nothing to check in the account")
 		return nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/local"
 )
@@ -18,7 +19,7 @@ type demoGroups struct {
 }
 
 func demoGroupsOf(overrides map[string]string, stack string) demoGroups {
-	g := demoGroups{named: emit.SplitGroups(overrides["LogGroupNames"])}
+	g := demoGroups{named: awslogs.SplitGroups(overrides["LogGroupNames"])}
 	if overrides["WatchAccount"] == "true" {
 		g.others = []string{"/aws/lambda/" + stack + "-orders", "/ecs/" + stack + "-web"}
 	}

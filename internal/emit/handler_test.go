@@ -75,8 +75,3 @@ func TestHandleLogGroup(t *testing.T) {
 	assert.Equal(t, "/logalert/s/app", sum.LogGroup)
 	assert.Len(t, own.lines, 1)
 }
-
-func TestSplitGroups(t *testing.T) {
-	assert.Equal(t, []string{"/a", "/b"}, emit.SplitGroups(" /a,, /b "))
-	assert.Empty(t, emit.SplitGroups(""))
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/logalert/logalert/internal/alarm"
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/pipeline"
@@ -216,7 +217,7 @@ func emitterGroups(tmpl *samtemplate.Template, st *provision.Stack, watched []st
 	if em.LogGroup == "" {
 		return "", nil, false, fmt.Errorf("resource %s: no LoggingConfig.LogGroup: the twin needs the emitter's own log group", emitter)
 	}
-	return em.LogGroup, emit.SplitGroups(em.Env["WATCHED_LOG_GROUPS"]), false, nil
+	return em.LogGroup, awslogs.SplitGroups(em.Env["WATCHED_LOG_GROUPS"]), false, nil
 }
 
 // setupSubscriptions builds the processor and an Invoker for it, one

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/logalert/logalert/internal/awslogs"
-	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
 )
@@ -50,7 +49,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Dashboard: getenv("DASHBOARD_NAME"),
 
 		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
-		ExcludedPrefixes: emit.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
+		ExcludedPrefixes: awslogs.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {
