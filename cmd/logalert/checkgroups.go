@@ -23,13 +23,19 @@ func runCheckGroups(ctx context.Context, args []string, e *env) error {
 	stdout, stderr := e.stdout, e.stderr
 	fs := newFlagSet("check-groups", "check-groups [--template template.yaml] [--stack NAME] [--parameter-overrides \"K=V ...\"] [--region R] [--profile P]", stderr)
 	template := fs.String("template", "template.yaml", "SAM `template` the stack is made from")
-	stack := fs.String("stack", "logalert", "stack `name`, as sam deploy --stack-name")
+	stack := fs.String("stack", "", "stack `name`, as sam deploy --stack-name (default $LOGALERT_STACK, samconfig.toml's stack_name, or logalert)")
 	overrides := fs.String("parameter-overrides", "", "template parameters, as sam deploy")
 	region := fs.String("region", "", "AWS `region` (default $AWS_REGION, $AWS_DEFAULT_REGION or the profile's)")
 	profile := fs.String("profile", "", "AWS shared config `profile` (default $AWS_PROFILE)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	// The same default as the other commands', then sam's own.
+	if sf := (stackFlags{getenv: e.getenv, stack: *stack}); sf.defaultStack() {
+		*stack = sf.stack
+	} else {
+		*stack = "logalert"
 	}
 	if len(pos) > 0 {
 		return usagef("check-groups takes no arguments, got %q", pos)

@@ -41,6 +41,13 @@ func TestCheckGroups(t *testing.T) {
 		"--parameter-overrides", "LogGroupNames="+ok)
 	require.NoError(t, err, stderr)
 	assert.Equal(t, "ok: "+ok+" can take the stack's metric and subscription filters (ErrorPattern ?ERROR ?FATAL ?CRITICAL)\n", stdout)
+	// Without --stack, the stack comes from $LOGALERT_STACK, as for every
+	// command: its earlier filter on ok is its own again (under the name
+	// "logalert", ok would have no room left).
+	t.Setenv(stackEnv, stack)
+	stdout, stderr, err = runCLI(t, "check-groups", "--template", "../../template.yaml", "--parameter-overrides", "LogGroupNames="+ok)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stdout, "ok: "+ok)
 
 	_, _, err = runCLI(t, "check-groups", "--template", "../../template.yaml", "--stack", stack,
 		"--parameter-overrides", "LogGroupNames="+ok+","+full+",/shop/"+stack+"/gone")
