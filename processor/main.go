@@ -18,5 +18,5 @@ func main() {
 		slog.Error("processor init", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(p.Handle)
+	lambda.Start(p.Invoke)
 }

@@ -7,6 +7,9 @@
 // owns the exactly-once and alert-claim protocols; the message itself is
 // internal/notify's).
 //
+// Invoke is the Lambda entry point: it tells an event's source by its shape
+// and hands it to the matching handler (Handle for a subscription delivery).
+//
 // FromEnv is the wiring: it reads the environment (LoadConfig) and the SDK's
 // configuration chain and passes the clients to New. The Processor sees the
 // store and the publisher through two small interfaces defined here, so
