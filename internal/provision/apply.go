@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -23,6 +24,8 @@ import (
 type LogsAPI interface {
 	CreateLogGroup(ctx context.Context, in *cloudwatchlogs.CreateLogGroupInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.CreateLogGroupOutput, error)
 	PutRetentionPolicy(ctx context.Context, in *cloudwatchlogs.PutRetentionPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutRetentionPolicyOutput, error)
+	PutDestination(ctx context.Context, in *cloudwatchlogs.PutDestinationInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutDestinationOutput, error)
+	PutDestinationPolicy(ctx context.Context, in *cloudwatchlogs.PutDestinationPolicyInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.PutDestinationPolicyOutput, error)
 }
 
 // TopicAPI is the subset of *sns.Client that Apply calls.
@@ -47,6 +50,7 @@ type Clients struct {
 	Logs     LogsAPI
 	SNS      TopicAPI
 	SQS      QueueAPI
+	Kinesis  StreamAPI
 
 	// Region and AccountID fill AWS::Region and AWS::AccountId and the ARNs
 	// Apply builds; empty means us-east-1 and moto's 123456789012.
@@ -61,6 +65,7 @@ func NewClients(cfg aws.Config) Clients {
 		Logs:     cloudwatchlogs.NewFromConfig(cfg),
 		SNS:      sns.NewFromConfig(cfg),
 		SQS:      sqs.NewFromConfig(cfg),
+		Kinesis:  kinesis.NewFromConfig(cfg),
 		Region:   cfg.Region,
 	}
 }
@@ -129,11 +134,14 @@ var nameProperty = map[string]string{
 	"AWS::Lambda::Function":      "FunctionName",
 	"AWS::IAM::Role":             "RoleName",
 	"AWS::KMS::Alias":            "AliasName",
+	"AWS::Kinesis::Stream":       "Name",
+	"AWS::Logs::Destination":     "DestinationName",
 }
 
 // Apply creates in the clients' endpoint every active resource of t that a
 // local run needs (AWS::DynamoDB::Table, AWS::Logs::LogGroup,
-// AWS::SNS::Topic, AWS::SNS::Subscription, AWS::SQS::Queue), in reference
+// AWS::SNS::Topic, AWS::SNS::Subscription, AWS::SQS::Queue,
+// AWS::Kinesis::Stream, AWS::Logs::Destination), in reference
 // order, each from its own resolved properties, and records stand-in ids and
 // ARNs for the other resources so that references and Outputs resolve.
 // Resources that exist already are kept, so Apply can run again. Parameters
@@ -265,6 +273,18 @@ func (s *Stack) apply(ctx context.Context, c Clients, t *samtemplate.Template, i
 			return err
 		}
 		s.PhysicalIDs[id], attrs["QueueUrl"], attrs["Arn"], attrs["QueueName"] = url, url, arn, name
+	case "AWS::Kinesis::Stream":
+		arn, err := s.stream(ctx, c, t, id, name, env)
+		if err != nil {
+			return err
+		}
+		s.PhysicalIDs[id], attrs["Arn"] = name, arn
+	case "AWS::Logs::Destination":
+		dname, arn, err := s.destination(ctx, c, t, id, env)
+		if err != nil {
+			return err
+		}
+		s.PhysicalIDs[id], attrs["Arn"] = dname, arn
 	default:
 		s.PhysicalIDs[id] = name
 		s.Attributes[id] = standIn(r.Type, name, c, env)

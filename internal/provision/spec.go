@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/logalert/logalert/internal/alarm"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/samtemplate"
@@ -36,12 +38,16 @@ type MetricFilter struct {
 }
 
 // SubscriptionFilter is an AWS::Logs::SubscriptionFilter of a log group
-// that delivers to a function of the template.
+// that delivers to a function of the template or to a CloudWatch Logs
+// destination (of another account's stack, as a member account's do).
 type SubscriptionFilter struct {
 	LogicalID, Name string
 	Group           string // the log group it filters
 	Pattern         *filterpattern.Pattern
-	Destination     string // the logical id of the destination function
+	Destination     string // the logical id of the destination function, "" for a logs destination
+	// DestinationARN is the logs destination's ARN when the filter
+	// delivers to one ("" for a function).
+	DestinationARN string
 }
 
 // Function is what the twin needs of a function: its code directory,
@@ -203,7 +209,8 @@ func (s *Stack) Alarms(t *samtemplate.Template, filters []MetricFilter, namespac
 }
 
 // SubscriptionFilters returns the subscription filters of group (of every
-// group when group is ""); each must deliver to a function of the template.
+// group when group is ""); each must deliver to a function of the template
+// or to a logs destination.
 func (s *Stack) SubscriptionFilters(t *samtemplate.Template, group string) ([]SubscriptionFilter, error) {
 	var (
 		out  []SubscriptionFilter
@@ -223,7 +230,11 @@ func (s *Stack) SubscriptionFilters(t *samtemplate.Template, group string) ([]Su
 			p.Fail("FilterPattern", err)
 		}
 		sf.Pattern = pattern
-		sf.Destination = s.destinationFunction(t, p, "DestinationArn", p.Required("DestinationArn"))
+		if dest := p.Required("DestinationArn"); IsLogsDestination(dest) {
+			sf.DestinationARN = dest
+		} else {
+			sf.Destination = s.destinationFunction(t, p, "DestinationArn", dest)
+		}
 		if err := p.Err(); err != nil {
 			errs = append(errs, err)
 			continue
@@ -332,6 +343,13 @@ func (s *Stack) destinationFunction(t *samtemplate.Template, p *samtemplate.Prop
 		p.Fail(key, fmt.Errorf("%s is not a function of the template; only Lambda destinations run locally", dest))
 	}
 	return ""
+}
+
+// IsLogsDestination reports whether arn names a CloudWatch Logs
+// destination (arn:aws:logs:REGION:ACCOUNT:destination:NAME).
+func IsLogsDestination(arn string) bool {
+	a, err := awsarn.Parse(arn)
+	return err == nil && a.Service == "logs" && strings.HasPrefix(a.Resource, "destination:")
 }
 
 func isFunction(t *samtemplate.Template, id string) bool {
