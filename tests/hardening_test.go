@@ -91,12 +91,14 @@ func checkAlarmKeyGrant(t *samtemplate.Template) error {
 // data: the incident history outlives the stack; the log groups, the key
 // that encrypts them (a retained group whose key is deleted would be
 // unreadable) and the dead-letter queue (whose messages only this stack's
-// processor can take) go with it.
+// processor can take) go with it, and so does the central Kinesis stream
+// (the processor's input, replayable only within its retention anyway).
 var dataPolicies = map[string]string{
 	"AWS::DynamoDB::Table": "Retain",
 	"AWS::Logs::LogGroup":  "Delete",
 	"AWS::KMS::Key":        "Delete",
 	"AWS::SQS::Queue":      "Delete",
+	"AWS::Kinesis::Stream": "Delete",
 }
 
 func checkDeletionPolicies(t *samtemplate.Template) error {

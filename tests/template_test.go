@@ -222,6 +222,15 @@ func TestTemplateParameters(t *testing.T) {
 		{"SecondSubscriptionEndpoint", ""},
 		{"SecondSubscriptionFilterPolicy", ""},
 		{"SecondSubscriptionRoleArn", ""},
+		{"MemberAccountIds", ""},
+		{"OrganizationId", ""},
+		{"WriterExternalId", ""},
+		{"KinesisShardCount", "1"},
+		{"KinesisRetentionHours", "24"},
+		{"KinesisBatchSize", "100"},
+		{"KinesisBatchWindowSeconds", "5"},
+		{"KinesisMaximumRetryAttempts", "3"},
+		{"KinesisMaximumRecordAgeSeconds", "3600"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,8 +261,10 @@ func TestTemplateParameters(t *testing.T) {
 }
 
 // samconfig.toml's parameter_overrides must be valid and spell out the
-// template's defaults, all but AlarmEmail: left out, a plain `sam deploy`
-// keeps the address the stack was deployed with instead of resetting it.
+// template's defaults, all but AlarmEmail and WriterExternalId: left out, a
+// plain `sam deploy` keeps the address and the shared secret the stack was
+// deployed with instead of resetting them (and a secret has no place in a
+// committed file).
 func TestTemplateSamconfigOverrides(t *testing.T) {
 	data, err := os.ReadFile("../samconfig.toml")
 	require.NoError(t, err)
@@ -264,6 +275,7 @@ func TestTemplateSamconfigOverrides(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	defaults := tmpl.ParameterValues()
 	delete(defaults, "AlarmEmail")
+	delete(defaults, "WriterExternalId")
 	require.NoError(t, tmpl.SetParameters(ov))
 	assert.Equal(t, defaults, ov)
 	for _, line := range []string{`version = 0.1`, `stack_name = "logalert"`, `parallel = true`, `resolve_s3 = true`, `confirm_changeset = true`} {
