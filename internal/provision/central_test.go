@@ -154,3 +154,30 @@ func TestMemberSubscriptionFilters(t *testing.T) {
 	assert.Equal(t, "/member/api,/member/worker", st.Outputs["SubscribedLogGroups"])
 	assert.False(t, provision.IsLogsDestination("arn:aws:lambda:us-east-1:123456789012:function:f"))
 }
+
+// TestApplyTemplateWithMembers applies the repository's template with two
+// member accounts and a writer ExternalId: Path B's stream, destination
+// and mapping, and Path A's role, as the twin reads them.
+func TestApplyTemplateWithMembers(t *testing.T) {
+	cfg := awsConfig(t)
+	tmpl := loadTemplate(t)
+	require.NoError(t, tmpl.SetParameters(map[string]string{"MemberAccountIds": "111111111111,222222222222", "WriterExternalId": "ext-1"}))
+	st, err := provision.Apply(t.Context(), provision.NewClients(cfg), tmpl, awstest.Name(t, "members"))
+	require.NoError(t, err)
+	assert.Subset(t, st.Created, []string{"CentralLogStream", "CentralLogDestination"})
+	assert.True(t, provision.IsLogsDestination(st.Outputs["CentralDestinationArn"]), st.Outputs["CentralDestinationArn"])
+	maps, err := st.EventSourceMappings(tmpl)
+	require.NoError(t, err)
+	require.Len(t, maps, 1)
+	m := maps[0]
+	assert.Equal(t, st.PhysicalIDs["CentralLogStream"], m.StreamName)
+	assert.Equal(t, "ProcessorFunction", m.Function)
+	assert.Equal(t, st.Attributes["ProcessorDeadLetterQueue"]["Arn"], m.OnFailure)
+	assert.True(t, m.Bisect)
+	assert.True(t, m.ReportBatchItemFailures)
+	roles, err := st.WriterRoles(tmpl)
+	require.NoError(t, err)
+	require.Len(t, roles, 1)
+	assert.Equal(t, "CrossAccountWriterRole", roles[0].LogicalID)
+	assert.NoError(t, roles[0].Trusts("111111111111", "ext-1", false))
+}
