@@ -37,7 +37,7 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if err := tmpl.SetParameters(t.cfg.Overrides); err != nil {
 		return err
 	}
-	pc := provision.Clients{DynamoDB: t.c.ddb, Logs: t.c.logs, SNS: t.c.sns, SQS: t.c.sqs, Region: awsCfg.Region}
+	pc := provision.Clients{DynamoDB: t.c.ddb, Logs: t.c.logs, SNS: t.c.sns, SQS: t.c.sqs, Kinesis: t.c.kinesis, Region: awsCfg.Region}
 	st, err := provision.Apply(ctx, pc, tmpl, t.cfg.StackName)
 	if err != nil {
 		return err
@@ -70,6 +70,22 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if err != nil {
 		return err
 	}
+	// The member accounts (Path B) and the role their writers assume
+	// (Path A).
+	if err := t.setupMembers(ctx, awsCfg, st); err != nil {
+		return err
+	}
+	roles, err := st.WriterRoles(tmpl)
+	if err != nil {
+		return err
+	}
+	if len(roles) > 1 {
+		return fmt.Errorf("resources %s and %s: the twin runs one cross-account writer role", roles[0].LogicalID, roles[1].LogicalID)
+	}
+	if len(roles) == 1 {
+		t.writerRole, t.dep.WriterRole = &roles[0], roles[0].ARN
+	}
+
 	plans := groupPlans(specs, subs)
 	if err := CheckLogGroups(ctx, t.c.logs, plans); err != nil {
 		return err
@@ -110,13 +126,23 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 		scale = float64(t.shortest) / float64(t.cfg.Period)
 	}
 	origin := t.real().UTC().Truncate(time.Minute)
+	later := func(logs streamLister, g string) error {
+		latest, err := latestEvent(ctx, logs, g)
+		if err == nil && !latest.IsZero() && !latest.Before(origin) {
+			origin = latest.Truncate(time.Minute).Add(time.Minute)
+		}
+		return err
+	}
 	for _, g := range t.dep.LogGroups {
-		latest, err := t.latestEvent(ctx, g)
-		if err != nil {
+		if err := later(t.c.logs, g); err != nil {
 			return err
 		}
-		if !latest.IsZero() && !latest.Before(origin) {
-			origin = latest.Truncate(time.Minute).Add(time.Minute)
+	}
+	for _, m := range t.members {
+		for _, g := range m.dep.LogGroups {
+			if err := later(m.logs, g); err != nil {
+				return fmt.Errorf("member account %s: %w", m.dep.AccountID, err)
+			}
 		}
 	}
 	t.origin = origin
@@ -323,16 +349,21 @@ func (t *Twin) putMetricFilter(ctx context.Context, s provision.MetricFilter) er
 	return nil
 }
 
+// streamLister is the subset of *cloudwatchlogs.Client latestEvent calls.
+type streamLister interface {
+	DescribeLogStreams(ctx context.Context, in *cloudwatchlogs.DescribeLogStreamsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogStreamsOutput, error)
+}
+
 // latestEvent returns the time of the newest event in a watched log group
 // (zero when it has none), so that a second run against the same endpoint
 // starts after the first.
-func (t *Twin) latestEvent(ctx context.Context, group string) (time.Time, error) {
+func latestEvent(ctx context.Context, logs streamLister, group string) (time.Time, error) {
 	var (
 		latest int64
 		token  *string
 	)
 	for {
-		out, err := t.c.logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), NextToken: token})
+		out, err := logs.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String(group), NextToken: token})
 		if err != nil {
 			return time.Time{}, fmt.Errorf("list log streams of %s: %w", group, err)
 		}

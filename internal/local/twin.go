@@ -16,6 +16,7 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
@@ -23,12 +24,20 @@ import (
 	"github.com/logalert/logalert/internal/backoff"
 	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
+	"github.com/logalert/logalert/internal/provision"
 )
 
 // Config configures a Twin.
 type Config struct {
 	// Template is the path of template.yaml.
 	Template string
+	// MemberTemplate is the path of member.yaml, which the twin applies in
+	// each member account of the template's MemberAccountIds; empty means
+	// member.yaml next to Template.
+	MemberTemplate string
+	// MemberOverrides are member.yaml's parameter values, the same for
+	// every member account (CentralDestinationArn is the stack's output).
+	MemberOverrides map[string]string
 	// StackName names the stack, as `sam deploy --stack-name`.
 	StackName string
 	// Overrides are parameter values, as `sam deploy --parameter-overrides`.
@@ -83,6 +92,14 @@ type Deployment struct {
 	Alarms []string `json:"alarms"`
 	// Parameters are the template's effective parameter values.
 	Parameters map[string]string `json:"parameters"`
+	// Members are the member accounts (MemberAccountIds), each with its
+	// stack from member.yaml; Destination and Stream are the central logs
+	// destination they deliver to and its Kinesis stream (Path B), and
+	// WriterRole the role their writers assume (Path A).
+	Members     []MemberDeployment `json:"members,omitempty"`
+	Destination string             `json:"destination,omitempty"`
+	Stream      string             `json:"stream,omitempty"`
+	WriterRole  string             `json:"writer_role,omitempty"`
 	// Skipped lists what runs in AWS but not here (see provision.Stack),
 	// and what the twin could not set up besides the pipeline.
 	Skipped []string `json:"skipped"`
@@ -96,6 +113,8 @@ type clients struct {
 	sns  *sns.Client
 	sqs  *sqs.Client
 	ddb  *dynamodb.Client
+	// kinesis is the central account's, for its stream.
+	kinesis *kinesis.Client
 }
 
 // Twin is the local control plane of one stack: it creates the stack's
@@ -114,12 +133,15 @@ type Twin struct {
 	emitter *emit.Handler
 	out     *Shipper // the emitter's stream
 	writers map[string]*Shipper
-	origin  time.Time // virtual time at which the run starts
-	watches []*watch  // one per watched log group (groups.go)
-	account *accountWatch
-	filters []*MetricFilter // every watch's
-	emf     EMFMetrics      // the processor's EMF records
-	alarms  []*Alarm
+	members map[string]*member // by account id
+	// writerRole is the role member writers assume (Path A), if any.
+	writerRole *provision.WriterRole
+	origin     time.Time // virtual time at which the run starts
+	watches    []*watch  // one per watched log group (groups.go)
+	account    *accountWatch
+	filters    []*MetricFilter // every watch's
+	emf        EMFMetrics      // the processor's EMF records
+	alarms     []*Alarm
 	// shortest is the shortest alarm period (a minute without alarms): the
 	// unit the clock compresses and Run paces itself by.
 	shortest time.Duration
@@ -144,12 +166,13 @@ func New(ctx context.Context, awsCfg aws.Config, cfg Config) (*Twin, error) {
 	}
 	t.start = t.real()
 	t.c = clients{
-		cfn:  cloudformation.NewFromConfig(awsCfg),
-		logs: cloudwatchlogs.NewFromConfig(awsCfg),
-		cw:   cloudwatch.NewFromConfig(awsCfg, QueryProtocol),
-		sns:  sns.NewFromConfig(awsCfg),
-		sqs:  sqs.NewFromConfig(awsCfg),
-		ddb:  dynamodb.NewFromConfig(awsCfg),
+		cfn:     cloudformation.NewFromConfig(awsCfg),
+		logs:    cloudwatchlogs.NewFromConfig(awsCfg),
+		cw:      cloudwatch.NewFromConfig(awsCfg, QueryProtocol),
+		sns:     sns.NewFromConfig(awsCfg),
+		sqs:     sqs.NewFromConfig(awsCfg),
+		ddb:     dynamodb.NewFromConfig(awsCfg),
+		kinesis: kinesis.NewFromConfig(awsCfg),
 	}
 	if err := t.setup(ctx, awsCfg); err != nil {
 		return nil, fmt.Errorf("set up stack %s: %w", cfg.StackName, err)
@@ -190,11 +213,15 @@ func (t *Twin) Writer(stream string) *Shipper { return t.WriterIn(t.dep.LogGroup
 
 // WriterIn returns a Shipper for stream of any log group of the endpoint,
 // watched or not.
-func (t *Twin) WriterIn(group, stream string) *Shipper {
-	key := group + "\x00" + stream
+func (t *Twin) WriterIn(group, stream string) *Shipper { return t.writer("", t.c.logs, group, stream) }
+
+// writer returns the Shipper for stream of group that writes with logs, as
+// whom says ("" for the central account itself), made on first use.
+func (t *Twin) writer(whom string, logs logsWriter, group, stream string) *Shipper {
+	key := whom + "\x00" + group + "\x00" + stream
 	w, ok := t.writers[key]
 	if !ok {
-		w = NewShipper(t.c.logs, group, stream, t.clock.Now)
+		w = NewShipper(logs, group, stream, t.clock.Now)
 		t.writers[key] = w
 	}
 	return w

@@ -1,0 +1,73 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/logalert/logalert/internal/awstest"
+	"github.com/logalert/logalert/internal/local"
+)
+
+// The member accounts of these tests.
+const (
+	memberA = "111111111111"
+	memberB = "222222222222"
+)
+
+// memberTwin is a twin of a central stack of the test's own with the two
+// member accounts and a writer ExternalId of the test's own.
+func memberTwin(t *testing.T) (*local.Twin, string) {
+	t.Helper()
+	stack := awstest.Name(t, "central")
+	externalID := "ext-" + stack
+	tw, err := local.New(t.Context(), newConfig(t, motoURL), local.Config{
+		Template:        "../template.yaml",
+		MemberTemplate:  "../internal/provision/testdata/member.yaml",
+		MemberOverrides: map[string]string{"LogGroupNames": "/" + stack + "/api,/" + stack + "/worker"},
+		StackName:       stack,
+		Overrides: map[string]string{
+			"MemberAccountIds": memberA + "," + memberB, "WriterExternalId": externalID,
+			"AlarmEmail": "oncall@example.com", "NotifyOnOk": "false",
+		},
+		Period: time.Second,
+	})
+	require.NoError(t, err)
+	return tw, externalID
+}
+
+// TestPathAWriterAssumesTheRole writes from a member account into the
+// central account's watched group through the writer role, as Path A
+// does: the lines become incidents of the central account; a wrong
+// ExternalId, an account the role does not trust and a group it does not
+// cover are refused.
+func TestPathAWriterAssumesTheRole(t *testing.T) {
+	ctx := t.Context()
+	tw, externalID := memberTwin(t)
+	dep := tw.Deployment()
+	require.Len(t, dep.Members, 2)
+	assert.Equal(t, memberA, dep.Members[0].AccountID)
+	assert.NotEmpty(t, dep.WriterRole)
+
+	_, err := tw.CrossAccountWriter(ctx, memberA, "wrong", dep.LogGroup, "a")
+	assert.ErrorContains(t, err, "requires its ExternalId")
+	_, err = tw.CrossAccountWriter(ctx, "333333333333", externalID, dep.LogGroup, "a")
+	assert.ErrorContains(t, err, "not a member account")
+	_, err = tw.CrossAccountWriter(ctx, memberA, externalID, dep.ProcessorLogGroup, "a")
+	assert.ErrorContains(t, err, "may write only into the watched log groups")
+
+	w, err := tw.CrossAccountWriter(ctx, memberB, externalID, dep.LogGroup, "member-b/app")
+	require.NoError(t, err)
+	require.NoError(t, w.WriteLines(ctx, []string{"ERROR payment 17 declined", "INFO fine", "ERROR payment 18 declined"}))
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	require.Len(t, res.Incidents, 1)
+	inc := res.Incidents[0]
+	assert.EqualValues(t, 2, inc.Occurrences)
+	assert.Equal(t, dep.LogGroup, inc.LogGroup)
+	assert.True(t, strings.HasPrefix(inc.SampleMessage, "ERROR payment"), inc.SampleMessage)
+}
