@@ -304,14 +304,18 @@ func TestCentralChecksCatchRegressions(t *testing.T) {
 			doc := pols.([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)
 			doc["Statement"] = append(doc["Statement"].([]any), allow("logs:DeleteLogGroup", "x"))
 		},
-		"stream unencrypted": func(tmpl *samtemplate.Template) { delete(tmpl.Resources["CentralLogStream"].Properties, "StreamEncryption") },
+		"stream unencrypted": func(tmpl *samtemplate.Template) {
+			delete(tmpl.Resources["CentralLogStream"].Properties, "StreamEncryption")
+		},
 		"destination role without SourceArn": func(tmpl *samtemplate.Template) {
 			delete(ifStatement(tmpl, "CentralDestinationRole", "AssumeRolePolicyDocument.Statement", 1)["Condition"].(map[string]any), "ArnLike")
 		},
 		"destination role may read": func(tmpl *samtemplate.Template) {
 			addStatement(tmpl, "CentralDestinationRole", allow("kinesis:GetRecords", "x"))
 		},
-		"mapping without bisect": func(tmpl *samtemplate.Template) { set(tmpl, "ProcessorKinesisMapping", "BisectBatchOnFunctionError", false) },
+		"mapping without bisect": func(tmpl *samtemplate.Template) {
+			set(tmpl, "ProcessorKinesisMapping", "BisectBatchOnFunctionError", false)
+		},
 		"mapping without failure destination": func(tmpl *samtemplate.Template) {
 			delete(tmpl.Resources["ProcessorKinesisMapping"].Properties, "DestinationConfig")
 		},
