@@ -94,7 +94,7 @@ lint: ## gofmt, go vet, go mod tidy, cfn-lint, no merge conflict markers
 	@! grep -nE '^(<<<<<<<|>>>>>>>) ' $$(git ls-files 2>/dev/null || find . -type f -not -path './.git/*') || { echo "merge conflict markers left in the files above" >&2; exit 1; }
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
-	cfn-lint template.yaml
+	cfn-lint template.yaml member.yaml
 
 fuzz: ## run each fuzz target for FUZZEXECS executions
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeAgreesWithEncodingJSON$$' -fuzztime=$(FUZZEXECS) -fuzzminimizetime=200x ./internal/awslogs

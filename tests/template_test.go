@@ -353,17 +353,22 @@ func TestMarkerTTLOutlivesTheDeadLetterQueue(t *testing.T) {
 }
 
 // TestTemplateCfnLint runs cfn-lint, which knows the SAM transform and every
-// resource schema; any finding fails.
+// resource schema, on the central template and member.yaml; any finding
+// fails.
 func TestTemplateCfnLint(t *testing.T) {
 	bin, err := exec.LookPath("cfn-lint")
 	if err != nil {
 		t.Skip("cfn-lint is not on PATH (pip install cfn-lint); template lint skipped")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, templatePath).CombinedOutput()
-	assert.NoError(t, err, "cfn-lint: %s", out)
-	assert.Empty(t, strings.TrimSpace(string(out)), "cfn-lint findings")
+	for _, path := range []string{templatePath, memberPath} {
+		t.Run(path, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, bin, path).CombinedOutput()
+			assert.NoError(t, err, "cfn-lint: %s", out)
+			assert.Empty(t, strings.TrimSpace(string(out)), "cfn-lint findings")
+		})
+	}
 }
 
 // The dashboard body is JSON only once Fn::Sub has run: resolve it with

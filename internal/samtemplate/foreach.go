@@ -178,7 +178,9 @@ func (t *Template) buildResources() error {
 	}
 	resources := map[string]*Resource{}
 	errs := parseEntries(section, parseResource, resources, nil)
-	if len(section) == 0 {
+	// A template made only of loops over a parameter that has no value yet
+	// (member.yaml's LogGroupNames) has none until SetParameters gives one.
+	if len(t.rawResources) == 0 {
 		errs = append(errs, errors.New("template has no Resources"))
 	}
 	for _, r := range resources {

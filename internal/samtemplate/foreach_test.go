@@ -245,3 +245,25 @@ Resources:
 	require.NoError(t, err)
 	assert.Equal(t, "a,b", v)
 }
+
+// A template whose only resources come from a loop over a parameter
+// without a Default loads with none, and has them once the parameter is
+// set (member.yaml).
+func TestForEachOverARequiredParameter(t *testing.T) {
+	tmpl, err := samtemplate.Parse([]byte(`
+Transform: AWS::LanguageExtensions
+Parameters:
+  Groups:
+    Type: CommaDelimitedList
+Resources:
+  Fn::ForEach::Groups:
+    - Group
+    - !Ref Groups
+    - Filter&{Group}:
+        Type: AWS::Logs::SubscriptionFilter
+`))
+	require.NoError(t, err)
+	assert.Empty(t, tmpl.LogicalIDs())
+	require.NoError(t, tmpl.SetParameters(map[string]string{"Groups": "/a,/b"}))
+	assert.Equal(t, []string{"Filtera", "Filterb"}, tmpl.LogicalIDs())
+}
