@@ -146,7 +146,7 @@ func processor(t *testing.T, endpoint, table string, now func() time.Time) *pipe
 	t.Helper()
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
 	require.NoError(t, err)
-	cfg := pipeline.Config{Table: table, Pattern: pattern, Limits: awslogs.DefaultLimits}
+	cfg := pipeline.Config{Table: table, Pattern: pattern, Limits: awslogs.DefaultLimits, HomeAccount: "123456789012"}
 	c := testConfig(t, endpoint)
 	return pipeline.New(cfg, dynamodb.NewFromConfig(c), sns.NewFromConfig(c), pipeline.WithClock(now),
 		pipeline.WithLogger(slog.New(slog.DiscardHandler)))

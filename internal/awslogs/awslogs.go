@@ -206,6 +206,16 @@ type wireEvent struct {
 // tests. Invalid UTF-8 in p's strings is replaced by U+FFFD. It is meant
 // for tests, samples and the local twin, not for a hot path.
 func Encode(p *Payload) (string, error) {
+	z, err := EncodeGzip(p)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(z), nil
+}
+
+// EncodeGzip is Encode without the base64: the gzip stream a CloudWatch
+// Logs destination writes into a Kinesis record (see ViewGzip).
+func EncodeGzip(p *Payload) ([]byte, error) {
 	w := wirePayload{
 		MessageType:         p.MessageType,
 		Owner:               p.Owner,
@@ -225,17 +235,17 @@ func Encode(p *Payload) (string, error) {
 	enc := json.NewEncoder(&doc)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(&w); err != nil {
-		return "", fmt.Errorf("encode awslogs json: %w", err)
+		return nil, fmt.Errorf("encode awslogs json: %w", err)
 	}
 	raw := bytes.TrimSuffix(doc.Bytes(), []byte("\n"))
 
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	if _, err := zw.Write(raw); err != nil {
-		return "", fmt.Errorf("gzip awslogs json: %w", err)
+		return nil, fmt.Errorf("gzip awslogs json: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return "", fmt.Errorf("gzip awslogs json: %w", err)
+		return nil, fmt.Errorf("gzip awslogs json: %w", err)
 	}
-	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+	return z.Bytes(), nil
 }

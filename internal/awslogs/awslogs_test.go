@@ -282,8 +282,55 @@ func TestDecodeErrors(t *testing.T) {
 			assert.Nil(t, p)
 			_, viewErr := viewCopy(tc.data, tc.lim)
 			assert.Equal(t, err, viewErr, "View and Decode disagree")
+			if zip, b64err := base64.StdEncoding.DecodeString(tc.data); b64err == nil && len(zip) > 0 && tc.name != "encoded data over limit" {
+				gzErr := awslogs.ViewGzip(zip, tc.lim, func(*awslogs.Payload) error { return nil })
+				assert.Equal(t, err, gzErr, "ViewGzip and Decode disagree")
+			}
 		})
 	}
+}
+
+func TestViewGzip(t *testing.T) {
+	want := samplePayload()
+	zip, err := awslogs.EncodeGzip(want)
+	require.NoError(t, err)
+	assert.Equal(t, encode(t, want), base64.StdEncoding.EncodeToString(zip), "Encode is EncodeGzip in base64")
+	var got awslogs.Payload
+	require.NoError(t, awslogs.ViewGzip(zip, awslogs.DefaultLimits, func(p *awslogs.Payload) error {
+		got = *p
+		got.LogEvents = append([]awslogs.LogEvent(nil), p.LogEvents...) // the view's strings are read before ViewGzip returns
+		return nil
+	}))
+	assert.Equal(t, want.LogGroup, got.LogGroup)
+	assert.Equal(t, want.Owner, got.Owner)
+	assert.Equal(t, want.LogEvents, got.LogEvents)
+	assert.Equal(t, len(inflate(t, encode(t, want))), got.DecompressedBytes)
+
+	nop := func(*awslogs.Payload) error { return nil }
+	err = awslogs.ViewGzip(nil, awslogs.DefaultLimits, nop)
+	require.ErrorIs(t, err, awslogs.ErrMalformed)
+	assert.ErrorContains(t, err, "gzip: empty data")
+	err = awslogs.ViewGzip(zip, awslogs.Limits{MaxEncodedBytes: len(zip) - 1}, nop)
+	require.ErrorIs(t, err, awslogs.ErrTooLarge)
+	assert.ErrorContains(t, err, fmt.Sprintf("gzip: %d bytes, over %d (MaxEncodedBytes)", len(zip), len(zip)-1))
+	bomb, err := base64.StdEncoding.DecodeString(awslogstest.Bomb(64 << 20))
+	require.NoError(t, err)
+	assert.ErrorIs(t, awslogs.ViewGzip(bomb, awslogs.DefaultLimits, nop), awslogs.ErrTooLarge)
+}
+
+// TestViewGzipCopiesNoString pins the Kinesis hot path as
+// TestViewCopiesNoString pins View's.
+func TestViewGzipCopiesNoString(t *testing.T) {
+	zip, err := awslogs.EncodeGzip(awslogstest.RealisticBatch(10_000, 0.5, 20, 1))
+	require.NoError(t, err)
+	fn := func(*awslogs.Payload) error { return nil }
+	require.NoError(t, awslogs.ViewGzip(zip, awslogs.DefaultLimits, fn))
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := awslogs.ViewGzip(zip, awslogs.DefaultLimits, fn); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.LessOrEqual(t, allocs, 2.0, "a warm ViewGzip allocated %.0f objects for 10,000 events", allocs)
 }
 
 func TestDecodeMemoryIsBounded(t *testing.T) {

@@ -32,7 +32,8 @@ type Decoder struct {
 	Limits Limits
 
 	enc []byte // copy of the base64 text
-	zip []byte // gzip stream
+	zip []byte // gzip stream decoded from enc
+	gz  []byte // the gzip stream to inflate: zip, or the caller's (ViewGzip)
 	raw []byte // inflated JSON document
 	br  bytes.Reader
 	zr  *gzip.Reader
@@ -53,7 +54,8 @@ func NewDecoder(lim Limits) *Decoder {
 // contents of *p are unspecified. The strings it stores in p never alias
 // the Decoder's buffers and stay valid after later calls.
 func (d *Decoder) Decode(data string, p *Payload) error {
-	return d.decode(data, p, func(b []byte) string { return string(b) })
+	return d.decode(p, func(d *Decoder, lim Limits) error { return d.unbase64(data, lim) },
+		func(b []byte) string { return string(b) })
 }
 
 // View decodes data with an idle Decoder, as Decode does, and calls fn
@@ -64,10 +66,31 @@ func (d *Decoder) Decode(data string, p *Payload) error {
 // nothing per event; it is the processor's hot path. It returns the decode
 // error, or else fn's.
 func View(data string, lim Limits, fn func(*Payload) error) error {
+	return view(lim, fn, func(d *Decoder, lim Limits) error { return d.unbase64(data, lim) })
+}
+
+// ViewGzip is View for a payload that is not base64-encoded: the gzip
+// stream itself, as a CloudWatch Logs destination writes it into a Kinesis
+// record (the Lambda event source hands the record's data over already
+// decoded from base64). MaxEncodedBytes caps len(zip). zip is only read,
+// and only while ViewGzip runs.
+func ViewGzip(zip []byte, lim Limits, fn func(*Payload) error) error {
+	return view(lim, fn, func(d *Decoder, lim Limits) error {
+		if err := checkSize("gzip", len(zip), lim); err != nil {
+			return err
+		}
+		d.gz = zip
+		return nil
+	})
+}
+
+// view borrows an idle Decoder, lets load put the gzip stream in it, and
+// decodes the stream into the Decoder's view for fn.
+func view(lim Limits, fn func(*Payload) error, load func(*Decoder, Limits) error) error {
 	d := getDecoder()
 	defer putDecoder(d)
 	d.Limits = lim
-	if err := d.decode(data, &d.view, func(b []byte) string {
+	if err := d.decode(&d.view, load, func(b []byte) string {
 		return unsafe.String(unsafe.SliceData(b), len(b))
 	}); err != nil {
 		d.view.forget()
@@ -92,12 +115,15 @@ func (d *Decoder) bufferBytes() int {
 		cap(d.view.LogEvents)*int(unsafe.Sizeof(LogEvent{}))
 }
 
-// decode inflates and parses data, then fills p with strings that are
-// substrings of strs(the unescaped strings): a fresh copy for Decode, the
-// arena itself for View.
-func (d *Decoder) decode(data string, p *Payload, strs func([]byte) string) error {
+// decode has load put a gzip stream in d (d.gz), inflates and parses it,
+// then fills p with strings that are substrings of strs(the unescaped
+// strings): a fresh copy for Decode, the arena itself for View.
+func (d *Decoder) decode(p *Payload, load func(*Decoder, Limits) error, strs func([]byte) string) error {
 	lim := d.Limits.orDefault()
-	if err := d.inflate(data, lim); err != nil {
+	if err := load(d, lim); err != nil {
+		return err
+	}
+	if err := d.inflate(lim); err != nil {
 		return err
 	}
 	if err := d.p.parse(d.raw, lim); err != nil {
@@ -108,14 +134,11 @@ func (d *Decoder) decode(data string, p *Payload, strs func([]byte) string) erro
 	return validate(p)
 }
 
-// inflate base64-decodes data into d.zip and inflates it into d.raw, never
-// letting d.raw grow past lim.MaxDecompressedBytes bytes.
-func (d *Decoder) inflate(data string, lim Limits) error {
-	if len(data) > lim.MaxEncodedBytes {
-		return fmt.Errorf("%w: base64: %d bytes, over %d (MaxEncodedBytes)", ErrTooLarge, len(data), lim.MaxEncodedBytes)
-	}
-	if len(data) == 0 {
-		return fmt.Errorf("%w: base64: empty data", ErrMalformed)
+// unbase64 base64-decodes data into d.zip, after checking its size, and
+// makes it the stream to inflate.
+func (d *Decoder) unbase64(data string, lim Limits) error {
+	if err := checkSize("base64", len(data), lim); err != nil {
+		return err
 	}
 	d.enc = append(d.enc[:0], data...)
 	if n := base64.StdEncoding.DecodedLen(len(d.enc)); cap(d.zip) < n {
@@ -125,8 +148,27 @@ func (d *Decoder) inflate(data string, lim Limits) error {
 	if err != nil {
 		return fmt.Errorf("%w: base64: %w", ErrMalformed, err)
 	}
-	zip := d.zip[:n]
+	d.gz = d.zip[:n]
+	return nil
+}
 
+// checkSize checks the size of an encoded payload of n bytes, at stage
+// (base64 or gzip), against lim.MaxEncodedBytes.
+func checkSize(stage string, n int, lim Limits) error {
+	if n > lim.MaxEncodedBytes {
+		return fmt.Errorf("%w: %s: %d bytes, over %d (MaxEncodedBytes)", ErrTooLarge, stage, n, lim.MaxEncodedBytes)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s: empty data", ErrMalformed, stage)
+	}
+	return nil
+}
+
+// inflate inflates d.gz into d.raw, never letting d.raw grow past
+// lim.MaxDecompressedBytes bytes, and forgets d.gz.
+func (d *Decoder) inflate(lim Limits) (err error) {
+	zip := d.gz
+	defer func() { d.gz = nil; d.br.Reset(nil) }() // it may be the caller's
 	d.br.Reset(zip)
 	if d.zr == nil {
 		d.zr, err = gzip.NewReader(&d.br)

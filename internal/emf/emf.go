@@ -21,8 +21,16 @@ type Metric struct {
 }
 
 // Write writes one EMF record of metrics in namespace, with dimensions
-// dims, stamped at t, as a single line.
+// dims (one dimension set of all of them), stamped at t, as a single line.
 func Write(w io.Writer, namespace string, t time.Time, dims map[string]string, metrics []Metric) error {
+	return WriteSets(w, namespace, t, dims, [][]string{slices.Sorted(maps.Keys(dims))}, metrics)
+}
+
+// WriteSets is Write with the dimension sets given: each set lists keys of
+// dims, and CloudWatch records every metric once per set (an empty set
+// aggregates over every value of the dimensions), for example
+// [["AccountId"], []] for a metric per account and over all accounts.
+func WriteSets(w io.Writer, namespace string, t time.Time, dims map[string]string, sets [][]string, metrics []Metric) error {
 	defs := make([]map[string]string, 0, len(metrics))
 	rec := make(map[string]any, len(metrics)+len(dims)+1)
 	for _, m := range metrics {
@@ -32,12 +40,11 @@ func Write(w io.Writer, namespace string, t time.Time, dims map[string]string, m
 	for k, v := range dims {
 		rec[k] = v
 	}
-	dimNames := slices.Sorted(maps.Keys(dims))
 	rec["_aws"] = map[string]any{
 		"Timestamp": t.UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
 			"Namespace":  namespace,
-			"Dimensions": [][]string{dimNames},
+			"Dimensions": sets,
 			"Metrics":    defs,
 		}},
 	}

@@ -35,3 +35,16 @@ func TestWriteReportsWriteError(t *testing.T) {
 	err := emf.Write(brokenWriter{}, "ns", time.Now(), nil, []emf.Metric{{Name: "m", Unit: "Count", Value: 1}})
 	assert.ErrorContains(t, err, "closed")
 }
+
+func TestWriteSets(t *testing.T) {
+	var buf bytes.Buffer
+	err := emf.WriteSets(&buf, "ns", time.UnixMilli(1764079200000), map[string]string{"AccountId": "111111111111"},
+		[][]string{{"AccountId"}, {}}, []emf.Metric{{Name: "MemberEventsMatched", Unit: "Count", Value: 3}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{
+		"_aws": {"Timestamp": 1764079200000, "CloudWatchMetrics": [{
+			"Namespace": "ns",
+			"Dimensions": [["AccountId"], []],
+			"Metrics": [{"Name": "MemberEventsMatched", "Unit": "Count"}]}]},
+		"AccountId": "111111111111", "MemberEventsMatched": 3}`, buf.String())
+}

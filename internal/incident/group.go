@@ -20,7 +20,8 @@ type Matcher interface {
 // Delta is what one delivery adds to one incident: the matching events of a
 // log group that share a fingerprint.
 type Delta struct {
-	ID          string // incident id: hash of log group and fingerprint
+	ID          string // incident id: hash of (account,) log group and fingerprint, see AccountID
+	AccountID   string // the account that owns the log group (the payload's owner); may be empty
 	LogGroup    string
 	LogStream   string // the stream of the latest event
 	Fingerprint string // hash of Template
@@ -39,7 +40,7 @@ type Grouping struct {
 }
 
 // Group matches every event of p and groups the matching ones by
-// fingerprint. The work per event is one match and, for matching events, one
+// fingerprint, counting p's owner as the home account (see GroupFrom). The work per event is one match and, for matching events, one
 // normalisation into a reused buffer and one map lookup; hashing, severity
 // and redaction run once per incident. The Grouping shares no memory with p,
 // so p may be a transient awslogs.View payload.
@@ -51,6 +52,14 @@ func Group(p *awslogs.Payload, m Matcher) Grouping {
 // templates before they are fingerprinted, so that events differing only
 // in a secret that one of them matches are one incident.
 func (r *Redactor) Group(p *awslogs.Payload, m Matcher) Grouping {
+	return r.GroupFrom(p, m, p.Owner)
+}
+
+// GroupFrom is Group for a processor whose own account is home: the
+// incidents of p get IDs that name p's owner unless it is home or empty
+// (AccountID), so that two accounts' log groups of the same name never
+// share an incident.
+func (r *Redactor) GroupFrom(p *awslogs.Payload, m Matcher, home string) Grouping {
 	type acc struct {
 		template    string
 		count       int64
@@ -104,12 +113,13 @@ func (r *Redactor) Group(p *awslogs.Payload, m Matcher) Grouping {
 		}
 		accs = out
 	}
-	logGroup, logStream := strings.Clone(p.LogGroup), strings.Clone(p.LogStream)
+	logGroup, logStream, account := strings.Clone(p.LogGroup), strings.Clone(p.LogStream), strings.Clone(p.Owner)
 	deltas := make([]Delta, 0, len(accs))
 	for _, a := range accs {
 		fp := Fingerprint(a.template)
 		deltas = append(deltas, Delta{
-			ID:          ID(logGroup, fp),
+			ID:          AccountID(home, account, logGroup, fp),
+			AccountID:   account,
 			LogGroup:    logGroup,
 			LogStream:   logStream,
 			Fingerprint: fp,
@@ -140,8 +150,31 @@ func ID(logGroup, fingerprint string) string {
 	return "inc-" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-// DeliveryID names one subscription delivery: a hash of its origin and of
-// every event id in it. CloudWatch Logs redelivers a payload unchanged, so a
+// AccountID returns the incident id for a fingerprint in a log group of
+// account, seen by a processor whose own account is home: ID(logGroup,
+// fingerprint) when account is home or empty, so that the incidents of the
+// processor's own account keep the IDs they had before accounts were told
+// apart, and otherwise a hash of the account too. An empty home makes
+// every account foreign, so that two accounts never share an incident.
+func AccountID(home, account, logGroup, fingerprint string) string {
+	if account == "" || account == home {
+		return ID(logGroup, fingerprint)
+	}
+	h := sha256.New()
+	h.Write([]byte("account"))
+	h.Write([]byte{0})
+	h.Write([]byte(account))
+	h.Write([]byte{0})
+	h.Write([]byte(logGroup))
+	h.Write([]byte{0})
+	h.Write([]byte(fingerprint))
+	return "inc-" + hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// DeliveryID names one subscription delivery: a hash of its origin (the
+// owner account, log group, stream and filters) and of every event id in
+// it. It has always hashed the owner, so deliveries of two accounts never
+// share one, and the processor's own account keeps the IDs it had. CloudWatch Logs redelivers a payload unchanged, so a
 // redelivery has the same DeliveryID and the store can recognise it.
 func DeliveryID(p *awslogs.Payload) string {
 	h := sha256.New()

@@ -256,6 +256,28 @@ func TestIDSeparatesLogGroups(t *testing.T) {
 	assert.NotEqual(t, incident.ID("/a"+fp[:1], fp[1:]), incident.ID("/a", fp))
 }
 
+func TestAccountID(t *testing.T) {
+	fp := incident.Fingerprint("ERROR x")
+	const home, member, other = "123456789012", "111111111111", "222222222222"
+	assert.Equal(t, incident.ID("/a", fp), incident.AccountID(home, home, "/a", fp), "the home account keeps its IDs")
+	assert.Equal(t, incident.ID("/a", fp), incident.AccountID(home, "", "/a", fp), "a payload without owner is home's")
+	assert.NotEqual(t, incident.ID("/a", fp), incident.AccountID(home, member, "/a", fp))
+	assert.NotEqual(t, incident.AccountID(home, other, "/a", fp), incident.AccountID(home, member, "/a", fp), "two accounts, one group name")
+	assert.Equal(t, incident.AccountID(home, member, "/a", fp), incident.AccountID(other, member, "/a", fp), "the same for any foreign home")
+	assert.NotEqual(t, incident.ID("/a", fp), incident.AccountID("", home, "/a", fp), "no home: every account is foreign")
+	assert.Regexp(t, `^inc-[0-9a-f]{24}$`, incident.AccountID(home, member, "/a", fp))
+}
+
+func TestApplyFillsTheAccountOfAnOldIncident(t *testing.T) {
+	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	d := incident.Delta{ID: "inc-1", AccountID: "123456789012", Count: 1, FirstSeen: now, LastSeen: now}
+	old := incident.Open(d, now)
+	assert.Equal(t, "123456789012", old.AccountID)
+	old.AccountID = ""
+	next, _ := old.Apply(d, now)
+	assert.Equal(t, "123456789012", next.AccountID)
+}
+
 func TestDeliveryID(t *testing.T) {
 	p := func(ids ...string) *awslogs.Payload {
 		p := &awslogs.Payload{LogGroup: "/g", LogStream: "s"}

@@ -21,7 +21,10 @@ func (s Status) Valid() bool {
 // Incident is one stored incident: every matching event of one log group
 // with one fingerprint.
 type Incident struct {
-	ID            string
+	ID string
+	// AccountID is the AWS account that owns LogGroup (the payload's
+	// owner); empty for incidents stored before accounts were recorded.
+	AccountID     string
 	LogGroup      string
 	LogStream     string // stream of the latest occurrence
 	Fingerprint   string
@@ -71,6 +74,7 @@ func (c Change) String() string {
 func Open(d Delta, now time.Time) Incident {
 	return Incident{
 		ID:            d.ID,
+		AccountID:     d.AccountID,
 		LogGroup:      d.LogGroup,
 		LogStream:     d.LogStream,
 		Fingerprint:   d.Fingerprint,
@@ -87,7 +91,8 @@ func Open(d Delta, now time.Time) Incident {
 	}
 }
 
-// Apply returns in with the occurrences of d added: the count grows by
+// Apply returns in with the occurrences of d added: an incident stored
+// without an account takes d's, the count grows by
 // d.Count, the seen range widens, the severity is the higher of the two, the
 // sample follows the latest event, and a RESOLVED incident reopens if d has
 // an event after it was resolved. Events from before the resolve (a Lambda
@@ -98,6 +103,9 @@ func Open(d Delta, now time.Time) Incident {
 // them.
 func (in Incident) Apply(d Delta, now time.Time) (Incident, Change) {
 	out := in
+	if out.AccountID == "" { // stored before accounts were recorded
+		out.AccountID = d.AccountID
+	}
 	out.Occurrences += d.Count
 	if d.FirstSeen.Before(out.FirstSeen) {
 		out.FirstSeen = d.FirstSeen

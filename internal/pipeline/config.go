@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,9 @@ import (
 // DefaultPattern is the incident pattern when INCIDENT_PATTERN is unset; it
 // equals the template's ErrorPattern default (a test keeps them equal).
 const DefaultPattern = "?ERROR ?FATAL ?CRITICAL"
+
+// accountID matches an AWS account id, or nothing.
+var accountID = regexp.MustCompile(`^([0-9]{12})?$`)
 
 // Config is the processor's environment, parsed and validated once.
 type Config struct {
@@ -31,6 +35,13 @@ type Config struct {
 	// (AWS_LAMBDA_LOG_GROUP_NAME, which Lambda sets): deliveries from it are
 	// dropped, never processed (see excluded).
 	OwnLogGroup string
+	// HomeAccount (HOME_ACCOUNT_ID, optional, 12 digits) is the account
+	// the processor runs in: its incidents keep IDs made of log group and
+	// fingerprint, while those of other accounts' payloads (owner) name the
+	// account too (incident.AccountID). Unset, every account counts as
+	// foreign: no two accounts ever share an incident, at the price of new
+	// IDs for the incidents of the processor's own account.
+	HomeAccount string
 	// ExcludedPrefixes (EXCLUDED_LOG_GROUP_PREFIXES, comma-separated):
 	// deliveries from log groups whose names start with one are dropped.
 	ExcludedPrefixes []string
@@ -49,11 +60,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Dashboard: getenv("DASHBOARD_NAME"),
 
 		OwnLogGroup:      getenv("AWS_LAMBDA_LOG_GROUP_NAME"),
+		HomeAccount:      getenv("HOME_ACCOUNT_ID"),
 		ExcludedPrefixes: awslogs.SplitGroups(getenv("EXCLUDED_LOG_GROUP_PREFIXES")),
 	}
 	var errs []error
 	if c.Table == "" {
 		errs = append(errs, errors.New("INCIDENTS_TABLE is required"))
+	}
+	if !accountID.MatchString(c.HomeAccount) {
+		errs = append(errs, fmt.Errorf("HOME_ACCOUNT_ID %q: want a 12-digit AWS account id", c.HomeAccount))
 	}
 	pattern := getenv("INCIDENT_PATTERN")
 	if pattern == "" {

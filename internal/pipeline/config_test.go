@@ -23,13 +23,16 @@ func TestLoadConfig(t *testing.T) {
 			assert.Empty(t, c.TopicARN)
 			assert.Equal(t, pipeline.DefaultPattern, c.Pattern.String())
 			assert.Equal(t, awslogs.DefaultLimits, c.Limits)
+			assert.Empty(t, c.HomeAccount, "unset: every account is foreign")
 			assert.Equal(t, "key=<redacted> acme-abcdefgh", c.Redactor.Redact("key=AKIAIOSFODNN7EXAMPLE acme-abcdefgh"), "the built-in shapes only")
 		}},
 		{"everything set", map[string]string{
 			"INCIDENTS_TABLE": "t", "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a",
 			"INCIDENT_PATTERN": `{ $.level = "ERROR" }`, "METRICS_NAMESPACE": "LogAlert/x/Processor", "MAX_DECOMPRESSED_BYTES": "1048576",
 			"STACK_NAME": "s", "ERROR_ALARM_NAME": "s-error-lines", "DASHBOARD_NAME": "s-overview",
+			"HOME_ACCOUNT_ID": "123456789012",
 		}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, "123456789012", c.HomeAccount)
 			assert.Equal(t, []string{"s", "s-error-lines", "s-overview"}, []string{c.Stack, c.Alarm, c.Dashboard})
 			assert.Equal(t, "arn:aws:sns:us-east-1:123456789012:a", c.TopicARN)
 			assert.True(t, c.Pattern.Match(`{"level":"ERROR"}`))
@@ -38,8 +41,8 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{"every problem reported at once", map[string]string{
 			"INCIDENT_PATTERN": "[a, b", "MAX_DECOMPRESSED_BYTES": "lots",
-			"REDACT_PATTERNS": "(",
-		}, []string{"INCIDENTS_TABLE is required", `INCIDENT_PATTERN "[a, b": filterpattern: at `, `MAX_DECOMPRESSED_BYTES "lots"`, `REDACT_PATTERNS: pattern "("`}, nil},
+			"REDACT_PATTERNS": "(", "HOME_ACCOUNT_ID": "12345",
+		}, []string{`HOME_ACCOUNT_ID "12345": want a 12-digit AWS account id`, "INCIDENTS_TABLE is required", `INCIDENT_PATTERN "[a, b": filterpattern: at `, `MAX_DECOMPRESSED_BYTES "lots"`, `REDACT_PATTERNS: pattern "("`}, nil},
 		{"redaction patterns", map[string]string{"INCIDENTS_TABLE": "t", "REDACT_PATTERNS": ` acme-[a-z]{8}	(?i)cust_\d{6} `}, nil, func(t *testing.T, c pipeline.Config) {
 			assert.Equal(t, "ERROR <redacted> for <redacted>", c.Redactor.Redact("ERROR acme-abcdefgh for CUST_123456"))
 		}},

@@ -18,13 +18,22 @@ var ErrUnknownEvent = errors.New("pipeline: unknown event shape")
 // apart; only their presence is read here.
 type shape struct {
 	AWSLogs json.RawMessage `json:"awslogs"`
+	Records []struct {
+		EventSource string `json:"eventSource"`
+	} `json:"Records"`
 }
+
+// sourceKinesis is the eventSource of a Kinesis event source mapping's
+// records.
+const sourceKinesis = "aws:kinesis"
 
 // Invoke is the processor Lambda's entry point: it tells the event's source
 // by its shape and hands it to the matching handler. A CloudWatch Logs
-// subscription delivery ({"awslogs": {"data": ...}}) goes to Handle. The
-// result is what Lambda returns to the source (nil for an asynchronous
-// delivery). An event of any other shape is an error that names its keys,
+// subscription delivery ({"awslogs": {"data": ...}}) goes to Handle; a
+// batch of a Kinesis event source mapping ({"Records": [...]}, the first
+// record's eventSource "aws:kinesis") goes to HandleKinesis. The result is
+// what Lambda returns to the source: nil for an asynchronous delivery, the
+// events.KinesisEventResponse (batchItemFailures) for a Kinesis batch. An event of any other shape is an error that names its keys,
 // so a mis-wired trigger shows up in the processor's log and dead-letter
 // queue instead of being dropped.
 func (h *Processor) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -39,6 +48,12 @@ func (h *Processor) Invoke(ctx context.Context, raw json.RawMessage) (any, error
 			return nil, fmt.Errorf("%w: awslogs: %v", ErrUnknownEvent, err)
 		}
 		return nil, h.Handle(ctx, ev)
+	case len(s.Records) > 0 && s.Records[0].EventSource == sourceKinesis:
+		var ev events.KinesisEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("%w: kinesis: %v", ErrUnknownEvent, err)
+		}
+		return h.HandleKinesis(ctx, ev)
 	}
 	return nil, fmt.Errorf("%w: top-level keys %v", ErrUnknownEvent, keys(raw))
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -107,11 +109,13 @@ func configure(cfg Config, opts []Option) *Processor {
 	return p
 }
 
-// counts are what one invocation did, for its log line and metrics.
+// counts are what one delivery did, for its log line and metrics.
 type counts struct {
 	events, matched, incidents, opened, reopened, duplicates, alerts int
 	decompressed                                                     int
+	account                                                          string // the payload's owner
 	badPayload                                                       bool
+	control                                                          bool // a CONTROL_MESSAGE, ignored
 	dropped                                                          bool // from an excluded log group
 }
 
@@ -119,8 +123,12 @@ type counts struct {
 // success, the reason on failure. A returned error makes Lambda retry and
 // finally send the event to the dead-letter queue.
 func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) error {
-	c, err := h.process(ctx, ev)
-	h.emitMetrics(ctx, c)
+	c, err := h.process(ctx, func(fn func(*awslogs.Payload) error) error {
+		return awslogs.View(ev.AWSLogs.Data, h.limits, fn)
+	})
+	var t total
+	t.add(c, err)
+	h.emitMetrics(ctx, t)
 	if err != nil {
 		h.log.ErrorContext(ctx, "delivery failed", "err", err, "bad_payload", c.badPayload,
 			"encoded_bytes", len(ev.AWSLogs.Data), "events", c.events, "incidents", c.incidents)
@@ -135,24 +143,27 @@ func (h *Processor) Handle(ctx context.Context, ev events.CloudwatchLogsEvent) e
 	return nil
 }
 
+// viewFunc decodes one payload for fn, as awslogs.View does: the payload
+// is valid only while fn runs.
+type viewFunc func(fn func(*awslogs.Payload) error) error
+
 // process reads as the data flow: decode, group, record, announce.
-func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) (counts, error) {
+func (h *Processor) process(ctx context.Context, view viewFunc) (counts, error) {
 	var (
 		c                    counts
-		control              bool
 		logGroup, deliveryID string
 		g                    incident.Grouping
 	)
 	// The payload is a transient view: what outlives the callback is
 	// copied out of it (Group's result shares no memory with it).
-	err := awslogs.View(ev.AWSLogs.Data, h.limits, func(p *awslogs.Payload) error {
+	err := view(func(p *awslogs.Payload) error {
 		c.events, c.decompressed = len(p.LogEvents), p.DecompressedBytes
-		logGroup = strings.Clone(p.LogGroup)
+		logGroup, c.account = strings.Clone(p.LogGroup), strings.Clone(p.Owner)
 		if _, c.dropped = h.cfg.excluded(logGroup); c.dropped {
 			return nil
 		}
-		if control = p.MessageType == awslogs.MessageTypeControl; !control {
-			g, deliveryID = h.redact.Group(p, h.match), incident.DeliveryID(p)
+		if c.control = p.MessageType == awslogs.MessageTypeControl; !c.control {
+			g, deliveryID = h.redact.GroupFrom(p, h.match, h.cfg.HomeAccount), incident.DeliveryID(p)
 		}
 		return nil
 	})
@@ -160,7 +171,7 @@ func (h *Processor) process(ctx context.Context, ev events.CloudwatchLogsEvent) 
 		c.badPayload = true
 		return c, err // "awslogs: malformed payload: ..." says it all
 	}
-	if control {
+	if c.control {
 		h.log.InfoContext(ctx, "control message ignored", "log_group", logGroup)
 		return c, nil
 	}
@@ -194,28 +205,60 @@ func (h *Processor) announce(ctx context.Context, alerts []store.Alert) (int, er
 	return n, nil
 }
 
+// total sums the counts of the deliveries of one invocation: one for
+// Handle, a batch's records for HandleKinesis.
+type total struct {
+	counts
+	deliveries, failed, bad, control, dropped int
+	matchedBy                                 map[string]int // matched events by account (HandleKinesis)
+}
+
+// add counts one delivery and its outcome.
+func (t *total) add(c counts, err error) {
+	t.deliveries++
+	t.events += c.events
+	t.matched += c.matched
+	t.incidents += c.incidents
+	t.opened += c.opened
+	t.reopened += c.reopened
+	t.duplicates += c.duplicates
+	t.alerts += c.alerts
+	t.decompressed += c.decompressed
+	for _, f := range []struct {
+		n  *int
+		on bool
+	}{{&t.failed, err != nil}, {&t.bad, c.badPayload}, {&t.control, c.control}, {&t.dropped, c.dropped}} {
+		if f.on {
+			*f.n++
+		}
+	}
+}
+
 // emitMetrics writes the invocation's EMF record, if metrics are on (a
 // namespace and a writer).
-func (h *Processor) emitMetrics(ctx context.Context, c counts) {
+func (h *Processor) emitMetrics(ctx context.Context, t total) {
 	if h.namespace == "" || h.metrics == nil {
 		return
 	}
-	bad, dropped := 0.0, 0.0
-	if c.badPayload {
-		bad = 1
-	}
-	if c.dropped {
-		dropped = 1
-	}
 	err := emf.Write(h.metrics, h.namespace, h.now(), nil, []emf.Metric{
-		{Name: "EventsProcessed", Unit: "Count", Value: float64(c.events)},
-		{Name: "EventsMatched", Unit: "Count", Value: float64(c.matched)},
-		{Name: "IncidentsOpened", Unit: "Count", Value: float64(c.opened)},
-		{Name: "IncidentsReopened", Unit: "Count", Value: float64(c.reopened)},
-		{Name: "BadPayloads", Unit: "Count", Value: bad},
-		{Name: "DeliveriesDropped", Unit: "Count", Value: dropped},
-		{Name: "DecompressedBytes", Unit: "Bytes", Value: float64(c.decompressed)},
+		{Name: "EventsProcessed", Unit: "Count", Value: float64(t.events)},
+		{Name: "EventsMatched", Unit: "Count", Value: float64(t.matched)},
+		{Name: "IncidentsOpened", Unit: "Count", Value: float64(t.opened)},
+		{Name: "IncidentsReopened", Unit: "Count", Value: float64(t.reopened)},
+		{Name: "BadPayloads", Unit: "Count", Value: float64(t.bad)},
+		{Name: "DeliveriesDropped", Unit: "Count", Value: float64(t.dropped)},
+		{Name: "DecompressedBytes", Unit: "Bytes", Value: float64(t.decompressed)},
 	})
+	// MemberEventsMatched: the matched events of each account that a
+	// logs destination delivered, per account and over all of them, for
+	// the central stack's member alarms.
+	for _, account := range slices.Sorted(maps.Keys(t.matchedBy)) {
+		if err != nil {
+			break
+		}
+		err = emf.WriteSets(h.metrics, h.namespace, h.now(), map[string]string{"AccountId": account},
+			[][]string{{"AccountId"}, {}}, []emf.Metric{{Name: "MemberEventsMatched", Unit: "Count", Value: float64(t.matchedBy[account])}})
+	}
 	if err != nil {
 		h.log.WarnContext(ctx, "metrics not written", "err", err)
 	}

@@ -65,11 +65,14 @@ func orders(t *testing.T, messageType string) (events.CloudwatchLogsEvent, *awsl
 	return events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: data}}, p
 }
 
+// home is the processor's own account in the tests, the owner of orders.
+const home = "123456789012"
+
 func newTestProcessor(t *testing.T, st recorder, pub publisher, log *bytes.Buffer) *Processor {
 	t.Helper()
 	pattern, err := filterpattern.Parse(DefaultPattern)
 	require.NoError(t, err)
-	p := configure(Config{Table: "t", Pattern: pattern, Limits: awslogs.DefaultLimits},
+	p := configure(Config{Table: "t", Pattern: pattern, Limits: awslogs.DefaultLimits, HomeAccount: home},
 		[]Option{WithLogger(slog.New(slog.NewTextHandler(log, nil)))})
 	p.store, p.alerts = st, pub
 	return p
@@ -103,7 +106,7 @@ func TestProcess(t *testing.T) {
 			name:  "control message is acknowledged, nothing recorded",
 			ev:    control,
 			store: func(t *testing.T) *fakeStore { return &fakeStore{t: t} },
-			want:  counts{events: 6, decompressed: decompressed(t, control)}, wantInLog: "control message ignored",
+			want:  counts{events: 6, decompressed: decompressed(t, control), account: home, control: true}, wantInLog: "control message ignored",
 		},
 		{
 			name: "records the grouped delivery once, then announces what it opened",
@@ -127,7 +130,7 @@ func TestProcess(t *testing.T) {
 				assert.Equal(t, incident.Opened, change)
 				return published
 			},
-			want: counts{events: 6, matched: 5, incidents: 2, opened: 1, duplicates: 1, alerts: 1, decompressed: decompressed(t, data)},
+			want: counts{events: 6, matched: 5, incidents: 2, opened: 1, duplicates: 1, alerts: 1, decompressed: decompressed(t, data), account: home},
 		},
 		{
 			name: "without an alerts topic nothing is announced",
@@ -137,7 +140,7 @@ func TestProcess(t *testing.T) {
 					return store.Result{Reopened: 1, Alerts: []store.Alert{alert}}, nil
 				}}
 			},
-			want: counts{events: 6, matched: 5, incidents: 2, reopened: 1, decompressed: decompressed(t, data)},
+			want: counts{events: 6, matched: 5, incidents: 2, reopened: 1, decompressed: decompressed(t, data), account: home},
 		},
 		{
 			name: "nothing opened, nothing announced",
@@ -148,7 +151,7 @@ func TestProcess(t *testing.T) {
 				}}
 			},
 			publish: func(context.Context, incident.Incident, incident.Change) error { return nil },
-			want:    counts{events: 6, matched: 5, incidents: 2, decompressed: decompressed(t, data)},
+			want:    counts{events: 6, matched: 5, incidents: 2, decompressed: decompressed(t, data), account: home},
 		},
 		{
 			name: "a record error fails the delivery, keeps what was counted, announces nothing",
@@ -159,7 +162,7 @@ func TestProcess(t *testing.T) {
 				}}
 			},
 			publish: func(context.Context, incident.Incident, incident.Change) error { return nil },
-			want:    counts{events: 6, matched: 5, incidents: 2, opened: 1, decompressed: decompressed(t, data)},
+			want:    counts{events: 6, matched: 5, incidents: 2, opened: 1, decompressed: decompressed(t, data), account: home},
 			wantErr: "record 2 incidents of /app/orders: store: write contention",
 		},
 		{
@@ -176,7 +179,7 @@ func TestProcess(t *testing.T) {
 				}
 			},
 			publish: func(context.Context, incident.Incident, incident.Change) error { return nil },
-			want:    counts{events: 6, matched: 5, incidents: 2, opened: 2, alerts: 1, decompressed: decompressed(t, data)},
+			want:    counts{events: 6, matched: 5, incidents: 2, opened: 2, alerts: 1, decompressed: decompressed(t, data), account: home},
 			wantErr: "announce: 1 alerts still owed: boom",
 		},
 	}
@@ -188,7 +191,9 @@ func TestProcess(t *testing.T) {
 				pub = tc.publish
 			}
 			p := newTestProcessor(t, tc.store(t), pub, &log)
-			got, err := p.process(t.Context(), tc.ev)
+			got, err := p.process(t.Context(), func(fn func(*awslogs.Payload) error) error {
+				return awslogs.View(tc.ev.AWSLogs.Data, awslogs.DefaultLimits, fn)
+			})
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 			} else {

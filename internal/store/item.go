@@ -15,6 +15,7 @@ import (
 const (
 	attrPK             = "pk"
 	attrIncidentID     = "incident_id"
+	attrAccountID      = "account_id"
 	attrLogGroup       = "log_group"
 	attrLogStream      = "log_stream"
 	attrFingerprint    = "fingerprint"
@@ -112,6 +113,7 @@ func incidentItem(in incident.Incident) map[string]types.AttributeValue {
 	// DynamoDB rejects empty strings in key attributes only, but omitting
 	// empty optional attributes keeps items small and readable.
 	optional := map[string]string{
+		attrAccountID:      in.AccountID,
 		attrLogStream:      in.LogStream,
 		attrTemplate:       in.Template,
 		attrAcknowledgedBy: in.AcknowledgedBy,
@@ -136,6 +138,7 @@ func decodeIncident(item map[string]types.AttributeValue) (incident.Incident, er
 	d := decoder{item: item}
 	in := incident.Incident{
 		ID:             d.str(attrIncidentID, true),
+		AccountID:      d.str(attrAccountID, false),
 		LogGroup:       d.str(attrLogGroup, true),
 		LogStream:      d.str(attrLogStream, false),
 		Fingerprint:    d.str(attrFingerprint, true),

@@ -15,13 +15,17 @@ import (
 func fullIncident() incident.Incident {
 	t0 := time.Date(2026, 11, 25, 14, 0, 0, 123_000_000, time.UTC)
 	return incident.Incident{
-		ID: "inc-1", LogGroup: "/app/orders", LogStream: "stream-1", Fingerprint: "0123456789abcdef",
+		ID: "inc-1", AccountID: "111111111111", LogGroup: "/app/orders", LogStream: "stream-1", Fingerprint: "0123456789abcdef",
 		Template: "ERROR order <num> failed", Status: incident.StatusResolved, Severity: incident.SeverityFatal,
 		Occurrences: 42, FirstSeen: t0, LastSeen: t0.Add(time.Minute), SampleMessage: "ERROR order 7 failed",
 		ReopenCount: 2, CreatedAt: t0, UpdatedAt: t0.Add(2 * time.Minute),
 		AcknowledgedBy: "ana", AcknowledgedAt: t0.Add(90 * time.Second),
 		ResolvedBy: "bo", ResolvedAt: t0.Add(2 * time.Minute), Version: 7,
 	}
+}
+
+func TestIncidentItemStoresAccount(t *testing.T) {
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "111111111111"}, incidentItem(fullIncident())["account_id"])
 }
 
 func TestIncidentItemRoundTrip(t *testing.T) {
@@ -31,6 +35,7 @@ func TestIncidentItemRoundTrip(t *testing.T) {
 			in := fullIncident()
 			in.LogStream, in.Template, in.AcknowledgedBy, in.ResolvedBy = "", "", "", ""
 			in.AcknowledgedAt, in.ResolvedAt = time.Time{}, time.Time{}
+			in.AccountID = "" // written before accounts were recorded
 			return in
 		}(),
 	} {
@@ -48,8 +53,9 @@ func TestIncidentItemOmitsEmptyOptionalAttributes(t *testing.T) {
 	in := fullIncident()
 	in.LogStream, in.Template, in.AcknowledgedBy, in.ResolvedBy = "", "", "", ""
 	in.AcknowledgedAt, in.ResolvedAt = time.Time{}, time.Time{}
+	in.AccountID = ""
 	item := incidentItem(in)
-	for _, attr := range []string{attrLogStream, attrTemplate, attrAcknowledgedBy, attrAcknowledgedAt, attrResolvedBy, attrResolvedAt} {
+	for _, attr := range []string{attrAccountID, attrLogStream, attrTemplate, attrAcknowledgedBy, attrAcknowledgedAt, attrResolvedBy, attrResolvedAt} {
 		assert.NotContains(t, item, attr)
 	}
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-25T14:00:00.123Z"}, item[attrFirstSeen], "fixed-width UTC milliseconds")

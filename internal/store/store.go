@@ -333,6 +333,9 @@ func (s *Store) occurrenceUpdate(prev incident.Incident, d incident.Delta, chang
 		p, _ := ref(attrLastSeen, nil)
 		conds = append(conds, p+" <= :"+p[1:])
 	}
+	if prev.AccountID == "" && d.AccountID != "" { // an item from before accounts were recorded
+		assign(attrAccountID, str(d.AccountID))
+	}
 	if d.FirstSeen.Before(prev.FirstSeen) {
 		assign(attrFirstSeen, str(formatTime(d.FirstSeen)))
 		p, _ := ref(attrFirstSeen, nil)
