@@ -12,12 +12,6 @@ import (
 	"github.com/logalert/logalert/internal/local"
 )
 
-// The member accounts of these tests.
-const (
-	memberA = "111111111111"
-	memberB = "222222222222"
-)
-
 // memberTwin is a twin of a central stack of the test's own with the two
 // member accounts and a writer ExternalId of the test's own.
 func memberTwin(t *testing.T) (*local.Twin, string) {
@@ -26,7 +20,6 @@ func memberTwin(t *testing.T) (*local.Twin, string) {
 	externalID := "ext-" + stack
 	tw, err := local.New(t.Context(), newConfig(t, motoURL), local.Config{
 		Template:        "../template.yaml",
-		MemberTemplate:  "../internal/provision/testdata/member.yaml",
 		MemberOverrides: map[string]string{"LogGroupNames": "/" + stack + "/api,/" + stack + "/worker"},
 		StackName:       stack,
 		Overrides: map[string]string{
@@ -69,5 +62,6 @@ func TestPathAWriterAssumesTheRole(t *testing.T) {
 	inc := res.Incidents[0]
 	assert.EqualValues(t, 2, inc.Occurrences)
 	assert.Equal(t, dep.LogGroup, inc.LogGroup)
+	assert.Equal(t, dep.AccountID, inc.AccountID, "the lines are in the central account's group")
 	assert.True(t, strings.HasPrefix(inc.SampleMessage, "ERROR payment"), inc.SampleMessage)
 }

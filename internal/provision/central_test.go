@@ -131,13 +131,14 @@ func TestEventSourceMappingDefaults(t *testing.T) {
 	assert.Contains(t, err.Error(), "Properties.FunctionName: not a function of the template")
 }
 
-// TestMemberSubscriptionFilters reads a member account's subscription
-// filters, which deliver to the central account's logs destination.
+// TestMemberSubscriptionFilters reads the subscription filters of a
+// member account's stack (member.yaml), which deliver to the central
+// account's logs destination.
 func TestMemberSubscriptionFilters(t *testing.T) {
-	tmpl, err := samtemplate.Load("testdata/member.yaml")
+	tmpl, err := samtemplate.Load("../../member.yaml")
 	require.NoError(t, err)
 	const dest = "arn:aws:logs:us-east-1:123456789012:destination:logalert-central"
-	require.NoError(t, tmpl.SetParameters(map[string]string{"CentralDestinationArn": dest}))
+	require.NoError(t, tmpl.SetParameters(map[string]string{"CentralDestinationArn": dest, "LogGroupNames": "/member/api,/member/worker", "FilterPattern": "?ERROR ?FATAL"}))
 	cfg := awsConfig(t)
 	cfg.Region = "us-east-1"
 	st, err := provision.Apply(t.Context(), provision.NewClients(cfg), tmpl, awstest.Name(t, "member"))
