@@ -30,8 +30,13 @@ func NewClock(start time.Time, scale float64, real func() time.Time) *Clock {
 }
 
 // Now returns the virtual time.
-func (c *Clock) Now() time.Time {
-	return c.start.Add(time.Duration(float64(c.real().Sub(c.origin)) * c.scale))
+func (c *Clock) Now() time.Time { return c.At(c.real()) }
+
+// At returns the virtual time of the real instant t: what the clock read,
+// or will read, then. Times that other systems stamp in real time (a
+// Kinesis record's arrival) read on the twin's clock this way.
+func (c *Clock) At(t time.Time) time.Time {
+	return c.start.Add(time.Duration(float64(t.Sub(c.origin)) * c.scale))
 }
 
 // Scale returns how many virtual seconds pass per real second.

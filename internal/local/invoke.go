@@ -222,7 +222,7 @@ func (inv *Invoker) handle(ctx context.Context, ev events.CloudwatchLogsEvent) {
 // invoke runs one attempt within the function's timeout, with the Lambda
 // context a function sees, and turns a panic into an error as the runtime
 // does.
-func (inv *Invoker) invoke(ctx context.Context, requestID string, attempt int, ev events.CloudwatchLogsEvent) (err error) {
+func (inv *Invoker) invoke(ctx context.Context, requestID string, attempt int, ev events.CloudwatchLogsEvent) error {
 	select {
 	case inv.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -234,18 +234,29 @@ func (inv *Invoker) invoke(ctx context.Context, requestID string, attempt int, e
 			return err
 		}
 	}
-	if inv.cfg.Timeout > 0 {
+	lc := &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: inv.cfg.FunctionARN}
+	_, err := call(ctx, inv.cfg.Timeout, lc, func(ctx context.Context, ev events.CloudwatchLogsEvent) (struct{}, error) {
+		return struct{}{}, inv.fn(ctx, ev)
+	}, ev)
+	return err
+}
+
+// call runs fn with ev as Lambda runs a function: within timeout (real
+// time; none when 0), with the Lambda context lc, and with a panic turned
+// into an error as the runtime does.
+func call[E, R any](ctx context.Context, timeout time.Duration, lc *lambdacontext.LambdaContext, fn func(context.Context, E) (R, error), ev E) (out R, err error) {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, inv.cfg.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: inv.cfg.FunctionARN})
+	ctx = lambdacontext.NewContext(ctx, lc)
 	defer func() {
 		if v := recover(); v != nil {
 			err = panicError{v}
 		}
 	}()
-	return inv.fn(ctx, ev)
+	return fn(ctx, ev)
 }
 
 // panicError is a panic of the function, reported as the runtime reports

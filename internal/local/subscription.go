@@ -20,6 +20,43 @@ type submitter interface {
 	Submit(ctx context.Context, ev events.CloudwatchLogsEvent) error
 }
 
+// delivery is one payload of a subscription: the awslogs document of
+// events of one log stream, as awslogs.Encode returns it (gzipped,
+// base64-encoded).
+type delivery struct {
+	group, stream string
+	events        int
+	data          string
+}
+
+// target is where a Subscription sends its deliveries: a Lambda function
+// (lambdaTarget) or a logs destination (*Destination).
+type target interface {
+	// fits reports whether a delivery of data is within the target's
+	// payload limit.
+	fits(data string) bool
+	// send sends the deliveries in order and returns how many it sent.
+	send(ctx context.Context, ds []delivery) (int, error)
+}
+
+// lambdaTarget invokes a function asynchronously with each delivery.
+type lambdaTarget struct{ fn submitter }
+
+// fits checks the invocation's JSON, {"awslogs":{"data":"..."}}, against
+// MaxDeliveryBytes; base64 needs no escaping.
+func (l lambdaTarget) fits(data string) bool {
+	return len(data)+len(`{"awslogs":{"data":""}}`) <= MaxDeliveryBytes
+}
+
+func (l lambdaTarget) send(ctx context.Context, ds []delivery) (int, error) {
+	for i, d := range ds {
+		if err := l.fn.Submit(ctx, events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: d.data}}); err != nil {
+			return i, fmt.Errorf("deliver %d events of %s: %w", d.events, d.stream, err)
+		}
+	}
+	return len(ds), nil
+}
+
 // SubscriptionStats counts what a Subscription did.
 type SubscriptionStats struct {
 	Events     int `json:"events"`     // events read
@@ -27,24 +64,33 @@ type SubscriptionStats struct {
 	Deliveries int `json:"deliveries"` // payloads handed to the function
 }
 
-// Subscription is a subscription filter with a Lambda destination: it
-// selects the events its pattern matches, batches them as CloudWatch Logs
-// does for Lambda (one payload per log stream, in event order, split to
-// stay within PutLogEvents' batch limits and the invocation payload limit),
-// wraps each batch in the awslogs payload (gzip and base64 of the
-// DATA_MESSAGE document) and invokes the function asynchronously. Not safe
-// for concurrent use.
+// Subscription is a subscription filter with a Lambda destination, or a
+// logs destination in another account: it selects the events its pattern
+// matches, batches them as CloudWatch Logs does (one payload per log
+// stream, in event order, split to stay within PutLogEvents' batch limits
+// and the target's payload limit), wraps each batch in the awslogs payload
+// (gzip and base64 of the DATA_MESSAGE document) and invokes the function
+// asynchronously, or puts it into the destination's stream. Not safe for
+// concurrent use.
 type Subscription struct {
 	name, owner, group string
 	pattern            *filterpattern.Pattern
-	fn                 submitter
+	to                 target
 	stats              SubscriptionStats
 }
 
 // NewSubscription returns the subscription filter name of group, owned by
-// the account owner.
+// the account owner, that invokes fn.
 func NewSubscription(name, owner, group string, pattern *filterpattern.Pattern, fn submitter) *Subscription {
-	return &Subscription{name: name, owner: owner, group: group, pattern: pattern, fn: fn}
+	return &Subscription{name: name, owner: owner, group: group, pattern: pattern, to: lambdaTarget{fn}}
+}
+
+// NewDestinationSubscription returns the subscription filter name of
+// group, in the account owner (a member account), that delivers to the
+// logs destination dest (in the central account): the payloads' owner is
+// the member account.
+func NewDestinationSubscription(name, owner, group string, pattern *filterpattern.Pattern, dest *Destination) *Subscription {
+	return &Subscription{name: name, owner: owner, group: group, pattern: pattern, to: dest}
 }
 
 // Stats returns the counts so far.
@@ -65,12 +111,19 @@ func (s *Subscription) Deliver(ctx context.Context, evs []Event) error {
 		}
 		byStream[e.Stream] = append(byStream[e.Stream], awslogs.LogEvent{ID: e.ID, Timestamp: e.Timestamp, Message: e.Message})
 	}
+	var ds []delivery
 	for _, stream := range order {
 		for _, batch := range splitDelivery(byStream[stream]) {
-			if err := s.deliver(ctx, stream, batch); err != nil {
+			var err error
+			if ds, err = s.encode(ds, stream, batch); err != nil {
 				return err
 			}
 		}
+	}
+	n, err := s.to.send(ctx, ds)
+	s.stats.Deliveries += n
+	if err != nil {
+		return fmt.Errorf("subscription %s: %w", s.name, err)
 	}
 	return nil
 }
@@ -83,9 +136,9 @@ func splitDelivery(evs []awslogs.LogEvent) [][]awslogs.LogEvent {
 		func(e awslogs.LogEvent) int64 { return e.Timestamp })
 }
 
-// deliver encodes one batch and submits it, halving batches whose payload
-// is over MaxDeliveryBytes.
-func (s *Subscription) deliver(ctx context.Context, stream string, batch []awslogs.LogEvent) error {
+// encode appends the delivery of one batch to ds, halving batches whose
+// payload the target cannot take.
+func (s *Subscription) encode(ds []delivery, stream string, batch []awslogs.LogEvent) ([]delivery, error) {
 	data, err := awslogs.Encode(&awslogs.Payload{
 		MessageType:         awslogs.MessageTypeData,
 		Owner:               s.owner,
@@ -95,21 +148,14 @@ func (s *Subscription) deliver(ctx context.Context, stream string, batch []awslo
 		LogEvents:           batch,
 	})
 	if err != nil {
-		return fmt.Errorf("subscription %s: %w", s.name, err)
+		return ds, fmt.Errorf("subscription %s: %w", s.name, err)
 	}
-	ev := events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: data}}
-	// The invocation's JSON is {"awslogs":{"data":"..."}}; base64 needs no
-	// escaping.
-	if size := len(data) + len(`{"awslogs":{"data":""}}`); size > MaxDeliveryBytes && len(batch) > 1 {
+	if !s.to.fits(data) && len(batch) > 1 {
 		half := len(batch) / 2
-		if err := s.deliver(ctx, stream, batch[:half]); err != nil {
-			return err
+		if ds, err = s.encode(ds, stream, batch[:half]); err != nil {
+			return ds, err
 		}
-		return s.deliver(ctx, stream, batch[half:])
+		return s.encode(ds, stream, batch[half:])
 	}
-	if err := s.fn.Submit(ctx, ev); err != nil {
-		return fmt.Errorf("subscription %s: deliver %d events of %s: %w", s.name, len(batch), stream, err)
-	}
-	s.stats.Deliveries++
-	return nil
+	return append(ds, delivery{group: s.group, stream: stream, events: len(batch), data: data}), nil
 }
