@@ -65,3 +65,42 @@ func TestPathAWriterAssumesTheRole(t *testing.T) {
 	assert.Equal(t, dep.AccountID, inc.AccountID, "the lines are in the central account's group")
 	assert.True(t, strings.HasPrefix(inc.SampleMessage, "ERROR payment"), inc.SampleMessage)
 }
+
+// TestPathBMembersThroughKinesis writes error lines in both member
+// accounts' groups: their subscription filters deliver to the central
+// destination, which puts them on the stream, whose event source mapping
+// invokes the processor; each account gets its incidents, with its id.
+func TestPathBMembersThroughKinesis(t *testing.T) {
+	ctx := t.Context()
+	tw, _ := memberTwin(t)
+	dep := tw.Deployment()
+	require.NotEmpty(t, dep.Stream)
+	require.Len(t, dep.Members, 2)
+	for i, m := range dep.Members {
+		require.Len(t, m.LogGroups, 2)
+		w, err := tw.MemberWriter(m.AccountID, m.LogGroups[i], "app/1")
+		require.NoError(t, err)
+		require.NoError(t, w.WriteLines(ctx, []string{"ERROR order 1 lost", "INFO fine", "ERROR order 2 lost", "FATAL disk 9 full"}))
+	}
+	_, err := tw.MemberWriter("333333333333", "/x", "y")
+	assert.ErrorContains(t, err, "not a member account")
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, res.PathB)
+	assert.Equal(t, 6, res.PathB.Subscriptions.Matched, "three lines of each account match the member filter")
+	assert.Equal(t, 2, res.PathB.Destination.Deliveries, "one record per member log stream")
+	assert.Equal(t, 2, res.PathB.Kinesis.Processed)
+	assert.Zero(t, res.PathB.Kinesis.Failed)
+	assert.Zero(t, res.Deliveries.Matched, "nothing reached the central groups")
+
+	type key struct{ account, group string }
+	got := map[key]int64{}
+	for _, in := range res.Incidents {
+		got[key{in.AccountID, in.LogGroup}] += in.Occurrences
+	}
+	assert.Equal(t, map[key]int64{
+		{memberA, dep.Members[0].LogGroups[0]}: 3,
+		{memberB, dep.Members[1].LogGroups[1]}: 3,
+	}, got)
+}

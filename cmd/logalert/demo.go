@@ -91,6 +91,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	if _, ok := f.overrides["AlarmEmail"]; !ok {
 		f.overrides["AlarmEmail"] = demoEmail
 	}
+	writerExternalID(f.overrides)
 	return f, nil
 }
 
@@ -130,6 +131,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		cfg.FunctionLog = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
 	}
 	groups := demoGroupsOf(f.overrides, f.stack)
+	cfg.MemberOverrides = groups.memberOverrides(f.overrides)
 	if err := groups.create(ctx, ep); err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -13,9 +15,12 @@ import (
 
 // demoGroups are the log groups the demo creates first, as a user's own:
 // the LogGroupNames, and with WatchAccount=true two groups of another
-// team that only the account policy watches.
+// team that only the account policy watches. With MemberAccountIds, each
+// member account has memberGroup (member.yaml's LogGroupNames, which the
+// twin creates in each member account).
 type demoGroups struct {
 	named, others []string
+	memberGroup   string
 }
 
 func demoGroupsOf(overrides map[string]string, stack string) demoGroups {
@@ -23,7 +28,36 @@ func demoGroupsOf(overrides map[string]string, stack string) demoGroups {
 	if overrides["WatchAccount"] == "true" {
 		g.others = []string{"/aws/lambda/" + stack + "-orders", "/ecs/" + stack + "-web"}
 	}
+	if overrides["MemberAccountIds"] != "" {
+		g.memberGroup = "/aws/lambda/" + stack + "-member-orders"
+	}
 	return g
+}
+
+// memberOverrides are member.yaml's parameters for each member account:
+// its group, and the central ErrorPattern when the demo sets one, as
+// member.yaml asks.
+func (g demoGroups) memberOverrides(overrides map[string]string) map[string]string {
+	if g.memberGroup == "" {
+		return nil
+	}
+	m := map[string]string{"LogGroupNames": g.memberGroup}
+	if p, ok := overrides["ErrorPattern"]; ok {
+		m["FilterPattern"] = p
+	}
+	return m
+}
+
+// writerExternalID gives the demo's Path A writer role an ExternalId of
+// this run's own when member accounts are set and the overrides name
+// none, as a real deployment would pick a secret one.
+func writerExternalID(overrides map[string]string) {
+	if overrides["MemberAccountIds"] == "" || overrides["WriterExternalId"] != "" {
+		return
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	overrides["WriterExternalId"] = "demo-" + hex.EncodeToString(b[:])
 }
 
 // create creates the groups, as the user had them before the stack.
@@ -57,10 +91,43 @@ func (g demoGroups) emit(ctx context.Context, tw *local.Twin, req emit.Request) 
 			return fmt.Errorf("write into %s: %w", o, err)
 		}
 	}
+	if err := g.emitMembers(ctx, tw, lines); err != nil {
+		return err
+	}
 	if d := tw.Deployment(); d.AccountPolicy != "" && d.ProcessorLogGroup != "" {
 		line := `{"level":"ERROR","msg":"delivery failed","err":"demo: the processor's own error line"}`
 		if err := tw.WriterIn(d.ProcessorLogGroup, "processor/demo").WriteLines(ctx, []string{line}); err != nil {
 			return fmt.Errorf("write into %s: %w", d.ProcessorLogGroup, err)
+		}
+	}
+	return nil
+}
+
+// emitMembers writes lines in every member account twice: into its own
+// group (Path B: destination, Kinesis, the processor's event source
+// mapping) and, through the writer role, into the central account's
+// default watched group (Path A).
+func (g demoGroups) emitMembers(ctx context.Context, tw *local.Twin, lines []string) error {
+	d := tw.Deployment()
+	for _, m := range d.Members {
+		for _, group := range m.LogGroups {
+			w, err := tw.MemberWriter(m.AccountID, group, "2026/01/01/[$LATEST]demo")
+			if err != nil {
+				return err
+			}
+			if err := w.WriteLines(ctx, lines); err != nil {
+				return fmt.Errorf("member account %s: write into %s: %w", m.AccountID, group, err)
+			}
+		}
+		if d.WriterRole == "" {
+			continue
+		}
+		w, err := tw.CrossAccountWriter(ctx, m.AccountID, d.Parameters["WriterExternalId"], d.LogGroup, "member-"+m.AccountID+"/app")
+		if err != nil {
+			return err
+		}
+		if err := w.WriteLines(ctx, lines); err != nil {
+			return fmt.Errorf("member account %s: write into %s through the writer role: %w", m.AccountID, d.LogGroup, err)
 		}
 	}
 	return nil

@@ -25,19 +25,21 @@ import (
 // policy comes on top.
 const MaxSubscriptionFilters = 2
 
-// watch is one watched log group.
+// watch is one watched log group: of the central account, or of the
+// member account account (Path B).
 type watch struct {
+	account string
 	group   string
 	tail    *Tailer
 	filters []*MetricFilter
 	subs    []*Subscription
 }
 
-// watchOf returns the watch of group, new ones tailing from the start of
-// the run.
+// watchOf returns the watch of the central account's group, new ones
+// tailing from the start of the run.
 func (t *Twin) watchOf(group string) *watch {
 	for _, w := range t.watches {
-		if w.group == group {
+		if w.group == group && w.account == "" {
 			return w
 		}
 	}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/logalert/logalert/internal/provision"
 	"github.com/logalert/logalert/internal/samtemplate"
@@ -68,6 +70,7 @@ func (t *Twin) setupMembers(ctx context.Context, central aws.Config, st *provisi
 		return nil
 	}
 	dest := st.Outputs["CentralDestinationArn"]
+	t.dep.Destination = dest
 	if !provision.IsLogsDestination(dest) {
 		return fmt.Errorf("member accounts %s: the stack has no CentralDestinationArn output naming a logs destination (got %q)", strings.Join(ids, ", "), dest)
 	}
@@ -174,4 +177,73 @@ func (t *Twin) CrossAccountWriter(ctx context.Context, account, externalID, grou
 		return nil, fmt.Errorf("writer of %s: %w", account, err)
 	}
 	return t.writer(account+"\x00"+t.writerRole.ARN, cloudwatchlogs.NewFromConfig(cfg), group, stream), nil
+}
+
+// setupPathB wires Path B: each member's subscription filters deliver, as
+// the member account, to the central logs destination, which puts the
+// deliveries on its stream; the event source mapping of the stream invokes
+// the processor's HandleKinesis. fn is the processor's function.
+func (t *Twin) setupPathB(tmpl *samtemplate.Template, st *provision.Stack, fnID string, fn provision.Function, handle KinesisFunction) error {
+	mappings, err := st.EventSourceMappings(tmpl)
+	if err != nil {
+		return err
+	}
+	if len(mappings) == 0 {
+		return nil
+	}
+	if len(mappings) > 1 {
+		return fmt.Errorf("resources %s and %s: the twin runs one event source mapping", mappings[0].LogicalID, mappings[1].LogicalID)
+	}
+	m := mappings[0]
+	if m.Function != fnID {
+		return fmt.Errorf("resource %s: invokes %s; only the processor (%s) runs locally", m.LogicalID, m.Function, fnID)
+	}
+	cfg := KinesisMappingConfig{
+		FunctionARN: fn.ARN, StreamARN: m.StreamARN, StartingPosition: kinesistypes.ShardIteratorType(m.StartingPosition),
+		BatchSize: m.BatchSize, BatchWindow: m.BatchWindow, MaxRetries: m.MaxRetries, MaxRecordAge: m.MaxRecordAge,
+		Bisect: m.Bisect, ReportBatchItemFailures: m.ReportBatchItemFailures, Timeout: fn.Timeout,
+	}
+	for _, a := range st.Attributes {
+		if a["Arn"] == m.OnFailure && m.OnFailure != "" {
+			cfg.OnFailureURL = a["QueueUrl"]
+		}
+	}
+	if m.OnFailure != "" && cfg.OnFailureURL == "" {
+		return fmt.Errorf("resource %s: DestinationConfig.OnFailure.Destination %q is not a queue of the template", m.LogicalID, m.OnFailure)
+	}
+	t.mapping, err = NewKinesisMapping(handle, cfg, t.clock, t.c.kinesis, t.c.sqs, t.cfg.KinesisFault, func(format string, args ...any) { t.logf("kinesis", format, args...) })
+	if err != nil {
+		return fmt.Errorf("resource %s: %w", m.LogicalID, err)
+	}
+	t.dep.Stream = m.StreamName
+
+	dests, err := st.Destinations(tmpl)
+	if err != nil {
+		return err
+	}
+	for _, d := range dests {
+		if d.ARN != t.dep.Destination {
+			continue
+		}
+		if d.TargetARN != m.StreamARN {
+			return fmt.Errorf("resource %s: puts on %s, which no event source mapping reads", d.LogicalID, d.TargetARN)
+		}
+		dest, err := NewDestination(t.c.kinesis, DestinationConfig{ARN: d.ARN, TargetARN: d.TargetARN})
+		if err != nil {
+			return fmt.Errorf("resource %s: %w", d.LogicalID, err)
+		}
+		t.destination = dest
+	}
+	if t.destination == nil && len(t.members) > 0 {
+		return fmt.Errorf("the member accounts deliver to %s, which is no logs destination of the template", t.dep.Destination)
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.members)) {
+		mem := t.members[id]
+		for _, s := range mem.subs {
+			w := &watch{account: id, group: s.Group, tail: NewTailer(mem.logs, s.Group, t.origin.UnixMilli())}
+			w.subs = append(w.subs, NewDestinationSubscription(s.Name, id, s.Group, s.Pattern, t.destination))
+			t.watches = append(t.watches, w)
+		}
+	}
+	return nil
 }

@@ -43,6 +43,17 @@ type Result struct {
 	Emails      []email.SentMail    `json:"emails"`
 	Incidents   []incident.Incident `json:"-"`
 	DLQDepth    int                 `json:"dlq_depth"` // messages in the dead-letter queue, in flight included
+	// PathB is what the member accounts' deliveries did, with members.
+	PathB *PathBResult `json:"path_b,omitempty"`
+}
+
+// PathBResult is what Path B did: the member accounts' subscription
+// filters, the central logs destination and the event source mapping of
+// its stream.
+type PathBResult struct {
+	Subscriptions SubscriptionStats `json:"subscriptions"` // every member filter, added up
+	Destination   DestinationStats  `json:"destination"`
+	Kinesis       KinesisStats      `json:"kinesis"`
 }
 
 // Result gathers what the twin did and reads the incidents table and the
@@ -75,12 +86,22 @@ func (t *Twin) Result(ctx context.Context) (*Result, error) {
 	for _, a := range t.alarms {
 		r.Alarms = append(r.Alarms, AlarmResult{Name: a.cfg.Name, State: a.State(), Transitions: a.Transitions(), Published: a.Published()})
 	}
+	if t.mapping != nil {
+		r.PathB = &PathBResult{Kinesis: t.mapping.Stats()}
+		if t.destination != nil {
+			r.PathB.Destination = t.destination.Stats()
+		}
+	}
 	for _, w := range t.watches {
+		sum := &r.Deliveries
+		if w.account != "" {
+			sum = &r.PathB.Subscriptions
+		}
 		for _, s := range w.subs {
 			st := s.Stats()
-			r.Deliveries.Events += st.Events
-			r.Deliveries.Matched += st.Matched
-			r.Deliveries.Deliveries += st.Deliveries
+			sum.Events += st.Events
+			sum.Matched += st.Matched
+			sum.Deliveries += st.Deliveries
 		}
 	}
 	if t.invoker != nil {
@@ -171,12 +192,30 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	row("deliveries", "%s of the %s the subscription matched: %d processed, %d dead-lettered (%s)",
 		plural(r.Deliveries.Deliveries, "payload"), plural(r.Deliveries.Matched, "event"), r.Invocations.Succeeded, r.Invocations.DeadLettered, plural(r.Invocations.FailedAttempts, "failed attempt"))
+	if p := r.PathB; p != nil {
+		var ms []string
+		for _, m := range d.Members {
+			ms = append(ms, fmt.Sprintf("%s (%s)", m.AccountID, strings.Join(m.LogGroups, ", ")))
+		}
+		row("member accounts", "%s", strings.Join(ms, ", "))
+		row("path B", "%s of the %s the member filters matched, to %s: %s on %s",
+			plural(p.Subscriptions.Deliveries, "payload"), plural(p.Subscriptions.Matched, "event"), d.Destination, plural(p.Destination.Deliveries, "record"), d.Stream)
+		row("", "event source mapping: %s in %d batch(es), %d processed, %d failed to the dead-letter queue (%d retried, %s)",
+			plural(p.Kinesis.Records, "record"), p.Kinesis.Batches, p.Kinesis.Processed, p.Kinesis.Failed, p.Kinesis.Retries, plural(p.Kinesis.Bisects, "bisect"))
+	}
+	if d.WriterRole != "" {
+		row("path A", "member writers assume %s with the ExternalId and write into %s", d.WriterRole, d.LogGroup)
+	}
 	row("emails", "%d", len(r.Emails))
 	for _, e := range r.Emails {
 		row("", "%s", e.Where)
 	}
 	row("incidents", "%d in %s", len(r.Incidents), d.Table)
 	for _, in := range r.Incidents {
+		if len(d.Members) > 0 {
+			row("", "%-28s %-8s %-12s %4d× %-12s %-24s %s", in.ID, in.Severity, in.Status, in.Occurrences, in.AccountID, in.LogGroup, truncate(in.SampleMessage, 40))
+			continue
+		}
 		if len(d.LogGroups) > 1 || d.AccountPolicy != "" {
 			row("", "%-28s %-8s %-12s %4d× %-24s %s", in.ID, in.Severity, in.Status, in.Occurrences, in.LogGroup, truncate(in.SampleMessage, 48))
 			continue

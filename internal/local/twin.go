@@ -56,6 +56,9 @@ type Config struct {
 	FunctionLog *slog.Logger
 	// Fault, when set, can fail processor invocations (see FaultFunc).
 	Fault FaultFunc
+	// KinesisFault, when set, can fail the event source mapping's
+	// invocations of the processor (Path B; see KinesisFaultFunc).
+	KinesisFault KinesisFaultFunc
 	// Timeout bounds Run; zero means 12 alarm periods plus a minute of
 	// real time.
 	Timeout time.Duration
@@ -146,8 +149,12 @@ type Twin struct {
 	// unit the clock compresses and Run paces itself by.
 	shortest time.Duration
 	invoker  *Invoker
-	relay    *email.Relay
-	emitted  []emit.Summary
+	// mapping and destination are Path B's: the event source mapping of
+	// the central stream and the logs destination that fills it.
+	mapping     *KinesisMapping
+	destination *Destination
+	relay       *email.Relay
+	emitted     []emit.Summary
 
 	logMu sync.Mutex // serialises progress lines
 }
@@ -245,10 +252,14 @@ func (t *Twin) Run(ctx context.Context) error {
 	for {
 		settled, still, err := t.step(ctx)
 		if err == nil && settled {
+			var errs []error
 			if t.invoker != nil {
-				return t.invoker.Err()
+				errs = append(errs, t.invoker.Err())
 			}
-			return nil
+			if t.mapping != nil {
+				errs = append(errs, t.mapping.Err())
+			}
+			return errors.Join(errs...)
 		}
 		if err == nil {
 			pending = still
@@ -294,10 +305,25 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 		if err != nil {
 			return false, "", err
 		}
-		if n > 0 {
+		if n > 0 && w.account != "" {
+			t.logf("read", "%d new events of %s in account %s", n, w.group, w.account)
+		} else if n > 0 {
 			t.logf("read", "%d new events of %s%s", n, w.group, t.metricsNote())
 		}
 		read += n
+	}
+	if t.mapping != nil {
+		n, err := t.mapping.Poll(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		if n > 0 {
+			t.logf("kinesis", "%d new records of %s", n, t.dep.Stream)
+		}
+		read += n
+		if p := t.mapping.Pending(); p > 0 {
+			busy += p
+		}
 	}
 	t.emf.Drain()
 	now := t.clock.Now()

@@ -203,3 +203,29 @@ func principals(st *samtemplate.Props) []string {
 func isAccountID(s string) bool {
 	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
 }
+
+// LogDestination is an AWS::Logs::Destination: where the subscription
+// filters of other accounts deliver, and the stream it puts their
+// deliveries on.
+type LogDestination struct {
+	LogicalID, Name, ARN string
+	TargetARN            string // the Kinesis stream
+}
+
+// Destinations returns the active logs destinations; Apply must have
+// created them (their ARNs are the endpoint's).
+func (s *Stack) Destinations(t *samtemplate.Template) ([]LogDestination, error) {
+	var (
+		out  []LogDestination
+		errs []error
+	)
+	for id, p := range s.activeResources(t, "AWS::Logs::Destination", &errs) {
+		d := LogDestination{LogicalID: id, Name: s.PhysicalIDs[id], ARN: s.Attributes[id]["Arn"], TargetARN: p.Required("TargetArn")}
+		if err := p.Err(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, errors.Join(errs...)
+}

@@ -52,6 +52,10 @@ func TestApplyCentralAccount(t *testing.T) {
 	assert.Equal(t, aws.ToString(d.Arn), st.Outputs["CentralDestinationArn"])
 	assert.True(t, provision.IsLogsDestination(st.Outputs["CentralDestinationArn"]))
 
+	ds, err := st.Destinations(tmpl)
+	require.NoError(t, err)
+	assert.Equal(t, []provision.LogDestination{{LogicalID: "CentralLogDestination", Name: st.Name + "-central", ARN: aws.ToString(d.Arn), TargetARN: aws.ToString(d.TargetArn)}}, ds)
+
 	maps, err := st.EventSourceMappings(tmpl)
 	require.NoError(t, err)
 	assert.Equal(t, []provision.EventSourceMapping{{
