@@ -1,13 +1,19 @@
 package tests
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/awstest"
 	"github.com/logalert/logalert/internal/local"
 )
@@ -103,4 +109,77 @@ func TestPathBMembersThroughKinesis(t *testing.T) {
 		{memberA, dep.Members[0].LogGroups[0]}: 3,
 		{memberB, dep.Members[1].LogGroups[1]}: 3,
 	}, got)
+}
+
+// putRecord puts data straight into the stream, as a logs destination
+// puts a delivery, and returns its sequence number.
+func putRecord(t *testing.T, kin *kinesis.Client, stream string, data []byte) string {
+	t.Helper()
+	out, err := kin.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: aws.String(stream), Data: data, PartitionKey: aws.String("one-shard")})
+	require.NoError(t, err)
+	return aws.ToString(out.SequenceNumber)
+}
+
+// memberPayload is a delivery of member account memberA's group: the
+// gzipped awslogs document a logs destination puts on the stream.
+func memberPayload(t *testing.T, group, stream string, start int64, lines ...string) []byte {
+	t.Helper()
+	p := &awslogs.Payload{MessageType: awslogs.MessageTypeData, Owner: memberA, LogGroup: group, LogStream: stream, SubscriptionFilters: []string{"logalert-central"}}
+	for i, l := range lines {
+		p.LogEvents = append(p.LogEvents, awslogs.LogEvent{ID: fmt.Sprintf("%056d", start+int64(i)), Timestamp: time.Now().UnixMilli(), Message: l})
+	}
+	data, err := awslogs.EncodeGzip(p)
+	require.NoError(t, err)
+	return data
+}
+
+// TestPathBCorruptAndRedeliveredRecords puts records straight into the
+// central stream: a good one, a corrupt one, another good one, and the
+// first again (a logs destination that delivered twice). The corrupt
+// record fails alone: the good records' incidents are recorded, each
+// event counted exactly once across the redeliveries (the mapping retries
+// from the corrupt record, so the record after it comes again each time),
+// and the corrupt record's batch ends in the dead-letter queue with its
+// shard and sequence numbers.
+func TestPathBCorruptAndRedeliveredRecords(t *testing.T) {
+	ctx := t.Context()
+	tw, _ := memberTwin(t)
+	dep := tw.Deployment()
+	kin := kinesis.NewFromConfig(newConfig(t, motoURL))
+	group := dep.Members[0].LogGroups[0]
+	first := memberPayload(t, group, "app/1", 1, "ERROR order 1 lost", "ERROR order 2 lost")
+	putRecord(t, kin, dep.Stream, first)
+	corrupt := putRecord(t, kin, dep.Stream, []byte("not gzip at all"))
+	putRecord(t, kin, dep.Stream, memberPayload(t, group, "app/2", 10, "FATAL disk 3 full"))
+	putRecord(t, kin, dep.Stream, first)
+
+	require.NoError(t, tw.Run(ctx))
+	res, err := tw.Result(ctx)
+	require.NoError(t, err)
+	got := map[string]int64{}
+	for _, in := range res.Incidents {
+		assert.Equal(t, memberA, in.AccountID)
+		got[in.LogStream] += in.Occurrences
+	}
+	assert.Equal(t, map[string]int64{"app/1": 2, "app/2": 1}, got, "every event counted once")
+	k := res.PathB.Kinesis
+	assert.Equal(t, 4, k.Records)
+	assert.Positive(t, k.Retries, "the batch was retried from the corrupt record")
+	assert.Positive(t, k.Failed)
+	assert.Equal(t, 1, k.FailureRecords)
+	assert.Equal(t, 1, res.DLQDepth)
+
+	msgs, err := sqs.NewFromConfig(newConfig(t, motoURL)).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(dep.DLQURL), MaxNumberOfMessages: 10})
+	require.NoError(t, err)
+	require.Len(t, msgs.Messages, 1)
+	var rec local.KinesisFailureRecord
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(msgs.Messages[0].Body)), &rec))
+	assert.Equal(t, corrupt, rec.KinesisBatchInfo.StartSequenceNumber, "the on-failure record starts at the corrupt record")
+	assert.Equal(t, res.Deployment.Stream, streamName(rec.KinesisBatchInfo.StreamARN))
+}
+
+// streamName is the name in a Kinesis stream ARN.
+func streamName(arn string) string {
+	_, name, _ := strings.Cut(arn, ":stream/")
+	return name
 }

@@ -176,6 +176,7 @@ func (t *Twin) CrossAccountWriter(ctx context.Context, account, externalID, grou
 	if err != nil {
 		return nil, fmt.Errorf("writer of %s: %w", account, err)
 	}
+	t.logf("path A", "account %s assumed %s with the ExternalId: writes into %s, stream %s", account, t.writerRole.ARN, group, stream)
 	return t.writer(account+"\x00"+t.writerRole.ARN, cloudwatchlogs.NewFromConfig(cfg), group, stream), nil
 }
 
