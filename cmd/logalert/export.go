@@ -30,6 +30,7 @@ type report struct {
 type reportFilter struct {
 	Status   string `json:"status,omitempty" yaml:"status,omitempty"`
 	LogGroup string `json:"log_group,omitempty" yaml:"log_group,omitempty"`
+	Account  string `json:"account,omitempty" yaml:"account,omitempty"`
 	Since    string `json:"since,omitempty" yaml:"since,omitempty"`
 	Limit    int    `json:"limit,omitempty" yaml:"limit,omitempty"`
 }
@@ -56,7 +57,7 @@ func (l s3Location) reportKey(t time.Time, ext string) string {
 // runExport is `logalert incidents export`.
 func runExport(ctx context.Context, args []string, e *env) error {
 	stdout, stderr := e.stdout, e.stderr
-	fs := newFlagSet("incidents export", "incidents export [-o json|yaml|table] [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N] "+stackSynopsis, stderr)
+	fs := newFlagSet("incidents export", "incidents export [-o json|yaml|table] [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--account ID] [--since 24h] [--limit N] "+stackSynopsis, stderr)
 	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, 0)
 	format := addOutputFlag(fs, formatJSON, " (table: the summary and the incidents, 100 columns wide)")
@@ -92,7 +93,7 @@ func runExport(ctx context.Context, args []string, e *env) error {
 	}
 	rep := report{
 		GeneratedAt: stamp(now), Table: table, Region: d.aws.Region,
-		Filter:    reportFilter{Status: string(filter.Status), LogGroup: filter.LogGroup, Since: stamp(filter.Since), Limit: filter.Limit},
+		Filter:    reportFilter{Status: string(filter.Status), LogGroup: filter.LogGroup, Account: filter.Account, Since: stamp(filter.Since), Limit: filter.Limit},
 		Summary:   statsViewOf(statsOf(ins)),
 		Incidents: viewsOf(ins, d.aws.Region),
 	}

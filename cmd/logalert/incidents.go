@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,14 +45,15 @@ func runIncidents(ctx context.Context, args []string, e *env) error {
 
 // filterFlags are the incident filters of list, stats and export.
 type filterFlags struct {
-	status, logGroup, since string
-	limit                   int
+	status, logGroup, since, account string
+	limit                            int
 }
 
 func addFilterFlags(fs *pflag.FlagSet, limit int) *filterFlags {
 	f := &filterFlags{}
 	fs.StringVar(&f.status, "status", "", "only incidents with this `status`: open, acknowledged (ack) or resolved")
 	fs.StringVar(&f.logGroup, "log-group", "", "only incidents of this log `group` (exact name)")
+	addAccountFlag(fs, &f.account)
 	fs.StringVar(&f.since, "since", "", "only incidents last seen since `when`: a duration (90m, 24h, 7d) or a time (2026-11-25, RFC 3339)")
 	if limit >= 0 {
 		fs.IntVar(&f.limit, "limit", limit, "show at most `N` incidents, the most recently seen (0: all)")
@@ -59,10 +61,29 @@ func addFilterFlags(fs *pflag.FlagSet, limit int) *filterFlags {
 	return f
 }
 
+// addAccountFlag adds --account to fs.
+func addAccountFlag(fs *pflag.FlagSet, account *string) {
+	fs.StringVar(account, "account", "", "only incidents of this AWS `account` (12 digits; incidents stored before accounts were recorded have none)")
+}
+
+// checkAccount checks an --account value.
+func checkAccount(account string) error {
+	if account != "" && !accountPattern.MatchString(account) {
+		return usagef("--account %q: want a 12-digit AWS account id", account)
+	}
+	return nil
+}
+
+// accountPattern matches an AWS account id.
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
 func (f *filterFlags) filter(now time.Time) (store.Filter, error) {
-	out := store.Filter{LogGroup: f.logGroup, Limit: f.limit}
+	out := store.Filter{LogGroup: f.logGroup, Account: f.account, Limit: f.limit}
 	if f.limit < 0 {
 		return out, usagef("--limit must be 0 or more")
+	}
+	if err := checkAccount(f.account); err != nil {
+		return out, err
 	}
 	if f.status != "" {
 		s, err := parseStatus(f.status)
@@ -129,7 +150,7 @@ func parseNoArgs(fs *pflag.FlagSet, args []string) error {
 // runList is `logalert incidents list`.
 func runList(ctx context.Context, args []string, e *env) error {
 	stdout, stderr := e.stdout, e.stderr
-	fs := newFlagSet("incidents list", "incidents list [--status S] [--log-group G] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N] [-o table|json|yaml] "+stackSynopsis, stderr)
+	fs := newFlagSet("incidents list", "incidents list [--status S] [--log-group G] [--account ID] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N] [-o table|json|yaml] "+stackSynopsis, stderr)
 	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, 50)
 	output := addOutputFlag(fs, formatTable, "")
@@ -232,8 +253,10 @@ func watchIncidents(ctx context.Context, st *store.Store, f store.Filter, interv
 // runShow is `logalert incidents show`.
 func runShow(ctx context.Context, args []string, e *env) error {
 	stdout := e.stdout
-	fs := newFlagSet("incidents show", "incidents show [-o table|json|yaml] "+stackSynopsis+" ID", e.stderr)
+	fs := newFlagSet("incidents show", "incidents show [--account ID] [-o table|json|yaml] "+stackSynopsis+" ID", e.stderr)
 	sf := addStackFlags(fs, e)
+	var account string
+	addAccountFlag(fs, &account)
 	output := addOutputFlag(fs, formatTable, "")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -246,11 +269,14 @@ func runShow(ctx context.Context, args []string, e *env) error {
 	if err := checkOutput(*output); err != nil {
 		return err
 	}
+	if err := checkAccount(account); err != nil {
+		return err
+	}
 	st, d, table, err := sf.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	in, err := st.Find(ctx, pos[0])
+	in, err := st.FindIn(ctx, pos[0], account)
 	if err != nil {
 		return explainFind(err, table, d)
 	}
@@ -424,9 +450,10 @@ func runMigrateIndex(ctx context.Context, args []string, e *env) error {
 // runStats is `logalert incidents stats`.
 func runStats(ctx context.Context, args []string, e *env) error {
 	stdout := e.stdout
-	fs := newFlagSet("incidents stats", "incidents stats [--status S] [--log-group G] [--since 24h] [-o table|json|yaml] "+stackSynopsis, e.stderr)
+	fs := newFlagSet("incidents stats", "incidents stats [--status S] [--log-group G] [--account ID] [--by-account] [--since 24h] [-o table|json|yaml] "+stackSynopsis, e.stderr)
 	sf := addStackFlags(fs, e)
 	ff := addFilterFlags(fs, -1)
+	byAccount := fs.Bool("by-account", false, "count by account too (reads every counted incident from the table; --account implies it)")
 	output := addOutputFlag(fs, formatTable, "")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -442,7 +469,11 @@ func runStats(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	s, err := st.Stats(ctx, filter)
+	count := st.Stats
+	if *byAccount {
+		count = st.StatsByAccount
+	}
+	s, err := count(ctx, filter)
 	if err != nil {
 		return explainTable(err, table, d)
 	}
@@ -464,6 +495,10 @@ type statsView struct {
 	ByStatus   map[string]tallyView `json:"by_status" yaml:"by_status"`
 	BySeverity map[string]tallyView `json:"by_severity" yaml:"by_severity"`
 	ByLogGroup map[string]tallyView `json:"by_log_group" yaml:"by_log_group"`
+	// ByAccount counts by AWS account, when counted (stats --by-account or
+	// --account, export); "" holds incidents stored before accounts were
+	// recorded.
+	ByAccount map[string]tallyView `json:"by_account,omitempty" yaml:"by_account,omitempty"`
 }
 
 func statsViewOf(s store.Stats) statsView {
@@ -482,6 +517,12 @@ func statsViewOf(s store.Stats) statsView {
 	for g, t := range s.ByLogGroup {
 		v.ByLogGroup[g] = tallyView(t)
 	}
+	if s.ByAccount != nil {
+		v.ByAccount = map[string]tallyView{}
+		for a, t := range s.ByAccount {
+			v.ByAccount[a] = tallyView(t)
+		}
+	}
 	return v
 }
 
@@ -496,7 +537,8 @@ func statsOf(ins []incident.Incident) store.Stats {
 
 // writeStats writes three tables: by status (all three, in life-cycle
 // order), by severity (most severe first) and by log group (most incidents
-// first).
+// first), and a fourth by account (most incidents first; "-" for none)
+// when s counts accounts.
 func writeStats(w io.Writer, s store.Stats) error {
 	var buf strings.Builder
 	section := func(title string, width int) table {
@@ -525,21 +567,36 @@ func writeStats(w io.Writer, s store.Stats) error {
 	}
 
 	buf.WriteString("\n")
-	groups := make([]string, 0, len(s.ByLogGroup))
-	width := len("LOG GROUP")
-	for g := range s.ByLogGroup {
-		groups = append(groups, g)
-		width = max(width, len(g))
+	byCount := func(title string, m map[string]store.Tally, label func(string) string) {
+		keys := make([]string, 0, len(m))
+		width := len(title)
+		for k := range m {
+			keys = append(keys, k)
+			width = max(width, len(label(k)))
+		}
+		slices.SortFunc(keys, func(a, b string) int {
+			return cmp.Or(cmp.Compare(m[b].Incidents, m[a].Incidents), strings.Compare(a, b))
+		})
+		t := section(title, min(width, 60))
+		t.cols[0].tail = true
+		t.header()
+		for _, k := range keys {
+			tally(t, label(k), m[k])
+		}
 	}
-	slices.SortFunc(groups, func(a, b string) int {
-		return cmp.Or(cmp.Compare(s.ByLogGroup[b].Incidents, s.ByLogGroup[a].Incidents), strings.Compare(a, b))
-	})
-	t = section("LOG GROUP", min(width, 60))
-	t.cols[0].tail = true
-	t.header()
-	for _, g := range groups {
-		tally(t, g, s.ByLogGroup[g])
+	byCount("LOG GROUP", s.ByLogGroup, func(g string) string { return g })
+	if s.ByAccount != nil {
+		buf.WriteString("\n")
+		byCount("ACCOUNT", s.ByAccount, accountLabel)
 	}
 	_, err := io.WriteString(w, buf.String())
 	return err
+}
+
+// accountLabel is an account as the tables show it: "-" for none.
+func accountLabel(account string) string {
+	if account == "" {
+		return "-"
+	}
+	return account
 }

@@ -77,6 +77,88 @@ func TestIncidentsViews(t *testing.T) {
 	})
 }
 
+// TestIncidentsAccounts seeds, beside the processor's own incidents, one
+// of a member account in a group of the same name and one stored before
+// accounts were recorded (no owner), and shows, filters and counts them by
+// account.
+func TestIncidentsAccounts(t *testing.T) {
+	endpoint := useMoto(t)
+	table := seed(t, endpoint)
+	const member = "111111111111"
+	p := processor(t, endpoint, table, func() time.Time { return seedTime })
+	require.NoError(t, p.Handle(t.Context(), deliveryFrom(t, member, seedApp, event{"14:04:00", "ERROR db timeout after 3000 ms on 10.0.0.12"})))
+	require.NoError(t, p.Handle(t.Context(), deliveryFrom(t, "", "/logalert/demo/legacy", event{"14:05:00", "ERROR old"})))
+	incidents := func(args ...string) (string, string, error) {
+		return runCLI(t, append(append([]string{"incidents"}, args...), "--table", table)...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{{"list_accounts", []string{"list"}}, {"stats_by_account", []string{"stats", "--by-account"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, err := incidents(tc.args...)
+			require.NoError(t, err, stderr)
+			golden(t, "incidents_"+tc.name, stdout)
+		})
+	}
+	t.Run("list --account", func(t *testing.T) {
+		stdout, stderr, err := incidents("list", "--account", member, "-o", "json")
+		require.NoError(t, err, stderr)
+		var got []incidentView
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+		require.Len(t, got, 1)
+		assert.Equal(t, member, got[0].AccountID)
+		assert.Equal(t, seedApp, got[0].LogGroup)
+		assert.NotEqual(t, seedTimeout, got[0].ID, "one group name, two accounts: two incidents")
+
+		stdout, _, err = incidents("list", "--account", homeAccount, "--limit", "1", "-o", "json")
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+		require.Len(t, got, 1, "--limit counts the account's incidents")
+		assert.Equal(t, homeAccount, got[0].AccountID)
+		assert.Equal(t, seedUpstream, got[0].ID, "the home account's most recent")
+	})
+	t.Run("show --account picks among the accounts", func(t *testing.T) {
+		_, _, err := incidents("show", "inc-")
+		require.ErrorIs(t, err, store.ErrAmbiguous)
+		stdout, stderr, err := incidents("show", "inc-", "--account", member)
+		require.NoError(t, err, stderr)
+		assert.Contains(t, stdout, "Account          "+member+"\n")
+		_, _, err = incidents("show", seedTimeout, "--account", member)
+		assert.ErrorIs(t, err, store.ErrNotFound, "the home account's incident is not the member's")
+	})
+	t.Run("stats --account", func(t *testing.T) {
+		stdout, stderr, err := incidents("stats", "--account", member, "-o", "json")
+		require.NoError(t, err, stderr)
+		var got statsView
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+		assert.Equal(t, tallyView{Incidents: 1, Occurrences: 1}, got.Total)
+		assert.Equal(t, map[string]tallyView{member: {Incidents: 1, Occurrences: 1}}, got.ByAccount)
+	})
+	t.Run("export --account", func(t *testing.T) {
+		stdout, stderr, err := incidents("export", "--account", member)
+		require.NoError(t, err, stderr)
+		var got report
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+		assert.Equal(t, member, got.Filter.Account)
+		require.Len(t, got.Incidents, 1)
+		assert.Equal(t, member, got.Incidents[0].AccountID)
+		assert.Equal(t, map[string]tallyView{member: {Incidents: 1, Occurrences: 1}}, got.Summary.ByAccount)
+	})
+	t.Run("a bad account is a usage error", func(t *testing.T) {
+		for _, cmd := range []string{"list", "show", "stats", "export"} {
+			args := []string{cmd, "--account", "12345"}
+			if cmd == "show" {
+				args = append(args, "inc-1")
+			}
+			_, _, err := incidents(args...)
+			var usage usageError
+			require.ErrorAs(t, err, &usage, cmd)
+			assert.ErrorContains(t, err, `--account "12345": want a 12-digit AWS account id`)
+		}
+	})
+}
+
 func TestIncidentsListFitsTheWidth(t *testing.T) {
 	endpoint := useMoto(t)
 	table := seed(t, endpoint)

@@ -121,11 +121,22 @@ type event struct {
 	msg string
 }
 
-// subscriptionEvent encodes one subscription delivery of events.
+// subscriptionEvent encodes one subscription delivery of events from the
+// processor's own account.
 func subscriptionEvent(t *testing.T, logGroup string, evs ...event) events.CloudwatchLogsEvent {
 	t.Helper()
+	return deliveryFrom(t, homeAccount, logGroup, evs...)
+}
+
+// homeAccount is the account of the seeded processor (HomeAccount).
+const homeAccount = "123456789012"
+
+// deliveryFrom encodes one subscription delivery of events of owner's
+// logGroup.
+func deliveryFrom(t *testing.T, owner, logGroup string, evs ...event) events.CloudwatchLogsEvent {
+	t.Helper()
 	p := &awslogs.Payload{
-		MessageType: awslogs.MessageTypeData, Owner: "123456789012", LogGroup: logGroup,
+		MessageType: awslogs.MessageTypeData, Owner: owner, LogGroup: logGroup,
 		LogStream: "2026/11/25/[$LATEST]5f0c1a", SubscriptionFilters: []string{"logalert-errors"},
 	}
 	for i, e := range evs {
@@ -146,7 +157,7 @@ func processor(t *testing.T, endpoint, table string, now func() time.Time) *pipe
 	t.Helper()
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
 	require.NoError(t, err)
-	cfg := pipeline.Config{Table: table, Pattern: pattern, Limits: awslogs.DefaultLimits, HomeAccount: "123456789012"}
+	cfg := pipeline.Config{Table: table, Pattern: pattern, Limits: awslogs.DefaultLimits, HomeAccount: homeAccount}
 	c := testConfig(t, endpoint)
 	return pipeline.New(cfg, dynamodb.NewFromConfig(c), sns.NewFromConfig(c), pipeline.WithClock(now),
 		pipeline.WithLogger(slog.New(slog.DiscardHandler)))

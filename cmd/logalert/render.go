@@ -24,6 +24,7 @@ import (
 // link of show.
 type incidentView struct {
 	ID             string `json:"incident_id" yaml:"incident_id"`
+	AccountID      string `json:"account_id" yaml:"account_id"`
 	Status         string `json:"status" yaml:"status"`
 	Severity       string `json:"severity" yaml:"severity"`
 	LogGroup       string `json:"log_group" yaml:"log_group"`
@@ -54,7 +55,7 @@ func stamp(t time.Time) string {
 
 func viewOf(in incident.Incident, region string) incidentView {
 	return incidentView{
-		ID: in.ID, Status: string(in.Status), Severity: in.Severity.String(),
+		ID: in.ID, AccountID: in.AccountID, Status: string(in.Status), Severity: in.Severity.String(),
 		LogGroup: in.LogGroup, LogStream: in.LogStream, Fingerprint: in.Fingerprint, Template: in.Template,
 		Occurrences: in.Occurrences, FirstSeen: stamp(in.FirstSeen), LastSeen: stamp(in.LastSeen),
 		SampleMessage: in.SampleMessage, ReopenCount: in.ReopenCount,
@@ -225,19 +226,24 @@ func tableWidth(flagWidth int, w io.Writer) int {
 const lastSeenLayout = "Jan _2 15:04"
 
 // incidentTable lays out the incidents table in width columns. With rows,
-// the COUNT and LOG GROUP columns fit them (LOG GROUP up to maxGroup);
-// without (watch), they are fixed. TEMPLATE takes the rest. When it would
+// the COUNT and LOG GROUP columns fit them (LOG GROUP up to maxGroup), and
+// an ACCOUNT column comes before LOG GROUP when they are of more than one
+// account (none, for incidents stored before accounts were recorded,
+// counting as one); without (watch), they are fixed and there is no
+// ACCOUNT column. TEMPLATE takes the rest. When it would
 // get narrower than minTemplate columns, LOG GROUP gives way first, down to
 // minGroup columns (keeping the end of the name), and only then SEV goes
 // (the template mostly starts with the level anyway).
 func incidentTable(w io.Writer, width int, rows []incident.Incident) table {
 	const minTemplate, minGroup, maxGroup = 24, 12, 48
 	count, group := 5, 22
+	accounts := map[string]bool{}
 	if rows != nil {
 		count, group = len("COUNT"), len("LOG GROUP")
 		for _, in := range rows {
 			count = max(count, len(strconv.FormatInt(in.Occurrences, 10)))
 			group = max(group, utf8.RuneCountInString(in.LogGroup))
+			accounts[in.AccountID] = true
 		}
 		group = min(group, maxGroup)
 	}
@@ -255,6 +261,9 @@ func incidentTable(w io.Writer, width int, rows []incident.Incident) table {
 		{title: "COUNT", width: count, right: true},
 		{title: "LAST SEEN", width: len(lastSeenLayout)},
 		{title: "LOG GROUP", width: group, tail: true},
+	}
+	if len(accounts) > 1 {
+		cols = slices.Insert(cols, len(cols)-1, column{title: "ACCOUNT", width: 12})
 	}
 	shrinkGroup := func() {
 		if short := minTemplate - (width - used(cols)); short > 0 {
@@ -293,6 +302,8 @@ func (t table) incident(in incident.Incident) error {
 			cells = append(cells, strconv.FormatInt(in.Occurrences, 10))
 		case "LAST SEEN":
 			cells = append(cells, in.LastSeen.UTC().Format(lastSeenLayout))
+		case "ACCOUNT":
+			cells = append(cells, accountLabel(in.AccountID))
 		case "LOG GROUP":
 			cells = append(cells, in.LogGroup)
 		case "TEMPLATE":
@@ -319,6 +330,7 @@ func writeIncident(w io.Writer, in incident.Incident, region string) error {
 		return by + " at " + stamp(at)
 	}
 	row("Incident", in.ID)
+	row("Account", in.AccountID)
 	row("Status", string(in.Status))
 	row("Severity", in.Severity.String())
 	row("Log group", in.LogGroup)

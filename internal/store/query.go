@@ -48,9 +48,18 @@ func WithPageSize(n int) Option { return func(s *Store) { s.pageSize = int32(n) 
 type Filter struct {
 	Status   incident.Status // one status; empty: all three
 	LogGroup string          // exact log group name; empty: every group
-	Since    time.Time       // last_seen at or after Since; zero: any time
-	Limit    int             // at most Limit incidents, most recent first; 0: no limit
+	// Account is an AWS account id; empty: every account. The status
+	// index does not hold account_id, so a read with Account reads the
+	// incidents it selects otherwise from the table, and keeps the
+	// account's; incidents stored before accounts were recorded have none
+	// and match no Account.
+	Account string
+	Since   time.Time // last_seen at or after Since; zero: any time
+	Limit   int       // at most Limit incidents, most recent first; 0: no limit
 }
+
+// keep reports whether in is of f's account, if f names one.
+func (f Filter) keep(in incident.Incident) bool { return f.Account == "" || in.AccountID == f.Account }
 
 // statuses returns the statuses whose index shards f reads.
 func (f Filter) statuses() ([]incident.Status, error) {
@@ -89,7 +98,19 @@ func (s *Store) Get(ctx context.Context, id string) (incident.Incident, error) {
 // wrapping ErrNotFound or ErrAmbiguous. A prefix costs a read of the
 // status index (incident ids only).
 func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error) {
+	return s.FindIn(ctx, ref, "")
+}
+
+// FindIn is Find among the incidents of account (every account when it is
+// empty), for a prefix that several accounts share: an incident of another
+// account is not found. A prefix with account costs, besides Find's read
+// of the index, a read by key of the incidents it matches.
+func (s *Store) FindIn(ctx context.Context, ref, account string) (incident.Incident, error) {
+	f := Filter{Account: account}
 	in, err := s.Get(ctx, ref)
+	if err == nil && !f.keep(in) {
+		err = notFound(ref + " in account " + account)
+	}
 	if !errors.Is(err, ErrNotFound) || ref == "" {
 		return in, err
 	}
@@ -107,6 +128,18 @@ func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error)
 		}
 		if strings.HasPrefix(id, ref) || strings.HasPrefix(strings.TrimPrefix(id, "inc-"), ref) {
 			matches = append(matches, id)
+		}
+	}
+	if account != "" && len(matches) > 0 {
+		ins, err := s.getMany(ctx, matches)
+		if err != nil {
+			return incident.Incident{}, fmt.Errorf("find incident %s: %w", ref, err)
+		}
+		matches = matches[:0]
+		for _, in := range ins {
+			if f.keep(in) {
+				matches = append(matches, in.ID)
+			}
 		}
 	}
 	switch len(matches) {
@@ -127,15 +160,21 @@ func (s *Store) Find(ctx context.Context, ref string) (incident.Incident, error)
 // each status f selects (all three when it has none), following every page
 // but reading no more than f.Limit items of each, merges them and keeps the
 // f.Limit most recent; then it reads those incidents from the table by key
-// (BatchGetItem), since the index does not hold every attribute. It never
-// scans the table. The index is eventually consistent: a write may take a
-// moment to show.
+// (BatchGetItem), since the index does not hold every attribute. With an
+// Account it reads every shard to the end and the incidents by key, most
+// recent first, until it has f.Limit of the account's. It never scans the
+// table. The index is eventually consistent: a write may take a moment to
+// show.
 func (s *Store) List(ctx context.Context, f Filter) ([]incident.Incident, error) {
 	statuses, err := f.statuses()
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.queryIndex(ctx, indexQuery{statuses: statuses, filter: f, limit: max(f.Limit, 0), projection: []string{attrIncidentID, attrLastSeen}})
+	perShard := max(f.Limit, 0)
+	if f.Account != "" {
+		perShard = 0
+	}
+	items, err := s.queryIndex(ctx, indexQuery{statuses: statuses, filter: f, limit: perShard, projection: []string{attrIncidentID, attrLastSeen}})
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
 	}
@@ -153,18 +192,25 @@ func (s *Store) List(ctx context.Context, f Filter) ([]incident.Incident, error)
 		refs = append(refs, r)
 	}
 	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(b.lastSeen.Compare(a.lastSeen), strings.Compare(a.id, b.id)) })
-	if f.Limit > 0 && len(refs) > f.Limit {
+	if f.Limit > 0 && f.Account == "" && len(refs) > f.Limit {
 		refs = refs[:f.Limit]
 	}
 	ids := make([]string, len(refs))
 	for i, r := range refs {
 		ids[i] = r.id
 	}
-	all, err := s.getMany(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("list incidents: %w", err)
+	var all []incident.Incident
+	for start := 0; start < len(ids) && (f.Limit <= 0 || len(all) < f.Limit); start += maxBatchGet {
+		got, err := s.getMany(ctx, ids[start:min(start+maxBatchGet, len(ids))])
+		if err != nil {
+			return nil, fmt.Errorf("list incidents: %w", err)
+		}
+		all = append(all, slices.DeleteFunc(got, func(in incident.Incident) bool { return !f.keep(in) })...)
 	}
 	slices.SortFunc(all, newestFirst)
+	if f.Limit > 0 && len(all) > f.Limit {
+		all = all[:f.Limit]
+	}
 	return all, nil
 }
 
@@ -223,6 +269,7 @@ func (s *Store) Changes(ctx context.Context, f Filter, after time.Time) ([]incid
 	if err != nil {
 		return nil, fmt.Errorf("list changed incidents: %w", err)
 	}
+	changed = slices.DeleteFunc(changed, func(in incident.Incident) bool { return !f.keep(in) })
 	slices.SortFunc(changed, func(a, b incident.Incident) int {
 		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), strings.Compare(a.ID, b.ID))
 	})
@@ -252,16 +299,21 @@ func NewStats() Stats {
 		ByStatus:   map[incident.Status]Tally{},
 		BySeverity: map[incident.Severity]Tally{},
 		ByLogGroup: map[string]Tally{},
+		ByAccount:  map[string]Tally{},
 	}
 }
 
 // Add counts one incident in the total and in its status, severity and log
-// group.
+// group, and in its account (the empty one for an incident stored before
+// accounts were recorded) if st counts accounts (a non-nil ByAccount).
 func (st *Stats) Add(in incident.Incident) {
 	st.Total.add(in.Occurrences)
 	bump(st.ByStatus, in.Status, in.Occurrences)
 	bump(st.BySeverity, in.Severity, in.Occurrences)
 	bump(st.ByLogGroup, in.LogGroup, in.Occurrences)
+	if st.ByAccount != nil {
+		bump(st.ByAccount, in.AccountID, in.Occurrences)
+	}
 }
 
 // Stats counts the incidents that a Filter selects.
@@ -270,13 +322,26 @@ type Stats struct {
 	ByStatus   map[incident.Status]Tally
 	BySeverity map[incident.Severity]Tally
 	ByLogGroup map[string]Tally
+	ByAccount  map[string]Tally // nil when not counted (Stats without accounts)
 }
 
 // Stats counts the incidents that f selects (f.Limit aside) by status,
 // severity and log group. Like List it queries the status index, but reads
-// only the attributes it counts, all of them in the index: it reads no
-// item of the table.
+// only the attributes it counts, all of them in the index: without an
+// Account it reads no item of the table, and counts no accounts (ByAccount
+// is nil). With one (or with accounts) it reads the selected incidents
+// from the table by key, one request per 100, and counts them by account
+// too.
 func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
+	return s.stats(ctx, f, f.Account != "")
+}
+
+// StatsByAccount is Stats counting accounts too, whatever f's Account.
+func (s *Store) StatsByAccount(ctx context.Context, f Filter) (Stats, error) {
+	return s.stats(ctx, f, true)
+}
+
+func (s *Store) stats(ctx context.Context, f Filter, accounts bool) (Stats, error) {
 	statuses, err := f.statuses()
 	if err != nil {
 		return Stats{}, err
@@ -286,6 +351,10 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 		return Stats{}, fmt.Errorf("count incidents: %w", err)
 	}
 	st := NewStats()
+	if accounts {
+		return st, s.statsByKey(ctx, f, items, &st)
+	}
+	st.ByAccount = nil
 	for _, item := range items {
 		d := decoder{item: item}
 		status := incident.Status(d.str(attrStatus, true))
@@ -298,6 +367,29 @@ func (s *Store) Stats(ctx context.Context, f Filter) (Stats, error) {
 		st.Add(incident.Incident{Status: status, Severity: sev, LogGroup: group, Occurrences: n})
 	}
 	return st, nil
+}
+
+// statsByKey counts into st the incidents of f's account among the index
+// items, read from the table by key.
+func (s *Store) statsByKey(ctx context.Context, f Filter, items []map[string]types.AttributeValue, st *Stats) error {
+	ids := make([]string, 0, len(items))
+	for _, item := range items {
+		d := decoder{item: item}
+		ids = append(ids, d.str(attrPK, true))
+		if d.err != nil {
+			return fmt.Errorf("count incidents: decode index item %s: %w", keyOf(item), d.err)
+		}
+	}
+	ins, err := s.getMany(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("count incidents: %w", err)
+	}
+	for _, in := range ins {
+		if f.keep(in) {
+			st.Add(in)
+		}
+	}
+	return nil
 }
 
 // indexParallelism bounds how many shard queries one read runs at once.
