@@ -22,7 +22,6 @@ import (
 
 	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/awstest"
-	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/motoserver"
 )
 
@@ -376,11 +375,7 @@ func templateMapping(streamARN, queue string) KinesisMappingConfig {
 func TestKinesisMappingDeliversMemberLogsInOrder(t *testing.T) {
 	kin, q := motoClients(t)
 	streamARN := testStream(t, kin, 2)
-	dest, err := NewDestination(kin, DestinationConfig{ARN: testDestinationARN, TargetARN: streamARN})
-	require.NoError(t, err)
-	pattern, err := filterpattern.Parse("ERROR")
-	require.NoError(t, err)
-	sub := NewDestinationSubscription("member-errors", "111111111111", "/member/app", pattern, dest)
+	sub, _ := memberSubscription(t, kin, streamARN, "member-errors", "111111111111", "ERROR")
 	streams := []string{"a", "b", "c", "d", "e", "f"} // b hashes to the other shard
 	p := &logsProcessor{}
 	cfg := templateMapping(streamARN, testQueue(t, q))
@@ -438,11 +433,7 @@ func compareSequence(a, b string) int {
 func TestKinesisMappingCorruptRecord(t *testing.T) {
 	kin, q := motoClients(t)
 	streamARN := testStream(t, kin, 1)
-	dest, err := NewDestination(kin, DestinationConfig{ARN: testDestinationARN, TargetARN: streamARN})
-	require.NoError(t, err)
-	pattern, err := filterpattern.Parse("")
-	require.NoError(t, err)
-	sub := NewDestinationSubscription("member-all", "222222222222", "/member/app", pattern, dest)
+	sub, _ := memberSubscription(t, kin, streamARN, "member-all", "222222222222", "")
 	require.NoError(t, sub.Deliver(t.Context(), memberEvents(2, "a", "b", "c")))
 	corrupt := putData(t, kin, streamARN, "not gzip")[0]
 	require.NoError(t, sub.Deliver(t.Context(), memberEvents(1, "d", "e")))
@@ -626,11 +617,7 @@ func TestKinesisMappingTimeoutAndFaults(t *testing.T) {
 func TestFaultPerRecordFailsDeliveriesAsLambdaWould(t *testing.T) {
 	kin, q := motoClients(t)
 	streamARN := testStream(t, kin, 1)
-	dest, err := NewDestination(kin, DestinationConfig{ARN: testDestinationARN, TargetARN: streamARN})
-	require.NoError(t, err)
-	pattern, err := filterpattern.Parse("")
-	require.NoError(t, err)
-	sub := NewDestinationSubscription("all", "111111111111", "/member/app", pattern, dest)
+	sub, _ := memberSubscription(t, kin, streamARN, "all", "111111111111", "")
 	require.NoError(t, sub.Deliver(t.Context(), memberEvents(1, "a", "b", "c", "d")))
 	doomed := ""
 	fault := FaultPerRecord(func(attempt int, ev events.CloudwatchLogsEvent) error {
@@ -645,7 +632,7 @@ func TestFaultPerRecordFailsDeliveriesAsLambdaWould(t *testing.T) {
 	p := &logsProcessor{}
 	cfg := templateMapping(streamARN, testQueue(t, q))
 	m := newTestMapping(t, p.handle, cfg, fastClock(), kin, q, fault)
-	_, err = m.Poll(t.Context())
+	_, err := m.Poll(t.Context())
 	require.NoError(t, err)
 	waitSettled(t, m)
 	assert.NotEmpty(t, doomed)
