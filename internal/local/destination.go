@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,8 +83,8 @@ type DestinationStats struct {
 // MaxPutRecords and MaxPutBytes; records the stream refuses are put again
 // after DestinationBackoff's delays. The kinesis client it is given must
 // act in the destination's account (the central one): the destination's
-// role, not the member account, writes to the stream. Its stats are
-// guarded by the caller: a Subscription delivers one batch at a time.
+// role, not the member account, writes to the stream. It is safe for
+// concurrent use: the subscriptions of every member account share it.
 type Destination struct {
 	cfg    DestinationConfig
 	stream string
@@ -91,6 +92,8 @@ type Destination struct {
 	// delay is the wait before retry n of refused records
 	// (DestinationBackoff.Delay); tests replace it.
 	delay func(n int) time.Duration
+
+	mu    sync.Mutex
 	stats DestinationStats
 }
 
@@ -122,7 +125,17 @@ func NewDestination(kin streamWriter, cfg DestinationConfig) (*Destination, erro
 func (d *Destination) ARN() string { return d.cfg.ARN }
 
 // Stats returns the counts so far.
-func (d *Destination) Stats() DestinationStats { return d.stats }
+func (d *Destination) Stats() DestinationStats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
+}
+
+func (d *Destination) count(f func(*DestinationStats)) {
+	d.mu.Lock()
+	f(&d.stats)
+	d.mu.Unlock()
+}
 
 // fits reports whether the delivery data (awslogs.Encode's base64) makes a
 // record within MaxRecordBytes, with the longest partition key the
@@ -151,13 +164,15 @@ func (d *Destination) send(ctx context.Context, ds []delivery) (int, error) {
 		}
 		entries[i] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(key)}
 	}
-	before := d.stats.Deliveries
+	sent := 0
 	for _, call := range putCalls(entries) {
-		if err := d.put(ctx, call); err != nil {
-			return d.stats.Deliveries - before, err
+		n, err := d.put(ctx, call)
+		sent += n
+		if err != nil {
+			return sent, err
 		}
 	}
-	return d.stats.Deliveries - before, nil
+	return sent, nil
 }
 
 // partitionKey is the record's partition key: one per log stream (a hash
@@ -194,36 +209,40 @@ func putCalls(entries []types.PutRecordsRequestEntry) [][]types.PutRecordsReques
 
 // put sends one PutRecords call and puts again the records the stream
 // refused, until it accepts them all or DestinationBackoff's attempts run
-// out. The SDK's retryer retries a call refused as a whole (throttling,
-// server errors).
-func (d *Destination) put(ctx context.Context, entries []types.PutRecordsRequestEntry) error {
+// out; it returns how many the stream accepted. The SDK's retryer retries
+// a call refused as a whole (throttling, server errors).
+func (d *Destination) put(ctx context.Context, entries []types.PutRecordsRequestEntry) (int, error) {
+	accepted := 0
 	for attempt := 1; ; attempt++ {
 		out, err := d.kin.PutRecords(ctx, &kinesis.PutRecordsInput{StreamARN: aws.String(d.cfg.TargetARN), Records: entries})
-		d.stats.Calls++
+		d.count(func(s *DestinationStats) { s.Calls++ })
 		if err != nil {
-			return fmt.Errorf("destination %s: put %d records into %s: %w", d.cfg.ARN, len(entries), d.stream, err)
+			return accepted, fmt.Errorf("destination %s: put %d records into %s: %w", d.cfg.ARN, len(entries), d.stream, err)
 		}
 		var refused []types.PutRecordsRequestEntry
 		var code, msg string
+		bytes := 0
 		for i, r := range out.Records {
 			if r.ErrorCode == nil {
-				d.stats.Deliveries++
-				d.stats.Bytes += len(entries[i].Data)
+				bytes += len(entries[i].Data)
 				continue
 			}
 			refused = append(refused, entries[i])
 			code, msg = aws.ToString(r.ErrorCode), aws.ToString(r.ErrorMessage)
 		}
+		n := len(entries) - len(refused)
+		accepted += n
+		d.count(func(s *DestinationStats) { s.Deliveries += n; s.Bytes += bytes })
 		if len(refused) == 0 {
-			return nil
+			return accepted, nil
 		}
 		if attempt == DestinationBackoff.Attempts {
-			return fmt.Errorf("destination %s: %s refused %d records after %d attempts: %s: %s", d.cfg.ARN, d.stream, len(refused), attempt, code, msg)
+			return accepted, fmt.Errorf("destination %s: %s refused %d records after %d attempts: %s: %s", d.cfg.ARN, d.stream, len(refused), attempt, code, msg)
 		}
 		if err := backoff.Sleep(ctx, d.delay(attempt)); err != nil {
-			return fmt.Errorf("destination %s: %d records refused by %s not put again: %w", d.cfg.ARN, len(refused), d.stream, err)
+			return accepted, fmt.Errorf("destination %s: %d records refused by %s not put again: %w", d.cfg.ARN, len(refused), d.stream, err)
 		}
-		d.stats.Retries += len(refused)
+		d.count(func(s *DestinationStats) { s.Retries += len(refused) })
 		entries = refused
 	}
 }

@@ -48,14 +48,22 @@ func decodeRecord(t *testing.T, r types.Record) *awslogs.Payload {
 	return p
 }
 
+// memberSubscription returns the subscription filter name of the member
+// account owner's group /member/app, with pattern, to a destination whose
+// target is the stream.
+func memberSubscription(t *testing.T, kin *kinesis.Client, streamARN, name, owner, pattern string) (*Subscription, *Destination) {
+	t.Helper()
+	dest, err := NewDestination(kin, DestinationConfig{ARN: testDestinationARN, TargetARN: streamARN})
+	require.NoError(t, err)
+	p, err := filterpattern.Parse(pattern)
+	require.NoError(t, err)
+	return NewDestinationSubscription(name, owner, "/member/app", p, dest), dest
+}
+
 func TestDestinationSubscriptionPutsOneRecordPerDelivery(t *testing.T) {
 	kin, _ := motoClients(t)
 	streamARN := testStream(t, kin, 2)
-	dest, err := NewDestination(kin, DestinationConfig{ARN: testDestinationARN, TargetARN: streamARN})
-	require.NoError(t, err)
-	pattern, err := filterpattern.Parse("ERROR")
-	require.NoError(t, err)
-	sub := NewDestinationSubscription("member-errors", "111111111111", "/member/app", pattern, dest)
+	sub, dest := memberSubscription(t, kin, streamARN, "member-errors", "111111111111", "ERROR")
 	require.NoError(t, sub.Deliver(t.Context(), []Event{
 		{ID: "1", Stream: "a", Timestamp: 10, Message: "ERROR one"},
 		{ID: "2", Stream: "b", Timestamp: 11, Message: "ERROR two"},

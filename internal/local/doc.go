@@ -64,6 +64,16 @@
 //     SNS's footer, as .eml files or over SMTP, to each email subscription
 //     whose filter policy on message attributes lets the message through
 //     (the template's optional second subscription included).
+//   - CloudWatch Logs destinations to Kinesis, for member accounts'
+//     subscription filters: one record of gzipped awslogs JSON per
+//     delivery, owner the member account, partition key per log stream,
+//     PutRecords within 500 records and 5 MiB, 1 MiB per record, refused
+//     records put again (Destination, NewDestinationSubscription).
+//   - Lambda's Kinesis event source mapping: per shard in order, BatchSize
+//     and the batching window, ReportBatchItemFailures checkpoints, retries
+//     and BisectBatchOnFunctionError, MaximumRetryAttempts and
+//     MaximumRecordAgeInSeconds, the on-failure record (KinesisBatchInfo)
+//     in SQS (KinesisMapping).
 //
 // # Time
 //

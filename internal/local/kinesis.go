@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,8 +188,11 @@ type KinesisBatchInfo struct {
 //     before an invocation, are discarded: a KinesisFailureRecord goes to
 //     the on-failure queue and the shard moves on.
 //
-// Retries wait retryBackoff on the clock. It is safe for concurrent use,
-// except Poll with itself.
+// Retries wait retryBackoff on the clock. Not modelled: ParallelizationFactor
+// (one batch per shard at a time), resharding, enhanced fan-out, tumbling
+// windows, filter criteria, and the stream's retention (a record waits
+// for as long as its retries and MaxRecordAge allow). It is safe for
+// concurrent use, except Poll with itself.
 type KinesisMapping struct {
 	fn     KinesisFunction
 	cfg    KinesisMappingConfig
@@ -232,6 +236,7 @@ type streamRecord struct {
 type batch struct {
 	recs    []*streamRecord
 	retries int    // retries used
+	retry   bool   // the next invocation is a retry
 	request string // the last invocation's request id
 	err     error  // the last invocation's error, nil if it reported item failures
 }
@@ -529,7 +534,7 @@ func (m *KinesisMapping) process(ctx context.Context, sh *shard, b batch) []*str
 			m.report("shard %s: %d records reported failed from %s; retrying from it", sh.id, len(cur.recs), cur.recs[0].ev.Kinesis.SequenceNumber)
 		}
 		cur.retries++
-		m.count(func(s *KinesisStats) { s.Retries++ })
+		cur.retry = true
 		todo = append([]batch{cur}, todo...)
 	}
 	return nil
@@ -575,7 +580,14 @@ func (m *KinesisMapping) invoke(ctx context.Context, b *batch) (int, error) {
 		ev.Records[i] = r.ev
 	}
 	b.request = newRequestID()
-	m.count(func(s *KinesisStats) { s.Batches++ })
+	retry := b.retry
+	b.retry = false
+	m.count(func(s *KinesisStats) {
+		s.Batches++
+		if retry {
+			s.Retries++
+		}
+	})
 	if m.fault != nil {
 		if err := m.fault(b.recs[0].invokes, ev); err != nil {
 			return 0, err
@@ -681,4 +693,21 @@ func (m *KinesisMapping) sendFailure(ctx context.Context, rec KinesisFailureReco
 			info.BatchSize, info.ShardID, info.StartSequenceNumber, m.cfg.OnFailureURL, err)
 	}
 	return nil
+}
+
+// FaultPerRecord makes a KinesisFaultFunc of f, a fault of subscription
+// deliveries: a batch fails when f fails one of its records, each given
+// as the awslogs event of its data (gzipped awslogs JSON, which the event
+// carries base64-encoded), with the batch's attempt. So --fail-deliveries
+// fails the same deliveries through a logs destination as through Lambda.
+func FaultPerRecord(f FaultFunc) KinesisFaultFunc {
+	return func(attempt int, ev events.KinesisEvent) error {
+		for _, r := range ev.Records {
+			data := base64.StdEncoding.EncodeToString(r.Kinesis.Data)
+			if err := f(attempt, events.CloudwatchLogsEvent{AWSLogs: events.CloudwatchLogsRawData{Data: data}}); err != nil {
+				return fmt.Errorf("record %s: %w", r.Kinesis.SequenceNumber, err)
+			}
+		}
+		return nil
+	}
 }
