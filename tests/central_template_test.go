@@ -361,7 +361,7 @@ var (
 // checkCentral checks the active central resources of a template whose
 // parameters are set: least privilege, trust conditions, encryption and
 // the event source mapping's failure handling.
-func checkCentral(tmpl *samtemplate.Template) (err error) {
+func checkCentral(tmpl *samtemplate.Template) error {
 	// The helpers above fail through testing.T; here every problem is an
 	// error, so that TestCentralChecksCatchRegressions can expect one.
 	var errs []error
