@@ -516,6 +516,7 @@ func TestMemberTemplate(t *testing.T) {
 		f := resolve(t, tmpl, id)
 		assert.Equal(t, group, f["LogGroupName"])
 		assert.Equal(t, destinationArn, f["DestinationArn"])
+		assert.Equal(t, "logalert", f["FilterName"], "named after the member stack: a group may feed two central accounts")
 		assert.Equal(t, central, f["FilterPattern"], "the central stack's ErrorPattern by default")
 		assert.NotContains(t, f, "RoleArn", "a destination granted to the account needs no role")
 	}
