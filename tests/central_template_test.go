@@ -548,3 +548,34 @@ func TestMemberTemplate(t *testing.T) {
 	assert.ErrorContains(t, bad.SetParameters(map[string]string{"CentralDestinationArn": destinationArn, "LogGroupNames": ""}), "LogGroupNames must name at least one log group")
 	assert.ErrorContains(t, bad.SetParameters(map[string]string{"CentralDestinationArn": destinationArn, "LogGroupNames": "/a,,/b"}), "LogGroupNames must name at least one log group")
 }
+
+// The central dashboard adds the organization's alarm and a widget that
+// finds every member's MemberEventsMatched by a search expression; the
+// body stays valid JSON.
+func TestCentralDashboard(t *testing.T) {
+	tmpl := loadCentral(t, map[string]string{"MemberAccountIds": memberA, "OrganizationId": orgID})
+	_, dash := resolveDashboard(t, tmpl)
+	require.Len(t, dash.Widgets, 9)
+	w := dash.Widgets[8]
+	assert.Equal(t, "Matched lines per member account (MemberEventsMatched)", w.Properties["title"])
+	metrics, _ := w.Properties["metrics"].([]any)
+	require.Len(t, metrics, 1)
+	expr := metrics[0].([]any)[0].(map[string]any)["expression"]
+	assert.Equal(t, "SEARCH('{LogAlert/logalert/Processor,AccountId} MetricName=MemberEventsMatched', 'Sum', 60)", expr)
+	var alarms []any
+	for _, w := range dash.Widgets {
+		if w.Type == "alarm" {
+			alarms, _ = w.Properties["alarms"].([]any)
+		}
+	}
+	assert.Contains(t, alarms, "arn:aws:stub:us-east-1:123456789012:OrganizationErrorAlarm/Arn")
+
+	// Members without an organization: the widget, no organization alarm.
+	_, dash = resolveDashboard(t, loadCentral(t, map[string]string{"MemberAccountIds": memberA}))
+	require.Len(t, dash.Widgets, 9)
+	for _, w := range dash.Widgets {
+		if w.Type == "alarm" {
+			assert.NotContains(t, w.Properties["alarms"], "arn:aws:stub:us-east-1:123456789012:OrganizationErrorAlarm/Arn")
+		}
+	}
+}
