@@ -112,24 +112,6 @@ func roleStatements(t *testing.T, tmpl *samtemplate.Template, roleID string) []m
 	return out
 }
 
-// actionsOf returns the sorted set of the statements' allowed actions.
-func actionsOf(stmts []map[string]any) []string {
-	set := map[string]bool{}
-	for _, s := range stmts {
-		if s["Effect"] == "Allow" {
-			for _, a := range strs(s["Action"]) {
-				set[a] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for a := range set {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestCentralDefaultsAddNothing(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	for _, id := range centralIDs {
