@@ -112,24 +112,6 @@ func roleStatements(t *testing.T, tmpl *samtemplate.Template, roleID string) []m
 	return out
 }
 
-// actionsOf returns the sorted set of the statements' allowed actions.
-func actionsOf(stmts []map[string]any) []string {
-	set := map[string]bool{}
-	for _, s := range stmts {
-		if s["Effect"] == "Allow" {
-			for _, a := range strs(s["Action"]) {
-				set[a] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(set))
-	for a := range set {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestCentralDefaultsAddNothing(t *testing.T) {
 	tmpl := loadRepoTemplate(t)
 	for _, id := range centralIDs {
@@ -361,7 +343,7 @@ var (
 // checkCentral checks the active central resources of a template whose
 // parameters are set: least privilege, trust conditions, encryption and
 // the event source mapping's failure handling.
-func checkCentral(tmpl *samtemplate.Template) (err error) {
+func checkCentral(tmpl *samtemplate.Template) error {
 	// The helpers above fail through testing.T; here every problem is an
 	// error, so that TestCentralChecksCatchRegressions can expect one.
 	var errs []error
@@ -516,6 +498,7 @@ func TestMemberTemplate(t *testing.T) {
 		f := resolve(t, tmpl, id)
 		assert.Equal(t, group, f["LogGroupName"])
 		assert.Equal(t, destinationArn, f["DestinationArn"])
+		assert.Equal(t, "logalert", f["FilterName"], "named after the member stack: a group may feed two central accounts")
 		assert.Equal(t, central, f["FilterPattern"], "the central stack's ErrorPattern by default")
 		assert.NotContains(t, f, "RoleArn", "a destination granted to the account needs no role")
 	}
@@ -546,4 +529,35 @@ func TestMemberTemplate(t *testing.T) {
 	assert.ErrorContains(t, bad.SetParameters(map[string]string{"CentralDestinationArn": "logalert-central", "LogGroupNames": "/ecs/web"}), "parameter CentralDestinationArn")
 	assert.ErrorContains(t, bad.SetParameters(map[string]string{"CentralDestinationArn": destinationArn, "LogGroupNames": ""}), "LogGroupNames must name at least one log group")
 	assert.ErrorContains(t, bad.SetParameters(map[string]string{"CentralDestinationArn": destinationArn, "LogGroupNames": "/a,,/b"}), "LogGroupNames must name at least one log group")
+}
+
+// The central dashboard adds the organization's alarm and a widget that
+// finds every member's MemberEventsMatched by a search expression; the
+// body stays valid JSON.
+func TestCentralDashboard(t *testing.T) {
+	tmpl := loadCentral(t, map[string]string{"MemberAccountIds": memberA, "OrganizationId": orgID})
+	_, dash := resolveDashboard(t, tmpl)
+	require.Len(t, dash.Widgets, 9)
+	w := dash.Widgets[8]
+	assert.Equal(t, "Matched lines per member account (MemberEventsMatched)", w.Properties["title"])
+	metrics, _ := w.Properties["metrics"].([]any)
+	require.Len(t, metrics, 1)
+	expr := metrics[0].([]any)[0].(map[string]any)["expression"]
+	assert.Equal(t, "SEARCH('{LogAlert/logalert/Processor,AccountId} MetricName=MemberEventsMatched', 'Sum', 60)", expr)
+	var alarms []any
+	for _, w := range dash.Widgets {
+		if w.Type == "alarm" {
+			alarms, _ = w.Properties["alarms"].([]any)
+		}
+	}
+	assert.Contains(t, alarms, "arn:aws:stub:us-east-1:123456789012:OrganizationErrorAlarm/Arn")
+
+	// Members without an organization: the widget, no organization alarm.
+	_, dash = resolveDashboard(t, loadCentral(t, map[string]string{"MemberAccountIds": memberA}))
+	require.Len(t, dash.Widgets, 9)
+	for _, w := range dash.Widgets {
+		if w.Type == "alarm" {
+			assert.NotContains(t, w.Properties["alarms"], "arn:aws:stub:us-east-1:123456789012:OrganizationErrorAlarm/Arn")
+		}
+	}
 }

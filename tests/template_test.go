@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -605,6 +605,19 @@ func checkNoWildcards(t *samtemplate.Template) error {
 	return errors.Join(errs...)
 }
 
+// actionsOf returns the sorted set of the statements' allowed actions.
+func actionsOf(stmts []map[string]any) []string {
+	set := map[string]bool{}
+	for _, s := range stmts {
+		if s["Effect"] == "Allow" {
+			for _, a := range strs(s["Action"]) {
+				set[a] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 func checkActions(t *samtemplate.Template, fnID string, want []string) error {
 	fn, err := t.Resource(fnID)
 	if err != nil {
@@ -614,21 +627,7 @@ func checkActions(t *samtemplate.Template, fnID string, want []string) error {
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	for _, s := range stmts {
-		if s["Effect"] != "Allow" {
-			continue
-		}
-		for _, a := range strs(s["Action"]) {
-			set[a] = true
-		}
-	}
-	got := make([]string, 0, len(set))
-	for a := range set {
-		got = append(got, a)
-	}
-	sort.Strings(got)
-	if !slices.Equal(got, want) {
+	if got := actionsOf(stmts); !slices.Equal(got, want) {
 		return fmt.Errorf("%s actions:\n got %v\nwant %v", fnID, got, want)
 	}
 	return nil
