@@ -93,3 +93,69 @@ func TestDemoWatchAccount(t *testing.T) {
 	assert.NotContains(t, watched, proc)
 	assert.NotContains(t, out, " "+proc+" ", "no incident from the processor's own group")
 }
+
+// demo --parameter-overrides MemberAccountIds=...: both member accounts
+// run through Path B (their own group, the central destination, Kinesis)
+// and Path A (the writer role, into the central group); -o json and
+// incidents list show the incidents of both with their account_id, and
+// --account keeps one account's.
+func TestDemoMemberAccounts(t *testing.T) {
+	useMoto(t)
+	stack := fmt.Sprintf("climem%d", demoRuns.Add(1))
+	const a, b = "111111111111", "222222222222"
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, demo(t.Context(), []string{
+		"--template", "../../template.yaml", "--stack", stack, "--period", "1s", "--quiet", "--outbox", t.TempDir(),
+		"--errors", "2", "--warnings", "0", "--infos", "1", "-o", "json",
+		"--parameter-overrides", "MemberAccountIds=" + a + "," + b,
+	}, &stdout, &stderr, os.Getenv), stderr.String())
+	var res struct {
+		Deployment struct {
+			AccountID  string `json:"account_id"`
+			LogGroup   string `json:"log_group"`
+			WriterRole string `json:"writer_role"`
+			Parameters map[string]string
+			Members    []struct {
+				AccountID string   `json:"account_id"`
+				LogGroups []string `json:"log_groups"`
+			} `json:"members"`
+		} `json:"deployment"`
+		PathB struct {
+			Kinesis struct {
+				Processed int `json:"processed"`
+			} `json:"kinesis"`
+		} `json:"path_b"`
+		Incidents []struct {
+			AccountID   string `json:"account_id"`
+			LogGroup    string `json:"log_group"`
+			Occurrences int    `json:"occurrences"`
+		} `json:"incidents"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res), stdout.String())
+	d := res.Deployment
+	require.Len(t, d.Members, 2)
+	assert.NotEmpty(t, d.WriterRole, "Path A's role, with the ExternalId the demo generated")
+	assert.Regexp(t, `^demo-[0-9a-f]{16}$`, d.Parameters["WriterExternalId"])
+	assert.Equal(t, 2, res.PathB.Kinesis.Processed, "one record per member account")
+	type key struct{ account, group string }
+	got := map[key]int{}
+	for _, in := range res.Incidents {
+		got[key{in.AccountID, in.LogGroup}] += in.Occurrences
+	}
+	assert.Equal(t, map[key]int{
+		{d.AccountID, d.LogGroup}:      2 * 3, // the emitter's, and each member's through Path A
+		{a, d.Members[0].LogGroups[0]}: 2,
+		{b, d.Members[1].LogGroups[0]}: 2,
+	}, got)
+
+	list, _, err := runCLI(t, "incidents", "list", "--stack", stack, "-o", "json")
+	require.NoError(t, err)
+	for _, acct := range []string{a, b, d.AccountID} {
+		assert.Contains(t, list, `"account_id": "`+acct+`"`)
+	}
+	only, _, err := runCLI(t, "incidents", "list", "--stack", stack, "--account", b, "-o", "json")
+	require.NoError(t, err)
+	assert.Positive(t, strings.Count(only, `"incident_id"`), only)
+	assert.Equal(t, strings.Count(only, `"incident_id"`), strings.Count(only, `"account_id": "`+b+`"`), only)
+	assert.NotContains(t, only, `"account_id": "`+a+`"`)
+}
