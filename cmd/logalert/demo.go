@@ -62,7 +62,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.IntVar(&nWarns, "warnings", emit.DefaultWarnings, "warning lines the emitter writes")
 	fs.IntVar(&nInfos, "infos", emit.DefaultInfos, "info lines the emitter writes")
 	fs.StringVar(&f.outbox, "outbox", "outbox", "`directory` for the emails, one .eml file each (with $SMTP_ADDR set they go to that SMTP server instead)")
-	fs.IntVar(&f.failDeliveries, "fail-deliveries", 0, "make every attempt of the first `N` subscription deliveries fail, so they end in the dead-letter queue (then try: logalert redrive --local, with --keep)")
+	fs.IntVar(&f.failDeliveries, "fail-deliveries", 0, "make every attempt of the first `N` subscription deliveries (a member's too, through the stream) fail, so they end in the dead-letter queue (then try: logalert redrive --local, with --keep)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the moto_server the demo started running after the summary, until Ctrl-C, to look closer; alerts published meanwhile (redrive --local) are still mailed")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
 	output := addOutputFlag(fs, formatTable, " (of the summary)")
@@ -121,7 +121,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		Mailer:    outbox,
 	}
 	if f.failDeliveries > 0 {
+		// The first deliveries, through Lambda or a member's stream.
 		cfg.Fault = failFirst(f.failDeliveries)
+		cfg.KinesisFault = local.FaultPerRecord(cfg.Fault)
 	}
 	if addr := getenv("SMTP_ADDR"); addr != "" {
 		cfg.Mailer, outbox = email.SMTP{Addr: addr}, nil

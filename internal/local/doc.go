@@ -18,6 +18,18 @@
 //	      │ SQS subscription
 //	email.Relay ─► email.Mailer (Outbox .eml files, or SMTP)
 //
+// With member accounts (MemberAccountIds), each in its own account of the
+// endpoint (AccountConfig: moto keeps accounts apart by the keys STS
+// AssumeRole gives), two more paths reach the same processor:
+//
+//	Path B: member's Shipper ─► member's log group ─► Tailer (member account)
+//	        Subscription (member.yaml's filter) ─► Destination (central)
+//	        ─PutRecords─► Kinesis stream ─► KinesisMapping ─► Processor.HandleKinesis
+//	                                           │ after its retries
+//	                                           ▼ on-failure record (shard, sequence numbers) ─► DLQ
+//	Path A: member's credentials ─AssumeRole + ExternalId─► writer role
+//	        ─► Shipper ─PutLogEvents─► central watched group ─► (as above)
+//
 // New reads the template (samtemplate), applies the parameter overrides and
 // creates the resources with provision.Apply; the template is the only
 // source of settings, read by provision.Stack: the watched log groups are those the template's
@@ -34,13 +46,20 @@
 // regex on a group. New also records the stack, with its parameters and
 // outputs, in the endpoint's CloudFormation (a stack without resources),
 // so that `logalert incidents --stack`, `logalert redrive --stack` and
-// `make incidents` find the deployment as they would in AWS.
+// `make incidents` find the deployment as they would in AWS. With
+// MemberAccountIds, New also sets up each member account (members.go):
+// member.yaml (Config.MemberTemplate) applied with the stack's
+// CentralDestinationArn and Config.MemberOverrides, the groups it
+// subscribes created as the member's own, a Tailer on each; and the
+// central destination and event source mapping from the template.
 //
 // Emit runs the emitter's handler (emit.Handler) with a Shipper as its
 // LineWriter, into any watched group it names (without the emitter,
 // DeployEmitter=false, the handler stands in for the user's application:
 // it writes into the first watched group); Writer and WriterIn give a
-// Shipper for other streams and groups. Run then runs the
+// Shipper for other streams and groups; MemberWriter writes in a member
+// account's group and CrossAccountWriter from a member account into a
+// central watched group through the writer role. Run then runs the
 // control plane until it has settled and Result gathers what each hop did,
 // reading the incidents table and the dead-letter queue. Mail keeps
 // relaying the topics' notifications afterwards, for as long as a kept
@@ -69,6 +88,11 @@
 //     delivery, owner the member account, partition key per log stream,
 //     PutRecords within 500 records and 5 MiB, 1 MiB per record, refused
 //     records put again (Destination, NewDestinationSubscription).
+//   - Many accounts: member accounts reached by assuming a role in them;
+//     member.yaml's subscription filters to the central destination; the
+//     writer role of Path A assumed with its ExternalId, whose trust
+//     (accounts, ExternalId) and permissions (the watched groups only) the
+//     twin enforces itself, as moto does not.
 //   - Lambda's Kinesis event source mapping: per shard in order, BatchSize
 //     and the batching window, ReportBatchItemFailures checkpoints, retries
 //     and BisectBatchOnFunctionError, MaximumRetryAttempts and
@@ -85,7 +109,10 @@
 //
 // # What is not modelled
 //
-// KMS, IAM and resource policies (nothing is denied locally); the
+// KMS, IAM and resource policies (nothing is denied locally, but for the
+// writer role's trust and groups); the organization of OrganizationId
+// (only the accounts of MemberAccountIds run; the destination policy and
+// the logs role are not checked); the
 // dashboard; alarms on other services' metrics (AWS/Lambda, AWS/SQS),
 // which are listed in Deployment.Skipped; the emitter's own invocation
 // (Emit calls its handler directly); SNS's subscription confirmation (email
@@ -93,7 +120,7 @@
 // statistic sets but the alarms see every value (which is what
 // CloudWatch's statistics are computed from); the subscription filter is
 // not registered in moto (moto would try to invoke a function it does not
-// have); events written with a timestamp older than the newest one read
+// have, and takes no logs destination from another account); events written with a timestamp older than the newest one read
 // are not read (the twin's writers never do that); one processor function
 // only, invoked one delivery at a time.
 package local
