@@ -4,17 +4,21 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/logalert/logalert/internal/awsconfig"
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/awstest"
 	"github.com/logalert/logalert/internal/filterpattern"
 )
 
@@ -256,4 +260,32 @@ func TestDestinationRefusesRecordsOverTheLimit(t *testing.T) {
 	assert.True(t, d.fits(base64.StdEncoding.EncodeToString([]byte(big[1:]))))
 	_, err = d.send(t.Context(), testDeliveries(big))
 	assert.ErrorIs(t, err, ErrRecordTooLarge)
+}
+
+func TestDestinationRidesOutAThrottledStream(t *testing.T) {
+	kin, _ := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	proxy, err := awstest.NewProxy(moto.server.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	// The stream refuses the first two PutRecords calls as a whole.
+	proxy.SetFaults(func(op string, n int) *awstest.Fault {
+		if op == "PutRecords" && n <= 2 {
+			return &awstest.Fault{Status: http.StatusBadRequest, Type: "ProvisionedThroughputExceededException"}
+		}
+		return nil
+	})
+	cfg, err := awstest.Config(t.Context(), proxy.URL)
+	require.NoError(t, err)
+	// The product's retryer, with short delays.
+	fast := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(awsconfig.NewRetryer(), 10*time.Millisecond)
+	})
+	sub, dest := memberSubscription(t, fast, streamARN, "member-errors", "111111111111", "ERROR")
+	require.NoError(t, sub.Deliver(t.Context(), []Event{{ID: "1", Stream: "a", Timestamp: 10, Message: "ERROR one"}}))
+	assert.Equal(t, 3, proxy.Count("PutRecords"), "two throttled calls, then the one that lands")
+	assert.Equal(t, 1, dest.Stats().Deliveries)
+	recs := readStream(t, kin, streamARN)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "ERROR one", decodeRecord(t, recs[0]).LogEvents[0].Message)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -702,4 +703,21 @@ func TestNewKinesisMappingChecksItsConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func TestKinesisMappingStartsAtLatest(t *testing.T) {
+	kin, q := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	putData(t, kin, streamARN, "before")
+	fn := &scripted{answer: func([]string) ([]int, error) { return nil, nil }}
+	m := newTestMapping(t, fn.handle, KinesisMappingConfig{StreamARN: streamARN, StartingPosition: ktypes.ShardIteratorTypeLatest}, fastClock(), kin, q, nil)
+	n, err := m.Poll(t.Context())
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	putData(t, kin, streamARN, "after")
+	n, err = m.Poll(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	waitSettled(t, m)
+	assert.Equal(t, [][]string{{"after"}}, fn.batches)
 }
