@@ -138,6 +138,10 @@ func (t *Twin) setupMember(ctx context.Context, central aws.Config, id, path, de
 	}
 	m.dep.AccountID, m.dep.StackName = id, st.Name
 	m.subs = subs
+	// moto refuses a subscription filter to a logs destination (it looks
+	// the destination up as a log group): the twin plays the filters, as it
+	// plays the central account's.
+	t.logf("setup", "member account %s: stack %s from %s; the twin plays its subscription filters on %s to %s", id, st.Name, path, strings.Join(m.dep.LogGroups, ", "), dest)
 	return m, nil
 }
 
