@@ -105,8 +105,8 @@ type Redriver struct {
 	queue      queueAPI
 	url        string
 	target     Target
-	wait       int32 // long-poll seconds of each receive
-	visibility int32 // seconds a received message stays hidden
+	wait       int32         // long-poll seconds of each receive
+	visibility int32         // seconds a received message stays hidden
 	stream     Stream        // reads failed Kinesis batches back; nil: they are skipped
 	kinesis    KinesisTarget // processes them (nil for dry runs only)
 }
