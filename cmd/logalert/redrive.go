@@ -29,7 +29,7 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 	sf := addStackFlags(fs, e)
 	queueURL := fs.String("queue-url", "", "dead-letter queue `URL` (default: the stack's "+outputDLQ+" output)")
 	function := fs.String("function", "", "processor function `name` or ARN to invoke (default: the stack's "+outputFunction+" output)")
-	local := fs.Bool("local", false, "run the processor's code in this process instead of invoking the function; the table comes from --table, --stack, $"+tableEnv+" or $INCIDENTS_TABLE, and ALERTS_TOPIC_ARN, INCIDENT_PATTERN and REDACT_PATTERNS from the environment (or the stack)")
+	local := fs.Bool("local", false, "run the processor's code in this process instead of invoking the function; the table comes from --table, --stack, $"+tableEnv+" or $INCIDENTS_TABLE, and ALERTS_TOPIC_ARN, INCIDENT_PATTERN, REDACT_PATTERNS and HOME_ACCOUNT_ID from the environment (or the stack)")
 	dryRun := fs.Bool("dry-run", false, "list what would be redriven; invoke nothing, delete nothing")
 	maxMessages := fs.Int("max", 0, "redrive at most `N` messages (0: until the queue is empty)")
 	output := addOutputFlag(fs, formatTable, "")
@@ -147,6 +147,10 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 			return cmp.Or(sf.getenv(k), d.outputs["ErrorAlarmName"])
 		case "DASHBOARD_NAME":
 			return cmp.Or(sf.getenv(k), d.outputs["DashboardName"])
+		case "HOME_ACCOUNT_ID":
+			// The processor's account is the stack's: its incidents
+			// keep their IDs (see pipeline.Config.HomeAccount).
+			return cmp.Or(sf.getenv(k), d.account)
 		}
 		return sf.getenv(k)
 	}
