@@ -9,7 +9,11 @@
 // The processor samples (processor-*.json) are Lambda CloudWatch Logs events,
 // {"awslogs":{"data":"…"}}, whose data strings are built with
 // awslogs.Encode or, for the broken ones, by gzipping and base64-encoding
-// hostile bytes. The emitter samples (emitter-*.json) are emitter requests.
+// hostile bytes. The Kinesis samples (kinesis-*.json) are batches of the
+// processor's Kinesis event source mapping, each record's data a gzipped
+// awslogs document (awslogs.EncodeGzip), and redrive-kinesis-failure.json
+// the mapping's on-failure record. The emitter samples (emitter-*.json) are
+// emitter requests.
 // README.md lists every file and what decoding it gives.
 package events
 

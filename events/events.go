@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
@@ -31,6 +32,28 @@ const (
 	// awslogs.DefaultLimits.MaxDecompressedBytes.
 	BombBytes = 32 << 20
 )
+
+// Names of the Kinesis samples: a central account's stream, which a logs
+// destination fills with member accounts' log events.
+const (
+	// MemberA and MemberB are the member accounts the Kinesis samples
+	// come from.
+	MemberA, MemberB = "111111111111", "222222222222"
+	// StreamARN is the central account's stream (the account is Owner's).
+	StreamARN = "arn:aws:kinesis:us-east-1:" + Owner + ":stream/logalert-central"
+	// MemberLogGroup is the member accounts' log group of the samples:
+	// one name in both accounts.
+	MemberLogGroup = "/aws/lambda/orders-api"
+	// ShardID is the shard of the Kinesis samples.
+	ShardID = "shardId-000000000000"
+	// SequenceBase starts the sequence numbers of the Kinesis sample
+	// records: the n-th (from 1) is SequenceBase and n in three digits.
+	SequenceBase = "49656894543311236488410282014853106117939102371245637"
+)
+
+// Sequence is the sequence number of the n-th record (from 1) of a Kinesis
+// sample batch.
+func Sequence(n int) string { return fmt.Sprintf("%s%03d", SequenceBase, n) }
 
 // File is one generated sample event.
 type File struct {
@@ -161,6 +184,11 @@ func Files() ([]File, error) {
 		}
 		files = append(files, File{Name: p.name, Data: b})
 	}
+	kinesisFiles, err := kinesisSamples(control)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, kinesisFiles...)
 	files = append(files,
 		File{Name: "emitter-default.json", Data: []byte("{}\n")},
 		File{Name: "emitter-errors.json", Data: []byte(`{"error_count": 5, "warn_count": 2, "info_count": 10}` + "\n")},
@@ -168,13 +196,99 @@ func Files() ([]File, error) {
 	return files, nil
 }
 
+// MemberMessage returns the payload the logs destination writes for
+// owner's MemberLogGroup in the Kinesis samples: 3 events, 2 of them error
+// lines of one incident.
+func MemberMessage(owner string) *awslogs.Payload {
+	p := payload([]string{
+		"ERROR order 5001 rejected: inventory service returned 503",
+		`{"level":"INFO","msg":"request completed","path":"/api/orders","status":200}`,
+		"ERROR order 5002 rejected: inventory service returned 503",
+	})
+	p.Owner, p.LogGroup, p.SubscriptionFilters = owner, MemberLogGroup, []string{"logalert-member"}
+	return p
+}
+
+// kinesisSamples returns the Kinesis samples: batches of the processor's
+// event source mapping (kinesis-*.json) and the on-failure record it sends
+// to the dead-letter queue (redrive-kinesis-failure.json). control is the
+// awslogs.data of processor-control.json.
+func kinesisSamples(control string) ([]File, error) {
+	a, err := awslogs.EncodeGzip(MemberMessage(MemberA))
+	if err != nil {
+		return nil, fmt.Errorf("encode kinesis sample: %w", err)
+	}
+	b, err := awslogs.EncodeGzip(MemberMessage(MemberB))
+	if err != nil {
+		return nil, fmt.Errorf("encode kinesis sample: %w", err)
+	}
+	controlZip, err := base64.StdEncoding.DecodeString(control)
+	if err != nil {
+		return nil, fmt.Errorf("decode control sample: %w", err)
+	}
+	batches := []struct {
+		name string
+		data [][]byte
+	}{
+		{"kinesis-batch.json", [][]byte{a, b}},
+		{"kinesis-corrupt-record.json", [][]byte{a, []byte(`{"messageType":"DATA_MESSAGE","note":"JSON that was never gzipped"}`), b}},
+		{"kinesis-control.json", [][]byte{controlZip, a}},
+	}
+	var files []File
+	for _, batch := range batches {
+		var ev lambdaevents.KinesisEvent
+		for i, d := range batch.data {
+			seq := Sequence(i + 1)
+			ev.Records = append(ev.Records, lambdaevents.KinesisEventRecord{
+				AwsRegion: "us-east-1", EventID: ShardID + ":" + seq, EventName: "aws:kinesis:record",
+				EventSource: "aws:kinesis", EventSourceArn: StreamARN, EventVersion: "1.0",
+				InvokeIdentityArn: "arn:aws:iam::" + Owner + ":role/logalert-ProcessorFunctionRole",
+				Kinesis: lambdaevents.KinesisRecord{
+					ApproximateArrivalTimestamp: lambdaevents.SecondsEpochTime{Time: time.UnixMilli(StartMillis + int64(i)*1000).UTC()},
+					Data:                        d, KinesisSchemaVersion: "1.0",
+					PartitionKey: fmt.Sprintf("%032x", i+1), SequenceNumber: seq,
+				},
+			})
+		}
+		data, err := indented(ev)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", batch.name, err)
+		}
+		files = append(files, File{Name: batch.name, Data: data})
+	}
+	first := time.UnixMilli(StartMillis).UTC().Format("2006-01-02T15:04:05.000Z")
+	failure, err := indented(map[string]any{
+		"requestContext": map[string]any{
+			"requestId": "3b1c5f2e-7d4a-4e8b-9c6f-0a1b2c3d4e5f", "functionArn": "arn:aws:lambda:us-east-1:" + Owner + ":function:logalert-ProcessorFunction",
+			"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4,
+		},
+		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+		"version":         "1.0",
+		"timestamp":       time.UnixMilli(StartMillis + 60_000).UTC().Format("2006-01-02T15:04:05.000Z"),
+		"KinesisBatchInfo": map[string]any{
+			"shardId": ShardID, "startSequenceNumber": Sequence(1), "endSequenceNumber": Sequence(2),
+			"approximateArrivalOfFirstRecord": first, "approximateArrivalOfLastRecord": first,
+			"batchSize": 2, "streamArn": StreamARN,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build redrive-kinesis-failure.json: %w", err)
+	}
+	return append(files, File{Name: "redrive-kinesis-failure.json", Data: failure}), nil
+}
+
 // lambdaEvent returns the CloudWatch Logs Lambda event carrying data,
 // indented, with a final newline.
 func lambdaEvent(data string) ([]byte, error) {
+	return indented(lambdaevents.CloudwatchLogsEvent{AWSLogs: lambdaevents.CloudwatchLogsRawData{Data: data}})
+}
+
+// indented returns v as indented JSON with a final newline.
+func indented(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(lambdaevents.CloudwatchLogsEvent{AWSLogs: lambdaevents.CloudwatchLogsRawData{Data: data}}); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode lambda event: %w", err)
 	}
 	return b.Bytes(), nil

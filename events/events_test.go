@@ -13,6 +13,7 @@ import (
 
 	"github.com/logalert/logalert/events"
 	"github.com/logalert/logalert/internal/awslogs"
+	"github.com/logalert/logalert/internal/redrive"
 )
 
 // TestFilesAreUpToDate regenerates every sample in memory and compares it
@@ -134,4 +135,67 @@ func TestEmitterSamples(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// TestKinesisSamples decodes every record of the kinesis-*.json batches as
+// the processor does (raw gzip, no base64) and checks what each file
+// promises; the on-failure record parses as redrive reads it.
+func TestKinesisSamples(t *testing.T) {
+	type record struct {
+		owner   string // "": a control message
+		corrupt bool
+	}
+	a, b := record{owner: events.MemberA}, record{owner: events.MemberB}
+	tests := map[string][]record{
+		"kinesis-batch.json":          {a, b},
+		"kinesis-corrupt-record.json": {a, {corrupt: true}, b},
+		"kinesis-control.json":        {{}, a},
+	}
+	files, err := filepath.Glob("kinesis-*.json")
+	require.NoError(t, err)
+	require.Len(t, files, len(tests), "every Kinesis sample needs an expectation here")
+	for _, name := range files {
+		t.Run(name, func(t *testing.T) {
+			want, ok := tests[name]
+			require.True(t, ok, "no expectation for %s", name)
+			raw, err := os.ReadFile(name)
+			require.NoError(t, err)
+			var ev lambdaevents.KinesisEvent
+			require.NoError(t, json.Unmarshal(raw, &ev))
+			require.Len(t, ev.Records, len(want))
+			for i, r := range ev.Records {
+				assert.Equal(t, "aws:kinesis", r.EventSource)
+				assert.Equal(t, events.Sequence(i+1), r.Kinesis.SequenceNumber)
+				err := awslogs.ViewGzip(r.Kinesis.Data, awslogs.DefaultLimits, func(p *awslogs.Payload) error {
+					if want[i].owner == "" {
+						assert.Equal(t, awslogs.MessageTypeControl, p.MessageType)
+						return nil
+					}
+					assert.Equal(t, want[i].owner, p.Owner)
+					assert.Equal(t, events.MemberLogGroup, p.LogGroup)
+					assert.Len(t, p.LogEvents, 3)
+					return nil
+				})
+				if want[i].corrupt {
+					assert.ErrorIs(t, err, awslogs.ErrMalformed, "record %d", i)
+				} else {
+					assert.NoError(t, err, "record %d", i)
+				}
+			}
+		})
+	}
+	t.Run("redrive-kinesis-failure.json", func(t *testing.T) {
+		raw, err := os.ReadFile("redrive-kinesis-failure.json")
+		require.NoError(t, err)
+		r, err := redrive.ParseMessage(string(raw))
+		require.NoError(t, err)
+		require.NotNil(t, r.KinesisBatchInfo)
+		assert.Equal(t, redrive.KinesisBatchInfo{
+			ShardID: events.ShardID, StartSequenceNumber: events.Sequence(1), EndSequenceNumber: events.Sequence(2),
+			ApproximateArrivalOfFirstRecord: r.KinesisBatchInfo.ApproximateArrivalOfFirstRecord,
+			ApproximateArrivalOfLastRecord:  r.KinesisBatchInfo.ApproximateArrivalOfLastRecord,
+			BatchSize:                       2, StreamARN: events.StreamARN,
+		}, *r.KinesisBatchInfo)
+		assert.Equal(t, "RetryAttemptsExhausted", r.RequestContext.Condition)
+	})
 }

@@ -1,5 +1,7 @@
 // Command processor is the Lambda function behind the log group's
-// subscription filter. It decodes each CloudWatch Logs delivery, groups the
+// subscription filter and, in a central account, the Kinesis event source
+// mapping of the member accounts' logs destination. It decodes each
+// CloudWatch Logs delivery, groups the
 // events that match the incident pattern into incidents, writes them to
 // DynamoDB exactly once, and announces opened and reopened incidents on the
 // SNS alerts topic.
@@ -9,6 +11,19 @@
 // A CloudWatch Logs subscription delivery (events.CloudwatchLogsEvent):
 //
 //	{"awslogs": {"data": "<base64 of gzip of the JSON payload>"}}
+//
+// or a batch of the Kinesis event source mapping on the stream a
+// CloudWatch Logs destination writes (events.KinesisEvent), each record's
+// data the gzipped awslogs JSON (Lambda has decoded the base64):
+//
+//	{"Records": [{"eventSource": "aws:kinesis", "kinesis": {"sequenceNumber": "…", "data": "<gzip>"}}, …]}
+//
+// The two are told apart by their shape. A batch's records are processed
+// in order, each counted once across redeliveries; the response names the
+// records that failed (batchItemFailures, by sequence number), a corrupt
+// one included, so that the mapping retries them and finally sends the
+// batch's shard and sequence numbers to the dead-letter queue for
+// logalert redrive.
 //
 // A CONTROL_MESSAGE (sent when the filter is created) is acknowledged and
 // ignored. A delivery from the function's own log group or from a group
@@ -44,6 +59,15 @@
 //	EXCLUDED_LOG_GROUP_PREFIXES optional: comma-separated log group name
 //	                        prefixes whose deliveries are dropped (the
 //	                        template's ExcludedLogGroupPrefixes)
+//	HOME_ACCOUNT_ID         optional: the account the function runs in (the
+//	                        template passes AWS::AccountId). Incidents of
+//	                        its log groups have IDs made of log group and
+//	                        fingerprint, as before accounts were recorded;
+//	                        those of other accounts (the payload's owner)
+//	                        name the account too. Unset, every account is
+//	                        treated as another's: two accounts never share
+//	                        an incident, but the function's own incidents
+//	                        get new IDs.
 //	AWS_LAMBDA_LOG_GROUP_NAME set by Lambda: the function's own log group,
 //	                        whose deliveries are always dropped, so that its
 //	                        own error lines can never invoke it again
@@ -57,12 +81,19 @@
 // SDK's retries, an alert that could not be published — is logged once as
 // one JSON line with the reason and returned, so Lambda retries the
 // delivery (twice) and then sends it to the dead-letter queue. Redelivery is
-// harmless: see package internal/store for the exactly-once design.
+// harmless: see package internal/store for the exactly-once design. In a
+// Kinesis batch a failure is the record's: it is logged and reported in
+// batchItemFailures, and the other records go on.
 //
 // # Logs and metrics
 //
 // One JSON log line per invocation with the counts (events, matched,
-// incidents, opened, reopened, duplicates), and, with METRICS_NAMESPACE
-// set, an EMF record with EventsProcessed, EventsMatched, IncidentsOpened,
-// IncidentsReopened, BadPayloads, DeliveriesDropped and DecompressedBytes.
+// incidents, opened, reopened, duplicates; for a Kinesis batch also
+// records, failed, bad_payloads, control, dropped), and, with
+// METRICS_NAMESPACE set, an EMF record with EventsProcessed, EventsMatched,
+// IncidentsOpened, IncidentsReopened, BadPayloads, DeliveriesDropped and
+// DecompressedBytes; for a Kinesis batch also one record per account of
+// MemberEventsMatched (Count) with the dimension sets [AccountId] and []
+// (per account, and all together), which the central stack's member alarms
+// watch.
 package main

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -133,6 +134,7 @@ func samconfigStack(path string) string {
 type deployment struct {
 	aws     aws.Config
 	stack   string
+	account string // the stack's account (from its StackId); empty without --stack
 	outputs map[string]string
 	params  map[string]string
 }
@@ -182,6 +184,9 @@ func (f *stackFlags) connect(ctx context.Context) (*deployment, error) {
 		return nil, fmt.Errorf("stack %s not found in %s", f.stackLabel(), regionOf(cfg))
 	}
 	d.outputs, d.params = map[string]string{}, map[string]string{}
+	if id, err := arn.Parse(aws.ToString(out.Stacks[0].StackId)); err == nil {
+		d.account = id.AccountID
+	}
 	for _, o := range out.Stacks[0].Outputs {
 		d.outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}

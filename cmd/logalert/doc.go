@@ -8,12 +8,12 @@
 // Usage (every command also takes -o table|json|yaml; the AWS-facing ones
 // take [--table T | --stack S] [--region R] [--profile P]):
 //
-//	logalert incidents list    [--status S] [--log-group G] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N]
-//	logalert incidents show    ID
+//	logalert incidents list    [--status S] [--log-group G] [--account ID] [--since 24h] [--limit N] [--watch [--interval 5s]] [--width N]
+//	logalert incidents show    [--account ID] ID
 //	logalert incidents ack     [--by NAME] [--strict] ID...
 //	logalert incidents resolve [--by NAME] [--strict] ID...
-//	logalert incidents stats   [--status S] [--log-group G] [--since 24h]
-//	logalert incidents export  [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--since 24h] [--limit N]
+//	logalert incidents stats   [--status S] [--log-group G] [--account ID] [--by-account] [--since 24h]
+//	logalert incidents export  [--out FILE] [--s3 s3://bucket/prefix] [--status S] [--log-group G] [--account ID] [--since 24h] [--limit N]
 //	logalert incidents migrate-index
 //	logalert redrive           [--queue-url URL] [--function NAME | --local] [--dry-run] [--max N]
 //	logalert test-pattern      [--metric-value REF] [--default-value N] PATTERN [FILE]
@@ -51,6 +51,15 @@
 // show prints every field, the latest (redacted) sample message and a link
 // to the Logs Insights query of the log group around the incident.
 //
+// Every incident belongs to one AWS account (account_id, the owner of its
+// log group: in a central account, member accounts' incidents are
+// separate). The table gets an ACCOUNT column when the incidents listed are
+// of several accounts, show an Account row, and json and yaml always have
+// account_id; incidents stored before accounts were recorded have none
+// ("-"). --account ID keeps one account's incidents (list, stats, export;
+// show, to pick among accounts for an ambiguous prefix); it reads the
+// selected incidents from the table by key, as the index holds no account.
+//
 // ack moves OPEN incidents to ACKNOWLEDGED, resolve moves OPEN and
 // ACKNOWLEDGED ones to RESOLVED; --by defaults to $USER, else the OS user's
 // name. Both are conditional writes on the incident's version, so two
@@ -62,7 +71,8 @@
 // resolved incident reopens it. An ambiguous ID prefix is refused with the
 // IDs it matches.
 //
-// stats counts incidents and occurrences by status, severity and log group.
+// stats counts incidents and occurrences by status, severity and log group,
+// and by account with --by-account or --account.
 //
 // migrate-index, run once after upgrading from a version whose index was
 // by-status, gives every incident written before its status_shard (the
@@ -94,7 +104,15 @@
 // stdout; the exit status is 1 when a message failed again. --dry-run lists
 // what would be redriven, --max N stops after N messages. Redriving a
 // payload that was already counted changes nothing: the store applies
-// every delivery once.
+// every delivery once. The queue also holds the on-failure records of the
+// Kinesis event source mapping (member accounts): they name a batch of the
+// stream (KinesisBatchInfo), which redrive reads back (GetShardIterator,
+// GetRecords) and hands to the function or, with --local, to the
+// processor's HandleKinesis; the message goes only when every record was
+// processed. A batch the stream no longer holds (older than its retention)
+// is reported as expired, stays in the queue, and makes the exit status 1.
+// With --local the processor's HOME_ACCOUNT_ID is the stack's account
+// unless set.
 //
 // # Permissions
 //
@@ -104,5 +122,7 @@
 // dynamodb:Scan and dynamodb:UpdateItem on the table; export --s3 needs s3:PutObject; redrive needs
 // sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage and
 // sqs:ChangeMessageVisibility on the queue and lambda:InvokeFunction on the
-// function (or, with --local, what the processor's role has).
+// function (or, with --local, what the processor's role has), and for
+// Kinesis records kinesis:GetShardIterator and kinesis:GetRecords on the
+// stream (and kms:Decrypt on its key).
 package main

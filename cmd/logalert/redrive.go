@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -28,7 +29,7 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 	sf := addStackFlags(fs, e)
 	queueURL := fs.String("queue-url", "", "dead-letter queue `URL` (default: the stack's "+outputDLQ+" output)")
 	function := fs.String("function", "", "processor function `name` or ARN to invoke (default: the stack's "+outputFunction+" output)")
-	local := fs.Bool("local", false, "run the processor's code in this process instead of invoking the function; the table comes from --table, --stack, $"+tableEnv+" or $INCIDENTS_TABLE, and ALERTS_TOPIC_ARN, INCIDENT_PATTERN and REDACT_PATTERNS from the environment (or the stack)")
+	local := fs.Bool("local", false, "run the processor's code in this process instead of invoking the function; the table comes from --table, --stack, $"+tableEnv+" or $INCIDENTS_TABLE, and ALERTS_TOPIC_ARN, INCIDENT_PATTERN, REDACT_PATTERNS and HOME_ACCOUNT_ID from the environment (or the stack)")
 	dryRun := fs.Bool("dry-run", false, "list what would be redriven; invoke nothing, delete nothing")
 	maxMessages := fs.Int("max", 0, "redrive at most `N` messages (0: until the queue is empty)")
 	output := addOutputFlag(fs, formatTable, "")
@@ -68,7 +69,10 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 			return err
 		}
 	}
-	var target redrive.Target
+	var (
+		target        redrive.Target
+		kinesisTarget redrive.KinesisTarget
+	)
 	switch {
 	case *dryRun:
 	case *local:
@@ -76,7 +80,7 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 		if err != nil {
 			return err
 		}
-		target = redrive.Handler(p.Handle)
+		target, kinesisTarget = redrive.Handler(p.Handle), redrive.KinesisHandler(p.HandleKinesis)
 	default:
 		fn := *function
 		if fn == "" {
@@ -84,10 +88,14 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 				return err
 			}
 		}
-		target = redrive.NewLambda(lambda.NewFromConfig(d.aws), fn)
+		l := redrive.NewLambda(lambda.NewFromConfig(d.aws), fn)
+		target, kinesisTarget = l, l
 	}
 
-	r := redrive.New(sqs.NewFromConfig(d.aws), queue, target)
+	// Records of the Kinesis event source mapping (member accounts) name
+	// their batch in the stream, which is read back.
+	r := redrive.New(sqs.NewFromConfig(d.aws), queue, target,
+		redrive.WithKinesis(redrive.NewKinesisReader(kinesis.NewFromConfig(d.aws)), kinesisTarget))
 	bar := newProgress(stderr)
 	sum, runErr := r.Run(ctx, redrive.Options{DryRun: *dryRun, Max: *maxMessages, Progress: bar.update})
 	bar.finish()
@@ -100,10 +108,14 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 	if err := errors.Join(runErr, werr); err != nil {
 		return err
 	}
+	var errs []error
 	if sum.Failed > 0 {
-		return fmt.Errorf("%d of %d messages failed again and stay in the queue", sum.Failed, len(sum.Outcomes))
+		errs = append(errs, fmt.Errorf("%d of %d messages failed again and stay in the queue", sum.Failed, len(sum.Outcomes)))
 	}
-	return nil
+	if sum.Expired > 0 {
+		errs = append(errs, fmt.Errorf("%d of %d messages name Kinesis records that expired from the stream: they stay in the queue, and cannot be redriven", sum.Expired, len(sum.Outcomes)))
+	}
+	return errors.Join(errs...)
 }
 
 // localProcessor builds the processor as the Lambda would, from the
@@ -135,6 +147,10 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 			return cmp.Or(sf.getenv(k), d.outputs["ErrorAlarmName"])
 		case "DASHBOARD_NAME":
 			return cmp.Or(sf.getenv(k), d.outputs["DashboardName"])
+		case "HOME_ACCOUNT_ID":
+			// The processor's account is the stack's: its incidents
+			// keep their IDs (see pipeline.Config.HomeAccount).
+			return cmp.Or(sf.getenv(k), d.account)
 		}
 		return sf.getenv(k)
 	}
@@ -162,7 +178,7 @@ func (p *progress) update(done, total int, o redrive.Outcome) {
 	switch o.Result {
 	case redrive.Redriven, redrive.WouldRedrive:
 		p.ok++
-	case redrive.Failed:
+	case redrive.Failed, redrive.Expired:
 		p.failed++
 	case redrive.Skipped:
 		p.skipped++
@@ -194,6 +210,9 @@ func messageLabel(o redrive.Outcome) string {
 	s := "message " + o.MessageID
 	if id := o.Record.RequestContext.RequestID; id != "" {
 		s = "request " + id
+	}
+	if b := o.Record.KinesisBatchInfo; b != nil {
+		s += fmt.Sprintf(" (kinesis %s %s..%s)", b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber)
 	}
 	if o.LogGroup != "" {
 		s += fmt.Sprintf(" (%s, %d events)", o.LogGroup, o.Events)
@@ -260,10 +279,18 @@ func writeRedrive(w io.Writer, sum redrive.Summary, dryRun bool) error {
 	}
 	b.WriteString("\n")
 	if dryRun {
-		fmt.Fprintf(&b, "would redrive %d, skip %d (dry run: nothing invoked, nothing deleted)\n", sum.WouldRedrive, sum.Skipped)
+		expired := ""
+		if sum.Expired > 0 {
+			expired = fmt.Sprintf(", %d expired", sum.Expired)
+		}
+		fmt.Fprintf(&b, "would redrive %d, skip %d%s (dry run: nothing invoked, nothing deleted)\n", sum.WouldRedrive, sum.Skipped, expired)
 	} else {
-		fmt.Fprintf(&b, "redriven %d, failed %d, skipped %d: %d left in the queue\n",
-			sum.Redriven, sum.Failed, sum.Skipped, sum.Failed+sum.Skipped)
+		expired := ""
+		if sum.Expired > 0 {
+			expired = fmt.Sprintf(", expired %d", sum.Expired)
+		}
+		fmt.Fprintf(&b, "redriven %d, failed %d, skipped %d%s: %d left in the queue\n",
+			sum.Redriven, sum.Failed, sum.Skipped, expired, sum.Failed+sum.Skipped+sum.Expired)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -284,6 +311,7 @@ type redriveView struct {
 	Redriven     int           `json:"redriven"`
 	Failed       int           `json:"failed"`
 	Skipped      int           `json:"skipped"`
+	Expired      int           `json:"expired,omitempty"`
 	WouldRedrive int           `json:"would_redrive,omitempty"`
 	Messages     []messageView `json:"messages"`
 }
@@ -298,12 +326,20 @@ type messageView struct {
 	LastError   string `json:"last_error,omitempty"` // the original failure's errorMessage
 	LogGroup    string `json:"log_group,omitempty"`
 	Events      int    `json:"events"`
-	Result      string `json:"result"`
-	Error       string `json:"error,omitempty"` // why this run failed or skipped it
+	// Kinesis: the failed batch in the stream, the records read back and
+	// the sequence numbers of those that failed again.
+	Stream        string   `json:"stream_arn,omitempty"`
+	ShardID       string   `json:"shard_id,omitempty"`
+	StartSequence string   `json:"start_sequence_number,omitempty"`
+	EndSequence   string   `json:"end_sequence_number,omitempty"`
+	Records       int      `json:"records,omitempty"`
+	FailedRecords []string `json:"failed_records,omitempty"`
+	Result        string   `json:"result"`
+	Error         string   `json:"error,omitempty"` // why this run failed or skipped it
 }
 
 func redriveViewOf(sum redrive.Summary, dryRun bool) redriveView {
-	v := redriveView{DryRun: dryRun, Redriven: sum.Redriven, Failed: sum.Failed, Skipped: sum.Skipped,
+	v := redriveView{DryRun: dryRun, Redriven: sum.Redriven, Failed: sum.Failed, Skipped: sum.Skipped, Expired: sum.Expired,
 		WouldRedrive: sum.WouldRedrive, Messages: []messageView{}}
 	for _, o := range sortedOutcomes(sum) {
 		rc := o.Record.RequestContext
@@ -311,6 +347,10 @@ func redriveViewOf(sum redrive.Summary, dryRun bool) redriveView {
 			MessageID: o.MessageID, RequestID: rc.RequestID, FunctionARN: rc.FunctionARN,
 			FailedAt: stamp(o.Record.Timestamp), Condition: rc.Condition, Attempts: rc.ApproximateInvokeCount,
 			LastError: o.Record.ErrorMessage(), LogGroup: o.LogGroup, Events: o.Events, Result: o.Result.String(),
+			Records: o.Records, FailedRecords: o.FailedRecords,
+		}
+		if b := o.Record.KinesisBatchInfo; b != nil {
+			m.Stream, m.ShardID, m.StartSequence, m.EndSequence = b.StreamARN, b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber
 		}
 		if o.Err != nil {
 			m.Error = o.Err.Error()

@@ -8,7 +8,14 @@
 // internal/notify's).
 //
 // Invoke is the Lambda entry point: it tells an event's source by its shape
-// and hands it to the matching handler (Handle for a subscription delivery).
+// and hands it to the matching handler (Handle for a subscription delivery,
+// HandleKinesis for a batch of the Kinesis event source mapping on a logs
+// destination's stream, which reports its failed records by sequence
+// number). Both share the per-delivery flow (process) and the metrics.
+//
+// Incidents carry the account of the payload's owner; those of accounts
+// other than Config.HomeAccount get IDs that name the account
+// (incident.AccountID), so two accounts never share an incident.
 //
 // FromEnv is the wiring: it reads the environment (LoadConfig) and the SDK's
 // configuration chain and passes the clients to New. The Processor sees the

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +189,39 @@ func TestInvokeKinesis(t *testing.T) {
 	_, err = newTestProcessor(t, &fakeStore{t: t}, nil, &bytes.Buffer{}).Invoke(t.Context(), json.RawMessage(`{"Records":[{"eventSource":"aws:sqs"}]}`))
 	assert.ErrorIs(t, err, ErrUnknownEvent)
 	assert.ErrorContains(t, err, "top-level keys [Records]")
+}
+
+// TestHandleKinesisSamples runs the Kinesis samples of events/ through
+// HandleKinesis: what README.md there promises.
+func TestHandleKinesisSamples(t *testing.T) {
+	tests := []struct {
+		file       string
+		wantFailed []string
+		wantCalls  int
+	}{
+		{"kinesis-batch.json", nil, 2},
+		{"kinesis-corrupt-record.json", []string{"49656894543311236488410282014853106117939102371245637002"}, 2},
+		{"kinesis-control.json", nil, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "..", "events", tc.file))
+			require.NoError(t, err)
+			calls := 0
+			st := &fakeStore{t: t, record: func(context.Context, string, []incident.Delta) (store.Result, error) {
+				calls++
+				return store.Result{}, nil
+			}}
+			out, err := newTestProcessor(t, st, nil, &bytes.Buffer{}).Invoke(t.Context(), raw)
+			require.NoError(t, err)
+			resp, ok := out.(events.KinesisEventResponse)
+			require.True(t, ok, "%T", out)
+			var failed []string
+			for _, f := range resp.BatchItemFailures {
+				failed = append(failed, f.ItemIdentifier)
+			}
+			assert.Equal(t, tc.wantFailed, failed)
+			assert.Equal(t, tc.wantCalls, calls)
+		})
+	}
 }

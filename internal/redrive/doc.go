@@ -23,8 +23,36 @@
 // ends. A queue fed by a function's DeadLetterConfig instead holds the bare
 // event; ParseMessage accepts that too.
 //
+// # Kinesis batches
+//
+// The processor's Kinesis event source mapping (member accounts' logs,
+// through the central logs destination) sends the same queue a record of
+// each batch it gave up on (MaximumRetryAttempts or MaximumRecordAgeInSeconds
+// reached). It holds no data, only where the batch is in the stream:
+//
+//	{
+//	  "requestContext": {"requestId": "…", "functionArn": "…",
+//	                     "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+//	  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+//	  "version": "1.0", "timestamp": "2026-11-25T14:05:10.127Z",
+//	  "KinesisBatchInfo": {"shardId": "shardId-000000000000",
+//	                       "startSequenceNumber": "4959…", "endSequenceNumber": "4959…",
+//	                       "approximateArrivalOfFirstRecord": "…", "approximateArrivalOfLastRecord": "…",
+//	                       "batchSize": 100, "streamArn": "arn:aws:kinesis:…:stream/…"}
+//	}
+//
+// With WithKinesis, a Redriver reads such a batch back from the stream
+// (KinesisReader: GetShardIterator AT_SEQUENCE_NUMBER, then GetRecords up to
+// the end sequence number), hands it to a KinesisTarget (the function, or
+// HandleKinesis in this process) and deletes the message only when every
+// record was processed. Records the stream no longer holds (its retention
+// trimmed them, or the stream is gone) cannot be redriven: the message is
+// kept and its Outcome is Expired, with an error wrapping ErrExpired that
+// names the shard and the sequence numbers.
+//
 // Redriving is safe to repeat: the incident store applies a delivery once
 // (see internal/store), so a payload that was already counted, say because
 // a redrive was interrupted between processing and deleting, changes nothing
-// the second time.
+// the second time; so does a Kinesis record, whose data is unchanged in the
+// stream.
 package redrive

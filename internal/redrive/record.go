@@ -9,14 +9,17 @@ import (
 )
 
 // ErrNotRecord reports a queue message that is neither a Lambda invocation
-// record nor a CloudWatch Logs subscription event.
+// record (of an asynchronous invocation or of a Kinesis event source
+// mapping) nor a CloudWatch Logs subscription event.
 var ErrNotRecord = errors.New("redrive: not a Lambda invocation record or CloudWatch Logs event")
 
 // ErrNoPayload reports an invocation record without its requestPayload.
 var ErrNoPayload = errors.New("redrive: invocation record has no requestPayload")
 
 // Record is Lambda's invocation record of a failed asynchronous invocation,
-// as its on-failure destination delivers it.
+// as its on-failure destination delivers it, or of a failed batch of a
+// Kinesis event source mapping, which names the batch (KinesisBatchInfo)
+// instead of carrying a RequestPayload.
 type Record struct {
 	Version         string          `json:"version"`
 	Timestamp       time.Time       `json:"timestamp"`
@@ -24,13 +27,16 @@ type Record struct {
 	RequestPayload  json.RawMessage `json:"requestPayload"`
 	ResponseContext ResponseContext `json:"responseContext"`
 	ResponsePayload json.RawMessage `json:"responsePayload"`
+	// KinesisBatchInfo names the failed batch of a Kinesis event source
+	// mapping; nil in the record of an asynchronous invocation.
+	KinesisBatchInfo *KinesisBatchInfo `json:"KinesisBatchInfo"`
 }
 
 // RequestContext says which invocation failed and why.
 type RequestContext struct {
 	RequestID              string `json:"requestId"`
 	FunctionARN            string `json:"functionArn"`
-	Condition              string `json:"condition"` // RetriesExhausted, EventAgeExceeded
+	Condition              string `json:"condition"` // RetriesExhausted, EventAgeExceeded; Kinesis: RetryAttemptsExhausted, RecordAgeExceeded
 	ApproximateInvokeCount int    `json:"approximateInvokeCount"`
 }
 
@@ -53,8 +59,9 @@ func (r Record) ErrorMessage() string {
 
 // ParseMessage reads a dead-letter queue message body: an invocation
 // record, or (from a function's DeadLetterConfig) the bare event, which it
-// returns as a Record holding only the RequestPayload. It returns an error
-// wrapping ErrNotRecord or ErrNoPayload.
+// returns as a Record holding only the RequestPayload. A Kinesis record
+// needs its KinesisBatchInfo (shard and sequence numbers), and no payload.
+// It returns an error wrapping ErrNotRecord or ErrNoPayload.
 func ParseMessage(body string) (Record, error) {
 	var probe struct {
 		RequestContext *json.RawMessage `json:"requestContext"`
@@ -68,6 +75,12 @@ func ParseMessage(body string) (Record, error) {
 		var r Record
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
 			return Record{}, fmt.Errorf("%w: %v", ErrNotRecord, err)
+		}
+		if b := r.KinesisBatchInfo; b != nil {
+			if b.StreamARN == "" || b.ShardID == "" || b.StartSequenceNumber == "" || b.EndSequenceNumber == "" {
+				return r, fmt.Errorf("%w: KinesisBatchInfo lacks its streamArn, shardId or sequence numbers", ErrNotRecord)
+			}
+			return r, nil
 		}
 		if p := bytes.TrimSpace(r.RequestPayload); len(p) == 0 || bytes.Equal(p, []byte("null")) {
 			return r, ErrNoPayload

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,11 +34,15 @@ const (
 	Failed                     // the target failed again (or the delete did): left in the queue
 	Skipped                    // not a redrivable record: left in the queue
 	WouldRedrive               // dry run: would have been redriven
+	Expired                    // its Kinesis records are no longer in the stream: left in the queue
 )
 
-// String returns "redriven", "failed", "skipped" or "would redrive".
+// String returns "redriven", "failed", "skipped", "would redrive" or
+// "expired".
 func (r Result) String() string {
 	switch r {
+	case Expired:
+		return "expired"
 	case Redriven:
 		return "redriven"
 	case Failed:
@@ -52,16 +57,21 @@ func (r Result) String() string {
 type Outcome struct {
 	MessageID string
 	Record    Record // Timestamp and RequestContext are zero for a bare event
-	LogGroup  string // from the payload; empty when it does not decode
+	LogGroup  string // from the payload; empty when it does not decode ("3 log groups" for a Kinesis batch of several)
 	Events    int    // log events in the payload
-	Result    Result
-	Err       error // why it failed or was skipped
+	// Records is how many records of a Kinesis batch were read back from
+	// the stream, and FailedRecords the sequence numbers of those that
+	// failed again.
+	Records       int
+	FailedRecords []string
+	Result        Result
+	Err           error // why it failed, expired or was skipped
 }
 
 // Summary is what a run did.
 type Summary struct {
-	Redriven, Failed, Skipped, WouldRedrive int
-	Outcomes                                []Outcome // in the order handled
+	Redriven, Failed, Skipped, WouldRedrive, Expired int
+	Outcomes                                         []Outcome // in the order handled
 }
 
 func (s *Summary) add(o Outcome) {
@@ -74,6 +84,8 @@ func (s *Summary) add(o Outcome) {
 		s.Skipped++
 	case WouldRedrive:
 		s.WouldRedrive++
+	case Expired:
+		s.Expired++
 	}
 	s.Outcomes = append(s.Outcomes, o)
 }
@@ -93,8 +105,26 @@ type Redriver struct {
 	queue      queueAPI
 	url        string
 	target     Target
-	wait       int32 // long-poll seconds of each receive
-	visibility int32 // seconds a received message stays hidden
+	wait       int32         // long-poll seconds of each receive
+	visibility int32         // seconds a received message stays hidden
+	stream     Stream        // reads failed Kinesis batches back; nil: they are skipped
+	kinesis    KinesisTarget // processes them (nil for dry runs only)
+}
+
+// Stream reads the records of a failed Kinesis batch back; *KinesisReader
+// implements it.
+type Stream interface {
+	// Read returns the batch's records, or an error wrapping ErrExpired
+	// when some are no longer in the stream.
+	Read(ctx context.Context, b KinesisBatchInfo) ([]events.KinesisEventRecord, error)
+}
+
+// WithKinesis makes the Redriver redrive the records of Kinesis event
+// source mappings: it reads each failed batch back with stream and has
+// target (nil for dry runs only) process it. Without it such records are
+// skipped.
+func WithKinesis(stream Stream, target KinesisTarget) Option {
+	return func(r *Redriver) { r.stream, r.kinesis = stream, target }
 }
 
 // Option configures a Redriver.
@@ -105,7 +135,8 @@ type Option func(*Redriver)
 func WithWait(d time.Duration) Option { return func(r *Redriver) { r.wait = int32(d / time.Second) } }
 
 // New returns a Redriver from the queue at queueURL to target (nil for dry
-// runs only), using queue (usually an *sqs.Client).
+// runs, or runs that redrive Kinesis batches only: see WithKinesis), using
+// queue (usually an *sqs.Client).
 func New(queue queueAPI, queueURL string, target Target, opts ...Option) *Redriver {
 	// Ten messages a receive, each taking up to the processor's 30 s timeout.
 	r := &Redriver{queue: queue, url: queueURL, target: target, wait: 1, visibility: 600}
@@ -138,7 +169,7 @@ func (r *Redriver) Depth(ctx context.Context) (int, error) {
 // stopped it early: a queue error, ctx's, or the target's once it is
 // unavailable (ErrTargetUnavailable), which would fail every message alike.
 func (r *Redriver) Run(ctx context.Context, opts Options) (sum Summary, err error) {
-	if r.target == nil && !opts.DryRun {
+	if r.target == nil && r.kinesis == nil && !opts.DryRun {
 		return sum, errors.New("redrive: no target")
 	}
 	total, err := r.Depth(ctx)
@@ -218,6 +249,9 @@ func (r *Redriver) redrive(ctx context.Context, m types.Message, dryRun bool) Ou
 		o.Result, o.Err = Skipped, err
 		return o
 	}
+	if rec.KinesisBatchInfo != nil {
+		return r.redriveKinesis(ctx, o, dryRun)
+	}
 	var ev events.CloudwatchLogsEvent
 	if err := json.Unmarshal(rec.RequestPayload, &ev); err != nil || ev.AWSLogs.Data == "" {
 		o.Result, o.Err = Skipped, errors.New("requestPayload is not a CloudWatch Logs subscription event")
@@ -230,12 +264,79 @@ func (r *Redriver) redrive(ctx context.Context, m types.Message, dryRun bool) Ou
 		o.Result = WouldRedrive
 		return o
 	}
+	if r.target == nil {
+		o.Result, o.Err = Skipped, errors.New("a subscription delivery: this run redrives Kinesis batches only")
+		return o
+	}
 	if err := r.target.Redrive(ctx, rec.RequestPayload); err != nil {
 		o.Result, o.Err = Failed, err
 		return o
 	}
 	o.Result = Redriven
 	return o
+}
+
+// redriveKinesis reads the batch of a Kinesis record back from the stream
+// and has the Kinesis target process it: the message may go only when
+// every record was processed.
+func (r *Redriver) redriveKinesis(ctx context.Context, o Outcome, dryRun bool) Outcome {
+	b := *o.Record.KinesisBatchInfo
+	if r.stream == nil || (r.kinesis == nil && !dryRun) {
+		o.Result, o.Err = Skipped, errors.New("a Kinesis batch: this run reads no stream")
+		return o
+	}
+	records, err := r.stream.Read(ctx, b)
+	if err != nil {
+		o.Result, o.Err = Failed, err
+		if errors.Is(err, ErrExpired) {
+			o.Result = Expired
+			o.Err = fmt.Errorf("%w (it stays in the queue; the batch's %d records, %s to %s of %s, cannot be redriven)",
+				err, b.BatchSize, b.StartSequenceNumber, b.EndSequenceNumber, b.ShardID)
+		}
+		return o
+	}
+	o.Records = len(records)
+	o.LogGroup, o.Events = describeRecords(records)
+	if dryRun {
+		o.Result = WouldRedrive
+		return o
+	}
+	failed, err := r.kinesis.RedriveKinesis(ctx, events.KinesisEvent{Records: records})
+	o.FailedRecords = failed
+	switch {
+	case err != nil:
+		o.Result, o.Err = Failed, err
+	case len(failed) > 0:
+		o.Result, o.Err = Failed, fmt.Errorf("%d of %d records failed again: %s", len(failed), len(records), strings.Join(failed, ", "))
+	default:
+		o.Result = Redriven
+	}
+	return o
+}
+
+// describeRecords names the log group of a batch's records ("N log
+// groups" when they are of several) and counts their events; records that
+// do not decode count for nothing.
+func describeRecords(records []events.KinesisEventRecord) (string, int) {
+	groups := map[string]bool{}
+	var first string
+	n := 0
+	for _, rec := range records {
+		_ = awslogs.ViewGzip(rec.Kinesis.Data, awslogs.DefaultLimits, func(p *awslogs.Payload) error {
+			if p.MessageType == awslogs.MessageTypeData {
+				if len(groups) == 0 {
+					first = strings.Clone(p.LogGroup)
+				}
+				groups[strings.Clone(p.LogGroup)] = true
+				n += len(p.LogEvents)
+			}
+			return nil
+		}) // a corrupt record is the processor's to report
+	}
+	if len(groups) > 1 {
+		return fmt.Sprintf("%d log groups", len(groups)), n
+	}
+	return first, n
 }
 
 func (r *Redriver) delete(ctx context.Context, m types.Message) error {

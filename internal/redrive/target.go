@@ -1,6 +1,7 @@
 package redrive
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,6 +73,32 @@ func NewLambda(client invokeAPI, function string) *Lambda {
 // any reason but the payload's (after the SDK's retries) wraps
 // ErrTargetUnavailable.
 func (l *Lambda) Redrive(ctx context.Context, payload json.RawMessage) error {
+	_, err := l.invoke(ctx, payload)
+	return err
+}
+
+// RedriveKinesis invokes the function with ev, as the event source mapping
+// does, and returns the batchItemFailures of its response; errors are
+// Redrive's.
+func (l *Lambda) RedriveKinesis(ctx context.Context, ev events.KinesisEvent) ([]string, error) {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode kinesis event: %w", err)
+	}
+	out, err := l.invoke(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	var resp events.KinesisEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil && len(bytes.TrimSpace(out)) > 0 {
+		return nil, fmt.Errorf("%w: %s answered %.200q, not a batch response: %w", ErrFunction, l.function, out, err)
+	}
+	return failedItems(resp), nil
+}
+
+// invoke invokes the function synchronously with payload and returns its
+// response payload.
+func (l *Lambda) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	out, err := l.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   &l.function,
 		InvocationType: types.InvocationTypeRequestResponse,
@@ -80,12 +107,12 @@ func (l *Lambda) Redrive(ctx context.Context, payload json.RawMessage) error {
 	if err != nil {
 		var api smithy.APIError
 		if errors.As(err, &api) && payloadErrors[api.ErrorCode()] || ctx.Err() != nil {
-			return fmt.Errorf("invoke %s: %w", l.function, err)
+			return nil, fmt.Errorf("invoke %s: %w", l.function, err)
 		}
-		return fmt.Errorf("%w: invoke %s: %w", ErrTargetUnavailable, l.function, err)
+		return nil, fmt.Errorf("%w: invoke %s: %w", ErrTargetUnavailable, l.function, err)
 	}
 	if out.FunctionError == nil {
-		return nil
+		return out.Payload, nil
 	}
 	var e struct {
 		ErrorMessage string `json:"errorMessage"`
@@ -101,5 +128,5 @@ func (l *Lambda) Redrive(ctx context.Context, payload json.RawMessage) error {
 	if len(msg) > 500 {
 		msg = strings.ToValidUTF8(msg[:500], "") + "…"
 	}
-	return fmt.Errorf("%w (%s) in %s: %s", ErrFunction, *out.FunctionError, l.function, msg)
+	return nil, fmt.Errorf("%w (%s) in %s: %s", ErrFunction, *out.FunctionError, l.function, msg)
 }
