@@ -23,13 +23,9 @@ import (
 	"github.com/logalert/logalert/internal/redrive"
 )
 
-// The central account runs the processor; two member accounts deliver
-// through the logs destination's Kinesis stream.
-const (
-	centralAccount = "123456789012"
-	memberA        = "111111111111"
-	memberB        = "222222222222"
-)
+// The central account (centralAccount) runs the processor; two member
+// accounts (memberA, memberB) deliver through the logs destination's
+// Kinesis stream; the constants are central_template_test.go's.
 
 // centralProcessor is the central stack's processor (HOME_ACCOUNT_ID the
 // central account) on its own SDK clients.
