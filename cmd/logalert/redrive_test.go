@@ -114,6 +114,8 @@ func TestRedriveLocal(t *testing.T) {
 		seedWorker + " FATAL job <num> crashed: out of memory": 1,
 	}, occurrences(t, table))
 	assert.Equal(t, 1, queueDepth(t, client, url), "the corrupt delivery stays, visible again")
+	_, _, err = runCLI(t, "incidents", "show", seedJob, "--table", table)
+	require.NoError(t, err, "the processor's own account keeps its incident IDs (HOME_ACCOUNT_ID: the credentials' account)")
 
 	// Again, from the stack's outputs, as JSON: nothing more to count.
 	stack := uniqueName(t, "redrive", 100)

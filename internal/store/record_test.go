@@ -255,3 +255,17 @@ func TestRecordStoresTheAccount(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, stats.ByAccount, "without accounts: the index alone")
 }
+
+// TestGetManyReadsADuplicateOnce: an incident whose status changes while
+// the index's shards are read is named by two of them; BatchGetItem
+// refuses duplicate keys, so getMany reads it once.
+func TestGetManyReadsADuplicateOnce(t *testing.T) {
+	e := newTestEnv(t)
+	st := e.store(WithClock(newClock().Now))
+	deltas := threeDeltas()
+	_, err := st.Record(t.Context(), "delivery-1", deltas)
+	require.NoError(t, err)
+	got, err := st.getMany(t.Context(), []string{deltas[0].ID, deltas[1].ID, deltas[0].ID})
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+}
