@@ -112,20 +112,9 @@ func TestKinesisBatchWithACorruptRecord(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"`+ev.Records[1].Kinesis.SequenceNumber+`"}]}`, string(resp))
 	assert.Equal(t, map[string]int64{
-		"/aws/lambda/api ERROR payment <num> declined": 1, // once per account: see TestKinesisTwoAccountsOneGroupName
-	}, dedupeByTemplate(e.incidents(t)))
-	assert.Len(t, e.accountsOf(t), 2, "the good records of both accounts are recorded")
-}
-
-// dedupeByTemplate is counts with the incidents of the same group and
-// template (in several accounts) as one key of the largest count.
-func dedupeByTemplate(in map[string]stored) map[string]int64 {
-	out := map[string]int64{}
-	for _, v := range in {
-		k := v.logGroup + " " + v.template
-		out[k] = max(out[k], v.occurrences)
-	}
-	return out
+		memberA + " /aws/lambda/api ERROR payment <num> declined": 1,
+		memberB + " /aws/lambda/api ERROR payment <num> declined": 1,
+	}, e.countsByAccount(t), "the good records of both accounts are recorded")
 }
 
 // TestKinesisRedeliveredBatchIsCountedOnce: a batch whose second record

@@ -68,7 +68,8 @@ func (e *env) newProcessor(tb testing.TB, endpoint, topic string, log *bytes.Buf
 	tb.Helper()
 	pattern, err := filterpattern.Parse(pipeline.DefaultPattern)
 	require.NoError(tb, err)
-	cfg := pipeline.Config{Table: e.table, TopicARN: topic, Pattern: pattern, Limits: awslogs.DefaultLimits}
+	// HomeAccount as the template sets it: the deliveries' owner.
+	cfg := pipeline.Config{Table: e.table, TopicARN: topic, Pattern: pattern, Limits: awslogs.DefaultLimits, HomeAccount: "123456789012"}
 	var w syncWriter
 	if log != nil {
 		w.w = log

@@ -111,8 +111,8 @@
 // processor's HandleKinesis; the message goes only when every record was
 // processed. A batch the stream no longer holds (older than its retention)
 // is reported as expired, stays in the queue, and makes the exit status 1.
-// With --local the processor's HOME_ACCOUNT_ID is the stack's account
-// unless set.
+// With --local the processor's HOME_ACCOUNT_ID is the environment's, else
+// the stack's account, else that of the credentials in use.
 //
 // # Permissions
 //

@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/logalert/logalert/internal/pipeline"
 	"github.com/logalert/logalert/internal/redrive"
@@ -76,7 +78,7 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 	switch {
 	case *dryRun:
 	case *local:
-		p, err := localProcessor(sf, d)
+		p, err := localProcessor(ctx, sf, d)
 		if err != nil {
 			return err
 		}
@@ -119,8 +121,11 @@ func runRedrive(ctx context.Context, args []string, e *env) error {
 }
 
 // localProcessor builds the processor as the Lambda would, from the
-// environment overlaid with what the flags and the stack name.
-func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) {
+// environment overlaid with what the flags and the stack name. Its
+// HOME_ACCOUNT_ID is the environment's, else the stack's account, else
+// that of the credentials in use (the processor's account is where its
+// table is): a wrong one would give the account's incidents other IDs.
+func localProcessor(ctx context.Context, sf *stackFlags, d *deployment) (*pipeline.Processor, error) {
 	table, err := d.tableName(sf)
 	var none usageError // no table named anywhere: the processor's own variable is the last resort
 	if errors.As(err, &none) && sf.getenv("INCIDENTS_TABLE") != "" {
@@ -128,6 +133,14 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 	}
 	if err != nil {
 		return nil, err
+	}
+	home := cmp.Or(sf.getenv("HOME_ACCOUNT_ID"), d.account)
+	if home == "" {
+		id, err := sts.NewFromConfig(d.aws).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, fmt.Errorf("the processor's account: set HOME_ACCOUNT_ID or pass --stack: %w", err)
+		}
+		home = aws.ToString(id.Account)
 	}
 	getenv := func(k string) string {
 		switch k {
@@ -148,9 +161,7 @@ func localProcessor(sf *stackFlags, d *deployment) (*pipeline.Processor, error) 
 		case "DASHBOARD_NAME":
 			return cmp.Or(sf.getenv(k), d.outputs["DashboardName"])
 		case "HOME_ACCOUNT_ID":
-			// The processor's account is the stack's: its incidents
-			// keep their IDs (see pipeline.Config.HomeAccount).
-			return cmp.Or(sf.getenv(k), d.account)
+			return home
 		}
 		return sf.getenv(k)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
@@ -112,6 +114,8 @@ func TestRedriveLocal(t *testing.T) {
 		seedWorker + " FATAL job <num> crashed: out of memory": 1,
 	}, occurrences(t, table))
 	assert.Equal(t, 1, queueDepth(t, client, url), "the corrupt delivery stays, visible again")
+	_, _, err = runCLI(t, "incidents", "show", seedJob, "--table", table)
+	require.NoError(t, err, "the processor's own account keeps its incident IDs (HOME_ACCOUNT_ID: the credentials' account)")
 
 	// Again, from the stack's outputs, as JSON: nothing more to count.
 	stack := uniqueName(t, "redrive", 100)
@@ -205,4 +209,96 @@ func TestProgress(t *testing.T) {
 	plain.update(1, 1, redrive.Outcome{MessageID: "m-1", Result: redrive.Skipped, Err: redrive.ErrNotRecord})
 	plain.finish()
 	assert.Equal(t, "redrive 1/1: skipped message m-1: redrive: not a Lambda invocation record or CloudWatch Logs event\n", buf.String())
+}
+
+// kinesisFailure is the on-failure record of a Kinesis event source
+// mapping for the batch start..end of streamARN's shard.
+func kinesisFailure(t *testing.T, requestID, streamARN, shard, start, end string) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{
+		"requestContext": map[string]any{
+			"requestId": requestID, "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:logalert-ProcessorFunction-Ab12",
+			"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4,
+		},
+		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+		"version":         "1.0", "timestamp": "2026-11-25T14:06:00.000Z",
+		"KinesisBatchInfo": map[string]any{"shardId": shard, "startSequenceNumber": start, "endSequenceNumber": end,
+			"approximateArrivalOfFirstRecord": "2026-11-25T14:05:00.000Z", "approximateArrivalOfLastRecord": "2026-11-25T14:05:01.000Z",
+			"batchSize": 2, "streamArn": streamARN},
+	})
+	require.NoError(t, err)
+	return string(body)
+}
+
+// TestRedriveLocalKinesis: a member accounts' batch named by a Kinesis
+// on-failure record is read back from the stream and counted once per
+// account; a batch of a stream that is gone is reported as expired and
+// stays; running again counts nothing twice.
+func TestRedriveLocalKinesis(t *testing.T) {
+	endpoint := useMoto(t)
+	table := newTable(t, endpoint)
+	cfg := testConfig(t, endpoint)
+	streams := kinesis.NewFromConfig(cfg)
+	stream := uniqueName(t, "central", 100)
+	_, err := streams.CreateStream(t.Context(), &kinesis.CreateStreamInput{StreamName: &stream, ShardCount: aws.Int32(1)})
+	require.NoError(t, err)
+	desc, err := streams.DescribeStreamSummary(t.Context(), &kinesis.DescribeStreamSummaryInput{StreamName: &stream})
+	require.NoError(t, err)
+	streamARN := aws.ToString(desc.StreamDescriptionSummary.StreamARN)
+	var shard string
+	var seqs []string
+	for _, owner := range []string{"111111111111", "222222222222"} {
+		ev := deliveryFrom(t, owner, "/aws/lambda/orders-api", event{"14:05:00", "ERROR order 5001 rejected: inventory returned 503"})
+		zip, err := base64.StdEncoding.DecodeString(ev.AWSLogs.Data)
+		require.NoError(t, err)
+		out, err := streams.PutRecord(t.Context(), &kinesis.PutRecordInput{StreamName: &stream, Data: zip, PartitionKey: aws.String(owner)})
+		require.NoError(t, err)
+		shard, seqs = aws.ToString(out.ShardId), append(seqs, aws.ToString(out.SequenceNumber))
+	}
+	client := sqs.NewFromConfig(cfg)
+	q, err := client.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(uniqueName(t, "dlq", 80))})
+	require.NoError(t, err)
+	url := aws.ToString(q.QueueUrl)
+	for _, body := range []string{
+		kinesisFailure(t, "4b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d", streamARN, shard, seqs[0], seqs[1]),
+		kinesisFailure(t, "e1e2e3e4-0000-4111-8222-333344445555", streamARN+"-gone", shard, seqs[0], seqs[1]),
+	} {
+		_, err := client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(body)})
+		require.NoError(t, err)
+	}
+
+	stdout, stderr, err := runCLI(t, "redrive", "--queue-url", url, "--local", "--table", table)
+	require.EqualError(t, err, "1 of 2 messages name Kinesis records that expired from the stream: they stay in the queue, and cannot be redriven")
+	assert.Contains(t, stderr, "redriven request 4b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d (kinesis "+shard+" "+seqs[0]+".."+seqs[1]+") (/aws/lambda/orders-api, 2 events)")
+	assert.Contains(t, stderr, "expired request e1e2e3e4-0000-4111-8222-333344445555")
+	assert.Contains(t, stdout, "4b5c6d7e  2026-11-25 14:06:00  RetryAttemptsEx…      4  …ws/lambda/orders-api       2  redriven\n")
+	assert.Contains(t, stdout, "e1e2e3e4  2026-11-25 14:06:00  RetryAttemptsEx…      4  -                           -  expired\n")
+	assert.Contains(t, stdout, "expired e1e2e3e4: redrive: records expired from the stream")
+	assert.Contains(t, stdout, "redriven 1, failed 0, skipped 0, expired 1: 1 left in the queue\n")
+	assert.Equal(t, 1, queueDepth(t, client, url), "the expired one stays")
+	for _, account := range []string{"111111111111", "222222222222"} {
+		out, _, err := runCLI(t, "incidents", "list", "--table", table, "--account", account, "-o", "json")
+		require.NoError(t, err)
+		var vs []incidentView
+		require.NoError(t, json.Unmarshal([]byte(out), &vs))
+		require.Len(t, vs, 1, account)
+		assert.Equal(t, int64(1), vs[0].Occurrences)
+	}
+
+	// The same failure again: read back, counted once still.
+	_, err = client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: &url,
+		MessageBody: aws.String(kinesisFailure(t, "4b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d", streamARN, shard, seqs[0], seqs[1]))})
+	require.NoError(t, err)
+	stdout, _, err = runCLI(t, "redrive", "--queue-url", url, "--local", "--table", table, "-o", "json")
+	require.Error(t, err)
+	var v redriveView
+	require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+	assert.Equal(t, 1, v.Redriven)
+	assert.Equal(t, 1, v.Expired)
+	for _, m := range v.Messages {
+		assert.Equal(t, streamARN, strings.TrimSuffix(m.Stream, "-gone"))
+		assert.Equal(t, seqs[0], m.StartSequence)
+	}
+	assert.Equal(t, map[string]int64{"/aws/lambda/orders-api ERROR order <num> rejected: inventory returned <num>": 1}, occurrences(t, table),
+		"both accounts' incidents, once each (occurrences keys by group and template)")
 }

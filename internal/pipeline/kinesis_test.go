@@ -173,14 +173,10 @@ func TestInvokeKinesis(t *testing.T) {
 	ev.Records[0].EventName, ev.Records[0].AwsRegion = "aws:kinesis:record", "us-east-1"
 	raw, err := json.Marshal(ev)
 	require.NoError(t, err)
-	recorded := 0
-	st := &fakeStore{t: t, record: func(context.Context, string, []incident.Delta) (store.Result, error) {
-		recorded++
-		return store.Result{}, nil
-	}}
+	st, recorded := countingStore(t)
 	out, err := newTestProcessor(t, st, nil, &bytes.Buffer{}).Invoke(t.Context(), raw)
 	require.NoError(t, err)
-	assert.Equal(t, 1, recorded)
+	assert.Equal(t, 1, *recorded)
 	js, err := json.Marshal(out)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"49590338271490256608559692538361571095921575989136588899"}]}`, string(js),
@@ -207,11 +203,7 @@ func TestHandleKinesisSamples(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("..", "..", "events", tc.file))
 			require.NoError(t, err)
-			calls := 0
-			st := &fakeStore{t: t, record: func(context.Context, string, []incident.Delta) (store.Result, error) {
-				calls++
-				return store.Result{}, nil
-			}}
+			st, calls := countingStore(t)
 			out, err := newTestProcessor(t, st, nil, &bytes.Buffer{}).Invoke(t.Context(), raw)
 			require.NoError(t, err)
 			resp, ok := out.(events.KinesisEventResponse)
@@ -221,7 +213,16 @@ func TestHandleKinesisSamples(t *testing.T) {
 				failed = append(failed, f.ItemIdentifier)
 			}
 			assert.Equal(t, tc.wantFailed, failed)
-			assert.Equal(t, tc.wantCalls, calls)
+			assert.Equal(t, tc.wantCalls, *calls)
 		})
 	}
+}
+
+// countingStore is a fakeStore whose Record succeeds and counts its calls.
+func countingStore(t *testing.T) (*fakeStore, *int) {
+	calls := new(int)
+	return &fakeStore{t: t, record: func(context.Context, string, []incident.Delta) (store.Result, error) {
+		*calls++
+		return store.Result{}, nil
+	}}, calls
 }

@@ -195,9 +195,13 @@ func (s *Store) List(ctx context.Context, f Filter) ([]incident.Incident, error)
 	if f.Limit > 0 && f.Account == "" && len(refs) > f.Limit {
 		refs = refs[:f.Limit]
 	}
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = r.id
+	ids := make([]string, 0, len(refs))
+	seen := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		if !seen[r.id] { // in two shards if its status changed meanwhile
+			seen[r.id] = true
+			ids = append(ids, r.id)
+		}
 	}
 	var all []incident.Incident
 	for start := 0; start < len(ids) && (f.Limit <= 0 || len(all) < f.Limit); start += maxBatchGet {
@@ -223,11 +227,17 @@ func newestFirst(a, b incident.Incident) int {
 
 // getMany reads the incidents ids from the table by key, in BatchGetItem
 // requests of up to 100 keys, eventually consistent like the index that
-// named them. An id without an incident is left out.
+// named them. An id without an incident is left out, and one named twice
+// (an incident whose status changed while the index's shards were read
+// shows in two of them; BatchGetItem refuses duplicate keys) is read once.
 func (s *Store) getMany(ctx context.Context, ids []string) ([]incident.Incident, error) {
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = map[string]types.AttributeValue{attrPK: str(id)}
+	keys := make([]map[string]types.AttributeValue, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			keys = append(keys, map[string]types.AttributeValue{attrPK: str(id)})
+		}
 	}
 	var out []incident.Incident
 	err := s.batchGet(ctx, keys, false, func(item map[string]types.AttributeValue) error {

@@ -204,3 +204,68 @@ func TestRecordRetriesOnlyRetryableCancellations(t *testing.T) {
 	assert.ErrorContains(t, err, "write 3 incidents")
 	assert.Equal(t, 1, e.proxy.Count("TransactWriteItems"))
 }
+
+// TestRecordStoresTheAccount: a new incident stores its delta's account;
+// one stored before accounts were recorded gets it with its next
+// occurrence, and keeps it.
+func TestRecordStoresTheAccount(t *testing.T) {
+	e := newTestEnv(t)
+	st := e.store(WithClock(newClock().Now))
+	deltas := threeDeltas()
+	legacy, member := deltas[0], deltas[1]
+	member.AccountID = "111111111111"
+	_, err := st.Record(t.Context(), "delivery-1", []incident.Delta{legacy, member})
+	require.NoError(t, err)
+	in, err := st.Get(t.Context(), legacy.ID)
+	require.NoError(t, err)
+	assert.Empty(t, in.AccountID, "written as before accounts were recorded")
+	in, err = st.Get(t.Context(), member.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "111111111111", in.AccountID)
+
+	legacy.AccountID = "123456789012"
+	_, err = st.Record(t.Context(), "delivery-2", []incident.Delta{legacy})
+	require.NoError(t, err)
+	in, err = st.Get(t.Context(), legacy.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "123456789012", in.AccountID, "filled in by the next occurrence")
+	assert.Equal(t, 2*legacy.Count, in.Occurrences)
+
+	for _, f := range []struct {
+		account string
+		want    []string
+	}{{"111111111111", []string{member.ID}}, {"123456789012", []string{legacy.ID}}, {"", []string{legacy.ID, member.ID}}} {
+		got, err := st.List(t.Context(), Filter{Account: f.account})
+		require.NoError(t, err)
+		var ids []string
+		for _, in := range got {
+			ids = append(ids, in.ID)
+		}
+		assert.ElementsMatch(t, f.want, ids, "account %q", f.account)
+	}
+	_, err = st.FindIn(t.Context(), member.ID, "123456789012")
+	assert.ErrorIs(t, err, ErrNotFound, "another account's incident")
+	found, err := st.FindIn(t.Context(), member.ID[:8], "111111111111")
+	require.NoError(t, err)
+	assert.Equal(t, member.ID, found.ID)
+	stats, err := st.StatsByAccount(t.Context(), Filter{})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]Tally{"111111111111": {1, member.Count}, "123456789012": {1, 2 * legacy.Count}}, stats.ByAccount)
+	stats, err = st.Stats(t.Context(), Filter{})
+	require.NoError(t, err)
+	assert.Nil(t, stats.ByAccount, "without accounts: the index alone")
+}
+
+// TestGetManyReadsADuplicateOnce: an incident whose status changes while
+// the index's shards are read is named by two of them; BatchGetItem
+// refuses duplicate keys, so getMany reads it once.
+func TestGetManyReadsADuplicateOnce(t *testing.T) {
+	e := newTestEnv(t)
+	st := e.store(WithClock(newClock().Now))
+	deltas := threeDeltas()
+	_, err := st.Record(t.Context(), "delivery-1", deltas)
+	require.NoError(t, err)
+	got, err := st.getMany(t.Context(), []string{deltas[0].ID, deltas[1].ID, deltas[0].ID})
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+}
