@@ -158,7 +158,9 @@ type KinesisFailureRecord struct {
 	KinesisBatchInfo KinesisBatchInfo        `json:"KinesisBatchInfo"`
 }
 
-// KinesisBatchInfo locates a discarded batch in its stream.
+// KinesisBatchInfo locates a discarded batch in its stream. Its times are
+// strings, as Lambda writes them: UTC to the millisecond, always three
+// digits.
 type KinesisBatchInfo struct {
 	ShardID                         string `json:"shardId"`
 	StartSequenceNumber             string `json:"startSequenceNumber"`
@@ -662,7 +664,7 @@ func (m *KinesisMapping) discard(ctx context.Context, sh *shard, b batch, condit
 	err := m.sendFailure(ctx, rec)
 	m.done(sh, len(b.recs), func(s *KinesisStats) {
 		s.Failed += len(b.recs)
-		if err == nil {
+		if err == nil && m.cfg.OnFailureURL != "" {
 			s.FailureRecords++
 		}
 	})

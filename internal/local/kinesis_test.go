@@ -721,3 +721,37 @@ func TestKinesisMappingStartsAtLatest(t *testing.T) {
 	waitSettled(t, m)
 	assert.Equal(t, [][]string{{"after"}}, fn.batches)
 }
+
+func TestKinesisMappingWithoutOnFailureDestination(t *testing.T) {
+	kin, q := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	putData(t, kin, streamARN, "x", "y")
+	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
+		return events.KinesisEventResponse{}, errors.New("boom")
+	}
+	m := newTestMapping(t, fail, KinesisMappingConfig{StreamARN: streamARN}, fastClock(), kin, q, nil)
+	_, err := m.Poll(t.Context())
+	require.NoError(t, err)
+	waitSettled(t, m)
+	assert.Equal(t, KinesisStats{Records: 2, Batches: 1, Failed: 2}, m.Stats(), "discarded without a trace, as Lambda does")
+	assert.Zero(t, m.Pending())
+	assert.NoError(t, m.Err())
+}
+
+func TestKinesisMappingReportsAnOnFailureQueueItCannotReach(t *testing.T) {
+	kin, q := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	putData(t, kin, streamARN, "x")
+	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
+		return events.KinesisEventResponse{}, errors.New("boom")
+	}
+	cfg := KinesisMappingConfig{StreamARN: streamARN, OnFailureURL: testQueue(t, q) + "-missing"}
+	m := newTestMapping(t, fail, cfg, fastClock(), kin, q, nil)
+	_, err := m.Poll(t.Context())
+	require.NoError(t, err)
+	waitSettled(t, m)
+	err = m.Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "send on-failure record of 1 records of shardId-000000000000")
+	assert.Equal(t, KinesisStats{Records: 1, Batches: 1, Failed: 1}, m.Stats())
+}
