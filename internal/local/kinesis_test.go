@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -507,27 +508,33 @@ func TestKinesisMappingRecordAgeExceeded(t *testing.T) {
 	seqs := putData(t, kin, streamARN, "x", "y")
 	cfg := templateMapping(streamARN, testQueue(t, q))
 	cfg.MaxRetries, cfg.MaxRecordAge, cfg.Bisect = -1, time.Minute, false
-	calls := 0
+	cfg.BatchWindow = 0 // the clock stands still
+	var calls atomic.Int64
 	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
-		calls++
+		calls.Add(1)
 		return events.KinesisEventResponse{}, errors.New("always")
 	}
-	// A minute lasts half a second: it passes during the retries.
-	clock := NewClock(time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), 120, nil)
+	// The records are a few seconds old on a clock that stands still
+	// until the test moves it past their maximum age.
+	frozen := &frozenClock{now: time.Now()}
+	clock := NewClock(time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), 100, frozen.real)
 	m := newTestMapping(t, fail, cfg, clock, kin, q, nil)
 	_, err := m.Poll(t.Context())
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { return calls.Load() >= 2 }, time.Minute, time.Millisecond, "retried while young enough")
+	assert.Equal(t, 2, m.Pending())
+	frozen.advance(time.Second) // 100 s on the clock
 	waitSettled(t, m)
 	recs := onFailure(t, q, cfg.OnFailureURL)
 	require.Len(t, recs, 1)
 	assert.Equal(t, ConditionRecordAgeExceeded, recs[0].RequestContext.Condition)
 	assert.Equal(t, seqs[0], recs[0].KinesisBatchInfo.StartSequenceNumber)
 	assert.Equal(t, seqs[1], recs[0].KinesisBatchInfo.EndSequenceNumber)
-	assert.Positive(t, calls)
-	assert.Equal(t, calls, recs[0].RequestContext.ApproximateInvokeCount)
+	assert.Equal(t, int(calls.Load()), recs[0].RequestContext.ApproximateInvokeCount)
+	assert.Equal(t, "Unhandled", recs[0].ResponseContext.FunctionError)
 	stats := m.Stats()
 	assert.Equal(t, 2, stats.Failed)
-	assert.Equal(t, calls-1, stats.Retries)
+	assert.Equal(t, int(calls.Load())-1, stats.Retries)
 }
 
 // frozenClock is a Clock whose real time moves only when the test says.
