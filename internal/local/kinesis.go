@@ -522,7 +522,9 @@ func (m *KinesisMapping) process(ctx context.Context, sh *shard, b batch) []*str
 			half := len(cur.recs) / 2
 			m.count(func(s *KinesisStats) { s.Bisects++ })
 			m.report("shard %s: batch of %d records failed (%v); bisected", sh.id, len(cur.recs), err)
-			todo = append([]batch{{recs: cur.recs[:half], retries: cur.retries}, {recs: cur.recs[half:], retries: cur.retries}}, todo...)
+			first, second := cur, cur
+			first.recs, second.recs = cur.recs[:half], cur.recs[half:]
+			todo = append([]batch{first, second}, todo...)
 			continue
 		}
 		cur.recs = cur.recs[failed:]
