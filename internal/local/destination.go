@@ -121,9 +121,6 @@ func NewDestination(kin streamWriter, cfg DestinationConfig) (*Destination, erro
 	return &Destination{cfg: cfg, stream: stream, kin: kin, delay: DestinationBackoff.Delay}, nil
 }
 
-// ARN returns the destination's ARN.
-func (d *Destination) ARN() string { return d.cfg.ARN }
-
 // Stats returns the counts so far.
 func (d *Destination) Stats() DestinationStats {
 	d.mu.Lock()
@@ -138,8 +135,7 @@ func (d *Destination) count(f func(*DestinationStats)) {
 }
 
 // fits reports whether the delivery data (awslogs.Encode's base64) makes a
-// record within MaxRecordBytes, with the longest partition key the
-// Destination uses.
+// record within MaxRecordBytes, with its partition key.
 func (d *Destination) fits(data string) bool {
 	padding := len(data) - len(strings.TrimRight(data, "="))
 	return base64.StdEncoding.DecodedLen(len(data))-padding+partitionKeyLen <= MaxRecordBytes

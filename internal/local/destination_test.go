@@ -110,6 +110,28 @@ func TestDestinationSubscriptionPutsOneRecordPerDelivery(t *testing.T) {
 	}
 }
 
+func TestDestinationTakesRecordsUpTo1MiB(t *testing.T) {
+	kin, _ := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	sub, _ := memberSubscription(t, kin, streamARN, "member-errors", "111111111111", "ERROR")
+	// About 300 KB of gzip: over Lambda's payload limit, one record.
+	require.NoError(t, sub.Deliver(t.Context(), randomEvents(600)))
+	recs := readStream(t, kin, streamARN)
+	require.Len(t, recs, 1)
+	assert.Greater(t, len(recs[0].Data), MaxDeliveryBytes*3/4)
+	assert.Len(t, decodeRecord(t, recs[0]).LogEvents, 600)
+	// 1,500 events: about 750 KB of gzip, over PutLogEvents' 1 MB batch
+	// uncompressed, so two deliveries, each one record.
+	require.NoError(t, sub.Deliver(t.Context(), randomEvents(1_500)))
+	recs = readStream(t, kin, streamARN)
+	require.Len(t, recs, 3)
+	n := 0
+	for _, r := range recs[1:] {
+		n += len(decodeRecord(t, r).LogEvents)
+	}
+	assert.Equal(t, 1_500, n)
+}
+
 func TestNewDestinationChecksItsConfig(t *testing.T) {
 	stream := "arn:aws:kinesis:us-east-1:123456789012:stream/central"
 	tests := []struct {

@@ -158,7 +158,9 @@ type KinesisFailureRecord struct {
 	KinesisBatchInfo KinesisBatchInfo        `json:"KinesisBatchInfo"`
 }
 
-// KinesisBatchInfo locates a discarded batch in its stream.
+// KinesisBatchInfo locates a discarded batch in its stream. Its times are
+// strings, as Lambda writes them: UTC to the millisecond, always three
+// digits.
 type KinesisBatchInfo struct {
 	ShardID                         string `json:"shardId"`
 	StartSequenceNumber             string `json:"startSequenceNumber"`
@@ -520,7 +522,9 @@ func (m *KinesisMapping) process(ctx context.Context, sh *shard, b batch) []*str
 			half := len(cur.recs) / 2
 			m.count(func(s *KinesisStats) { s.Bisects++ })
 			m.report("shard %s: batch of %d records failed (%v); bisected", sh.id, len(cur.recs), err)
-			todo = append([]batch{{recs: cur.recs[:half], retries: cur.retries}, {recs: cur.recs[half:], retries: cur.retries}}, todo...)
+			first, second := cur, cur
+			first.recs, second.recs = cur.recs[:half], cur.recs[half:]
+			todo = append([]batch{first, second}, todo...)
 			continue
 		}
 		cur.recs = cur.recs[failed:]
@@ -662,7 +666,7 @@ func (m *KinesisMapping) discard(ctx context.Context, sh *shard, b batch, condit
 	err := m.sendFailure(ctx, rec)
 	m.done(sh, len(b.recs), func(s *KinesisStats) {
 		s.Failed += len(b.recs)
-		if err == nil {
+		if err == nil && m.cfg.OnFailureURL != "" {
 			s.FailureRecords++
 		}
 	})

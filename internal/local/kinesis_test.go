@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -364,11 +365,12 @@ func memberEvents(n int, streams ...string) []Event {
 }
 
 // templateMapping is the template's ProcessorKinesisMapping with its
-// default parameters.
+// default parameters, but the longest maximum record age: an hour passes
+// in 0.6 s of fastClock, a week in 100 s.
 func templateMapping(streamARN, queue string) KinesisMappingConfig {
 	return KinesisMappingConfig{
 		StreamARN: streamARN, OnFailureURL: queue,
-		BatchSize: 100, BatchWindow: 5 * time.Second, MaxRetries: 3, MaxRecordAge: time.Hour,
+		BatchSize: 100, BatchWindow: 5 * time.Second, MaxRetries: 3, MaxRecordAge: MaxRecordAge,
 		Bisect: true, ReportBatchItemFailures: true,
 	}
 }
@@ -507,27 +509,33 @@ func TestKinesisMappingRecordAgeExceeded(t *testing.T) {
 	seqs := putData(t, kin, streamARN, "x", "y")
 	cfg := templateMapping(streamARN, testQueue(t, q))
 	cfg.MaxRetries, cfg.MaxRecordAge, cfg.Bisect = -1, time.Minute, false
-	calls := 0
+	cfg.BatchWindow = 0 // the clock stands still
+	var calls atomic.Int64
 	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
-		calls++
+		calls.Add(1)
 		return events.KinesisEventResponse{}, errors.New("always")
 	}
-	// A minute lasts half a second: it passes during the retries.
-	clock := NewClock(time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), 120, nil)
+	// The records are a few seconds old on a clock that stands still
+	// until the test moves it past their maximum age.
+	frozen := &frozenClock{now: time.Now()}
+	clock := NewClock(time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC), 100, frozen.real)
 	m := newTestMapping(t, fail, cfg, clock, kin, q, nil)
 	_, err := m.Poll(t.Context())
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { return calls.Load() >= 2 }, time.Minute, time.Millisecond, "retried while young enough")
+	assert.Equal(t, 2, m.Pending())
+	frozen.advance(time.Second) // 100 s on the clock
 	waitSettled(t, m)
 	recs := onFailure(t, q, cfg.OnFailureURL)
 	require.Len(t, recs, 1)
 	assert.Equal(t, ConditionRecordAgeExceeded, recs[0].RequestContext.Condition)
 	assert.Equal(t, seqs[0], recs[0].KinesisBatchInfo.StartSequenceNumber)
 	assert.Equal(t, seqs[1], recs[0].KinesisBatchInfo.EndSequenceNumber)
-	assert.Positive(t, calls)
-	assert.Equal(t, calls, recs[0].RequestContext.ApproximateInvokeCount)
+	assert.Equal(t, int(calls.Load()), recs[0].RequestContext.ApproximateInvokeCount)
+	assert.Equal(t, "Unhandled", recs[0].ResponseContext.FunctionError)
 	stats := m.Stats()
 	assert.Equal(t, 2, stats.Failed)
-	assert.Equal(t, calls-1, stats.Retries)
+	assert.Equal(t, int(calls.Load())-1, stats.Retries)
 }
 
 // frozenClock is a Clock whose real time moves only when the test says.
@@ -720,4 +728,38 @@ func TestKinesisMappingStartsAtLatest(t *testing.T) {
 	assert.Equal(t, 1, n)
 	waitSettled(t, m)
 	assert.Equal(t, [][]string{{"after"}}, fn.batches)
+}
+
+func TestKinesisMappingWithoutOnFailureDestination(t *testing.T) {
+	kin, q := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	putData(t, kin, streamARN, "x", "y")
+	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
+		return events.KinesisEventResponse{}, errors.New("boom")
+	}
+	m := newTestMapping(t, fail, KinesisMappingConfig{StreamARN: streamARN}, fastClock(), kin, q, nil)
+	_, err := m.Poll(t.Context())
+	require.NoError(t, err)
+	waitSettled(t, m)
+	assert.Equal(t, KinesisStats{Records: 2, Batches: 1, Failed: 2}, m.Stats(), "discarded without a trace, as Lambda does")
+	assert.Zero(t, m.Pending())
+	assert.NoError(t, m.Err())
+}
+
+func TestKinesisMappingReportsAnOnFailureQueueItCannotReach(t *testing.T) {
+	kin, q := motoClients(t)
+	streamARN := testStream(t, kin, 1)
+	putData(t, kin, streamARN, "x")
+	fail := func(context.Context, events.KinesisEvent) (events.KinesisEventResponse, error) {
+		return events.KinesisEventResponse{}, errors.New("boom")
+	}
+	cfg := KinesisMappingConfig{StreamARN: streamARN, OnFailureURL: testQueue(t, q) + "-missing"}
+	m := newTestMapping(t, fail, cfg, fastClock(), kin, q, nil)
+	_, err := m.Poll(t.Context())
+	require.NoError(t, err)
+	waitSettled(t, m)
+	err = m.Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "send on-failure record of 1 records of shardId-000000000000")
+	assert.Equal(t, KinesisStats{Records: 1, Batches: 1, Failed: 1}, m.Stats())
 }

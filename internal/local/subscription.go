@@ -61,7 +61,7 @@ func (l lambdaTarget) send(ctx context.Context, ds []delivery) (int, error) {
 type SubscriptionStats struct {
 	Events     int `json:"events"`     // events read
 	Matched    int `json:"matched"`    // events the filter pattern matched
-	Deliveries int `json:"deliveries"` // payloads handed to the function
+	Deliveries int `json:"deliveries"` // payloads handed to the function or the destination
 }
 
 // Subscription is a subscription filter with a Lambda destination, or a
@@ -69,9 +69,9 @@ type SubscriptionStats struct {
 // matches, batches them as CloudWatch Logs does (one payload per log
 // stream, in event order, split to stay within PutLogEvents' batch limits
 // and the target's payload limit), wraps each batch in the awslogs payload
-// (gzip and base64 of the DATA_MESSAGE document) and invokes the function
-// asynchronously, or puts it into the destination's stream. Not safe for
-// concurrent use.
+// (gzip of the DATA_MESSAGE document, base64-encoded for Lambda) and
+// invokes the function asynchronously, or puts it into the destination's
+// stream. Not safe for concurrent use.
 type Subscription struct {
 	name, owner, group string
 	pattern            *filterpattern.Pattern

@@ -57,23 +57,28 @@ func TestSubscriptionBatchesPerStream(t *testing.T) {
 	assert.Equal(t, SubscriptionStats{Events: 4, Matched: 3, Deliveries: 2}, sub.Stats())
 }
 
-func TestSubscriptionSplitsLargeDeliveries(t *testing.T) {
-	pattern, err := filterpattern.Parse("")
-	require.NoError(t, err)
-	got := &submitted{}
-	sub := NewSubscription("all", "123456789012", "/app", pattern, got)
-	// 600 events of 1 KB of random hex: about 400 KB once gzipped and
-	// base64-encoded, over the 256 KB invocation payload.
+// randomEvents returns n events of stream a of 1 KB of random hex each:
+// 600 make about 400 KB once gzipped and base64-encoded, over the 256 KB
+// invocation payload.
+func randomEvents(n int) []Event {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var evs []Event
-	for i := range 600 {
+	for i := range n {
 		b := make([]byte, 500)
 		for j := range b {
 			b[j] = byte(rng.Uint32())
 		}
 		evs = append(evs, Event{ID: fmt.Sprint(i), Stream: "a", Timestamp: int64(i) + 1, Message: fmt.Sprintf("ERROR %x", b)})
 	}
-	require.NoError(t, sub.Deliver(t.Context(), evs))
+	return evs
+}
+
+func TestSubscriptionSplitsLargeDeliveries(t *testing.T) {
+	pattern, err := filterpattern.Parse("")
+	require.NoError(t, err)
+	got := &submitted{}
+	sub := NewSubscription("all", "123456789012", "/app", pattern, got)
+	require.NoError(t, sub.Deliver(t.Context(), randomEvents(600)))
 	require.Greater(t, len(got.payloads), 1)
 	n := 0
 	for _, p := range got.payloads {
