@@ -262,6 +262,7 @@ func TestCentralWriterRole(t *testing.T) {
 func TestCentralParametersAreChecked(t *testing.T) {
 	for name, params := range map[string]map[string]string{
 		"OrganizationId":                 {"OrganizationId": "my-org"},
+		"MemberAccountIds":               {"MemberAccountIds": memberA + ",12345"},
 		"WriterExternalId":               {"WriterExternalId": "x"},
 		"KinesisBatchSize":               {"KinesisBatchSize": "0"},
 		"KinesisRetentionHours":          {"KinesisRetentionHours": "12"},

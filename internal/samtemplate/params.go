@@ -138,7 +138,17 @@ func (p *Parameter) check(v string) error {
 	if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
 		errs = append(errs, fmt.Errorf("not one of the AllowedValues [%s]", strings.Join(p.AllowedValues, ", ")))
 	}
-	if p.pattern != nil && !p.pattern.MatchString(v) {
+	// On a CommaDelimitedList the pattern must match each value, as
+	// CloudFormation applies it (each trimmed, as Ref gives it).
+	switch {
+	case p.pattern == nil:
+	case p.Type == "CommaDelimitedList":
+		for _, x := range values {
+			if x = strings.TrimSpace(x); !p.pattern.MatchString(x) {
+				errs = append(errs, fmt.Errorf("value %q does not match AllowedPattern %s", x, p.AllowedPattern))
+			}
+		}
+	case !p.pattern.MatchString(v):
 		errs = append(errs, fmt.Errorf("does not match AllowedPattern %s", p.AllowedPattern))
 	}
 	if p.MinLength != nil && len(v) < *p.MinLength {

@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -437,4 +438,26 @@ func TestTemplateRepositoryTemplate(t *testing.T) {
 	assert.False(t, active, "no subscription without AlarmEmail")
 	_, err = tmpl.Order()
 	assert.NoError(t, err)
+}
+
+// On a CommaDelimitedList, AllowedPattern applies to each value, as
+// CloudFormation applies it; the error names the values that fail.
+func TestListAllowedPattern(t *testing.T) {
+	tmpl, err := samtemplate.Parse([]byte(`
+Parameters:
+  Accounts:
+    Type: CommaDelimitedList
+    Default: ""
+    AllowedPattern: '^$|^[0-9]{12}$'
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+`))
+	require.NoError(t, err, "the empty default is one empty value, which the pattern allows")
+	require.NoError(t, tmpl.SetParameters(map[string]string{"Accounts": "111111111111, 222222222222"}))
+	err = tmpl.SetParameters(map[string]string{"Accounts": "111111111111,12345,x"})
+	require.Error(t, err)
+	assert.ErrorContains(t, err, `value "12345" does not match AllowedPattern`)
+	assert.ErrorContains(t, err, `value "x" does not match AllowedPattern`)
+	assert.Equal(t, 2, strings.Count(err.Error(), "does not match"), "the valid id is not named")
 }
