@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
@@ -57,6 +58,16 @@ func TestPathAWriterAssumesTheRole(t *testing.T) {
 	assert.ErrorContains(t, err, "not a member account")
 	_, err = tw.CrossAccountWriter(ctx, memberA, externalID, dep.ProcessorLogGroup, "a")
 	assert.ErrorContains(t, err, "may write only into the watched log groups")
+
+	stacks, err := cloudformation.NewFromConfig(newConfig(t, motoURL)).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(dep.StackName)})
+	require.NoError(t, err)
+	require.Len(t, stacks.Stacks, 1)
+	recorded := map[string]string{}
+	for _, p := range stacks.Stacks[0].Parameters {
+		recorded[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	assert.Equal(t, "****", recorded["WriterExternalId"], "NoEcho, as CloudFormation shows it")
+	assert.Equal(t, memberA+","+memberB, recorded["MemberAccountIds"])
 
 	w, err := tw.CrossAccountWriter(ctx, memberB, externalID, dep.LogGroup, "member-b/app")
 	require.NoError(t, err)

@@ -179,7 +179,15 @@ func (t *Twin) setup(ctx context.Context, awsCfg aws.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := recordStack(ctx, t.c.cfn, st.Name, t.dep.Parameters, st.Outputs); err != nil {
+	// As CloudFormation shows them: NoEcho parameters (WriterExternalId)
+	// masked.
+	recorded := maps.Clone(t.dep.Parameters)
+	for name, p := range tmpl.Parameters {
+		if _, ok := recorded[name]; ok && p.NoEcho {
+			recorded[name] = "****"
+		}
+	}
+	if err := recordStack(ctx, t.c.cfn, st.Name, recorded, st.Outputs); err != nil {
 		// A convenience for the commands that take --stack, not a part of
 		// the pipeline: said, not fatal.
 		t.dep.Skipped = append(t.dep.Skipped, fmt.Sprintf("CloudFormation record of the stack (--stack %s will not find it): %v", st.Name, err))
