@@ -43,8 +43,9 @@
 // dead-letter queue come from its function. Before anything is put it
 // refuses what CloudWatch Logs would: a watched group that does not exist,
 // a third subscription filter on a group, a sixth filter pattern with a
-// regex on a group. New also records the stack, with its parameters and
-// outputs, in the endpoint's CloudFormation (a stack without resources),
+// regex on a group. New also records the stack, with its parameters
+// (NoEcho ones masked) and outputs, in the endpoint's CloudFormation (a
+// stack without resources),
 // so that `logalert incidents --stack`, `logalert redrive --stack` and
 // `make incidents` find the deployment as they would in AWS. With
 // MemberAccountIds, New also sets up each member account (members.go):
