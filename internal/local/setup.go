@@ -269,6 +269,9 @@ func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stac
 		Concurrency: 1,
 	}
 	t.invoker = NewInvoker(proc.Handle, invoke, t.clock, t.c.sqs, t.cfg.Fault, func(format string, args ...any) { t.logf("deliver", format, args...) })
+	if len(fn.Schedules) > 0 { // the processor's schedule, which flushes the alert digests
+		t.schedule = &schedule{flush: proc.Flush, period: slices.Min(fn.Schedules)}
+	}
 	for _, s := range specs {
 		w := t.watchOf(s.Group)
 		w.subs = append(w.subs, NewSubscription(s.Name, t.dep.AccountID, s.Group, s.Pattern, t.invoker))
