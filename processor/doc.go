@@ -16,6 +16,15 @@
 // (DeliveriesDropped) and logged, a drop from its own group only once per
 // cold start.
 //
+// An EventBridge scheduled event (the template's FlushDigests schedule,
+// every minute):
+//
+//	{"source": "aws.events", "detail-type": "Scheduled Event", ...}
+//
+// publishes the alert digests whose window has ended (see ALERT_BURST). A
+// failed flush is logged and not returned: the event carries nothing to
+// retry, and the next tick flushes again.
+//
 // # Environment
 //
 //	INCIDENTS_TABLE         required: the DynamoDB incidents table
@@ -44,6 +53,13 @@
 //	EXCLUDED_LOG_GROUP_PREFIXES optional: comma-separated log group name
 //	                        prefixes whose deliveries are dropped (the
 //	                        template's ExcludedLogGroupPrefixes)
+//	ALERT_BURST             optional: alerts of one log group announced one
+//	                        by one per window; the rest of the window's go
+//	                        out in one digest message when it ends (the
+//	                        template's AlertBurst, default 5 there). 0 or
+//	                        unset: every alert alone.
+//	ALERT_WINDOW_SECONDS    optional: the window of ALERT_BURST (default 300,
+//	                        the template's AlertWindowSeconds)
 //	AWS_LAMBDA_LOG_GROUP_NAME set by Lambda: the function's own log group,
 //	                        whose deliveries are always dropped, so that its
 //	                        own error lines can never invoke it again
@@ -62,7 +78,10 @@
 // # Logs and metrics
 //
 // One JSON log line per invocation with the counts (events, matched,
-// incidents, opened, reopened, duplicates), and, with METRICS_NAMESPACE
+// incidents, opened, reopened, duplicates, and alerts: announced alone or
+// deferred into a digest); a scheduled flush logs "digests flushed" when
+// it published a digest or one is still due, "digests not flushed" when
+// it failed; and, with METRICS_NAMESPACE
 // set, an EMF record with EventsProcessed, EventsMatched, IncidentsOpened,
 // IncidentsReopened, BadPayloads, DeliveriesDropped and DecompressedBytes.
 package main

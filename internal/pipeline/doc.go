@@ -8,7 +8,9 @@
 // internal/notify's).
 //
 // Invoke is the Lambda entry point: it tells an event's source by its shape
-// and hands it to the matching handler (Handle for a subscription delivery).
+// and hands it to the matching handler (Handle for a subscription delivery,
+// Flush for the schedule's event, which publishes the digests of alert
+// storms).
 //
 // FromEnv is the wiring: it reads the environment (LoadConfig) and the SDK's
 // configuration chain and passes the clients to New. The Processor sees the
