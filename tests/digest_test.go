@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,23 +26,17 @@ const scheduledEvent = `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2ea
 "source":"aws.events","account":"123456789012","time":"2026-11-25T14:05:00Z","region":"us-east-1",
 "resources":["arn:aws:events:us-east-1:123456789012:rule/logalert-FlushDigests"],"detail":{}}`
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
+// testClock is a clock the test moves, in nanoseconds since the epoch.
+type testClock struct{ atomic.Int64 }
+
+func newTestClock(t time.Time) *testClock {
+	c := &testClock{}
+	c.Store(t.UnixNano())
+	return c
 }
 
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.Load()).UTC() }
+func (c *testClock) Advance(d time.Duration) { c.Add(int64(d)) }
 
 // groupingProcessor is a processor with alert grouping (5 alerts alone
 // per log group per 5 minutes, as the template's defaults) on clk.
@@ -62,7 +57,7 @@ func (e *env) groupingProcessor(tb testing.TB, topic string, clk *testClock) *pi
 func TestStormOfNewIncidentsSendsSinglesThenADigest(t *testing.T) {
 	e := newEnv(t)
 	inbox := newTopicInbox(t)
-	clk := &testClock{now: time.Date(2026, 11, 25, 14, 0, 30, 0, time.UTC)}
+	clk := newTestClock(time.Date(2026, 11, 25, 14, 0, 30, 0, time.UTC))
 	p := e.groupingProcessor(t, inbox.topicARN, clk)
 	ev, want := manyIncidents(t, 200)
 	require.Len(t, want, 200)
@@ -115,7 +110,7 @@ func TestStormOverManyDeliveriesThroughTheProcessor(t *testing.T) {
 	e := newEnv(t)
 	e.proxy.Serialize(true) // moto's own conditional writes race; ours must not
 	inbox := newTopicInbox(t)
-	clk := &testClock{now: time.Date(2026, 11, 25, 14, 0, 30, 0, time.UTC)}
+	clk := newTestClock(time.Date(2026, 11, 25, 14, 0, 30, 0, time.UTC))
 	p := e.groupingProcessor(t, inbox.topicARN, clk)
 	kind := func(i int) string { return fmt.Sprintf("ERROR job %s failed", strings.Repeat("x", i+1)) }
 	var wg sync.WaitGroup

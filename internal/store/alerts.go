@@ -186,23 +186,33 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 func (s *Store) release(ctx context.Context, alerts []Alert) error {
 	var errs []error
 	for _, a := range alerts {
-		err := retryConflicts(ctx, func() error {
-			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                 &s.table,
-				Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
-				UpdateExpression:          aws.String("REMOVE #lease"),
-				ConditionExpression:       aws.String("#lease = :mine"),
-				ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
-			})
-			return err
-		})
-		var taken *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &taken) {
+		if err := s.dropLease(ctx, a.marker, a.lease); err != nil {
 			errs = append(errs, fmt.Errorf("release the alert of %s: %w", a.Incident.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// dropLease removes the lease this caller holds on the item key (an
+// alert's marker or a digest), unless someone else took it over meanwhile:
+// then it is left alone.
+func (s *Store) dropLease(ctx context.Context, key string, lease int64) error {
+	err := retryConflicts(ctx, func() error {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{attrPK: str(key)},
+			UpdateExpression:          aws.String("REMOVE #lease"),
+			ConditionExpression:       aws.String("#lease = :mine"),
+			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(lease)},
+		})
+		return err
+	})
+	var taken *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &taken) {
+		return err
+	}
+	return nil
 }
 
 // clear marks alerts as published: it rewrites their markers without the

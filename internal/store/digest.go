@@ -516,19 +516,7 @@ func (s *Store) owed(ctx context.Context, key string, markers []string) ([]Alert
 // the next Flush retries it at once; a lease taken over meanwhile is left
 // alone.
 func (s *Store) releaseDigest(ctx context.Context, key string, lease int64) error {
-	err := retryConflicts(ctx, func() error {
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       map[string]types.AttributeValue{attrPK: str(key)},
-			UpdateExpression:          aws.String("REMOVE #lease"),
-			ConditionExpression:       aws.String("#lease = :mine"),
-			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(lease)},
-		})
-		return err
-	})
-	var taken *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &taken) {
+	if err := s.dropLease(ctx, key, lease); err != nil {
 		return fmt.Errorf("release digest %s: %w", key, err)
 	}
 	return nil

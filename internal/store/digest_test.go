@@ -82,6 +82,24 @@ func assertOnce(t *testing.T, deltas []incident.Delta, pub *publisher, dig *dige
 	assert.Equal(t, want, announced(pub, dig), "every incident announced exactly once, alone or in a digest")
 }
 
+// grouped returns a test table and a store on it with the tests' grouping,
+// on a clock the test moves.
+func grouped(t *testing.T) (*testEnv, *clock, *Store) {
+	t.Helper()
+	e, clk := newTestEnv(t), newClock()
+	return e, clk, e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
+}
+
+// deliver records deltas as delivery and announces their alerts through
+// pub.
+func deliver(t *testing.T, st *Store, delivery string, deltas []incident.Delta, pub *publisher) {
+	t.Helper()
+	res, err := st.Record(t.Context(), delivery, deltas)
+	require.NoError(t, err)
+	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
+	require.NoError(t, err)
+}
+
 // owedMarkers counts the markers of e's table that still carry an alert.
 func owedMarkers(t *testing.T, e *testEnv) int {
 	t.Helper()
@@ -104,9 +122,7 @@ func owedMarkers(t *testing.T, e *testEnv) int {
 // digest, the most frequent first; each incident is announced once and
 // every marker is cleared.
 func TestStormInOneDeliveryGoesIntoOneDigest(t *testing.T) {
-	e := newTestEnv(t)
-	clk := newClock()
-	st := e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
+	e, clk, st := grouped(t)
 	deltas := kinds(0, 200)
 	res, err := st.Record(t.Context(), "delivery-1", deltas)
 	require.NoError(t, err)
@@ -156,17 +172,13 @@ func TestStormInOneDeliveryGoesIntoOneDigest(t *testing.T) {
 // Grouping off (the default): every alert goes out alone and Flush finds
 // nothing.
 func TestWithoutGroupingEveryAlertGoesAlone(t *testing.T) {
-	e := newTestEnv(t)
-	st := e.store()
+	st := newTestEnv(t).store()
 	deltas := kinds(0, 12)
-	res, err := st.Record(t.Context(), "delivery-1", deltas)
-	require.NoError(t, err)
 	var (
 		pub publisher
 		dig digester
 	)
-	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
-	require.NoError(t, err)
+	deliver(t, st, "delivery-1", deltas, &pub)
 	f, err := st.Flush(t.Context(), dig.publish)
 	require.NoError(t, err)
 	assert.Equal(t, Flushed{}, f)
@@ -178,10 +190,8 @@ func TestWithoutGroupingEveryAlertGoesAlone(t *testing.T) {
 // after it): 5 singles, one digest with the 195 others. A new window
 // gives a fresh burst.
 func TestStormOverManyDeliveries(t *testing.T) {
-	e := newTestEnv(t)
+	e, clk, st := grouped(t)
 	e.proxy.Serialize(true) // moto's own conditional writes race; ours must not
-	clk := newClock()
-	st := e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
 	deltas := kinds(0, 200)
 	var (
 		pub publisher
@@ -190,7 +200,7 @@ func TestStormOverManyDeliveries(t *testing.T) {
 		mu  sync.Mutex
 		bad []error
 	)
-	deliver := func(i int) {
+	deliverTwice := func(i int) {
 		defer wg.Done()
 		name := fmt.Sprintf("delivery-%d", i)
 		for range 2 {
@@ -208,7 +218,7 @@ func TestStormOverManyDeliveries(t *testing.T) {
 	for batch := range 5 {
 		for i := range 8 {
 			wg.Add(1)
-			go deliver(8*batch + i)
+			go deliverTwice(8*batch + i)
 		}
 		wg.Wait()
 	}
@@ -224,10 +234,7 @@ func TestStormOverManyDeliveries(t *testing.T) {
 
 	// The next window: a fresh burst of 5, then a digest of the rest.
 	more := kinds(200, 8)
-	res, err := st.Record(t.Context(), "delivery-next", more)
-	require.NoError(t, err)
-	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
-	require.NoError(t, err)
+	deliver(t, st, "delivery-next", more, &pub)
 	assert.Len(t, pub.sent, 2*testBurst, "a fresh burst in the new window")
 	clk.Advance(testWindow)
 	f, err = st.Flush(t.Context(), dig.publish)
@@ -273,18 +280,13 @@ func TestDeferredAlertIsNotHeld(t *testing.T) {
 // A digest that fails to publish stays due and owed: the next Flush
 // publishes it, with the same alerts.
 func TestDigestPublishFailureIsRetried(t *testing.T) {
-	e := newTestEnv(t)
-	clk := newClock()
-	st := e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
+	e, clk, st := grouped(t)
 	deltas := kinds(0, 20)
-	res, err := st.Record(t.Context(), "delivery-1", deltas)
-	require.NoError(t, err)
 	var (
 		pub publisher
 		dig = digester{fail: true}
 	)
-	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
-	require.NoError(t, err)
+	deliver(t, st, "delivery-1", deltas, &pub)
 	clk.Advance(testWindow)
 
 	f, err := st.Flush(t.Context(), dig.publish)
@@ -304,18 +306,13 @@ func TestDigestPublishFailureIsRetried(t *testing.T) {
 // A flusher that dies after claiming a digest holds it until its lease
 // runs out; then another flusher takes it over and publishes it.
 func TestCrashedFlusherIsTakenOver(t *testing.T) {
-	e := newTestEnv(t)
-	clk := newClock()
-	st := e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
+	_, clk, st := grouped(t)
 	deltas := kinds(0, 9)
-	res, err := st.Record(t.Context(), "delivery-1", deltas)
-	require.NoError(t, err)
 	var (
 		pub publisher
 		dig digester
 	)
-	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
-	require.NoError(t, err)
+	deliver(t, st, "delivery-1", deltas, &pub)
 	clk.Advance(testWindow)
 
 	due, err := st.dueDigests(t.Context())
@@ -342,21 +339,16 @@ func TestCrashedFlusherIsTakenOver(t *testing.T) {
 // window's digest: the claimed digest's list is frozen, so nothing is
 // added to a digest after it was read.
 func TestDeferralAfterFlushStartedGoesToTheNextWindow(t *testing.T) {
-	e := newTestEnv(t)
-	clk := newClock()
+	e, clk, st := grouped(t)
 	late := newClock() // a delivery still in the first window
-	st := e.store(WithClock(clk.Now), WithAlertGrouping(testBurst, testWindow))
 	lagging := e.store(WithClock(late.Now), WithAlertGrouping(testBurst, testWindow))
 	deltas := kinds(0, 8)
-	res, err := st.Record(t.Context(), "delivery-1", deltas)
-	require.NoError(t, err)
 	var (
 		pub  publisher
 		dig  digester
 		errs []error
 	)
-	_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
-	require.NoError(t, err)
+	deliver(t, st, "delivery-1", deltas, &pub)
 	clk.Advance(testWindow)
 
 	more := kinds(8, 4)
