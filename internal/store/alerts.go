@@ -48,9 +48,9 @@ const publishMargin = 3 * time.Second
 // across racing deliveries (see the package documentation), and returns how
 // many this call published or deferred into a digest. In rounds, it claims
 // the alerts (a concurrent redelivery of the payload may hold the same
-// pending alerts); under alert grouping (WithAlertGrouping) it defers those
-// of the ones it won that exceed their log group's burst into the window's
-// digest; it publishes the rest and clears them at once, before any wait. Alerts another
+// pending alerts); under alert grouping (WithAlertGrouping) it defers the
+// ones it won beyond their log group's burst into the window's digest; it
+// publishes the rest and clears them at once, before any wait. Alerts another
 // delivery holds are waited for, and taken over if their lease runs out,
 // for as long as ctx has time. Alerts that failed to publish are released
 // and stay pending in the table; the error says how many are still owed,
@@ -166,10 +166,11 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 		switch {
 		case errors.As(err, &failed):
 			_, pending := failed.Item[attrAlert]
-			if _, deferred := failed.Item[attrDigest]; pending && !deferred {
+			_, deferred := failed.Item[attrDigest]
+			if pending && !deferred {
 				held = append(held, a) // another delivery is publishing it
-			} // else published, or deferred: a digest owes it
-
+			}
+			// Otherwise it was published, or deferred: a digest owes it.
 		case err != nil:
 			return won, held, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
 		default:

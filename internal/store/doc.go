@@ -160,8 +160,9 @@
 //  2. the rest are deferred, up to 98 a TransactWriteItems: the digest
 //     item (pk "digest#<window start>#<window end>#<group>") gets the
 //     markers' keys ADDed to its markers set, conditioned on its not being
-//     flushed, no flusher holding or having held a lease on it, and its
-//     holding at most MaxDigestAlerts; each marker gets digest = the
+//     flushed, on no flusher's lease being on it (live, or run out: a
+//     flusher that died leaves its lease until another takes it over), and
+//     on its holding at most MaxDigestAlerts; each marker gets digest = the
 //     digest's key and loses its lease, conditioned on the lease being
 //     this caller's; and the digest's key is ADDed to a due item
 //     (pk "alertdue#<NN>", NN a hash of the group modulo 16), where Flush
@@ -182,7 +183,8 @@
 //
 //  1. claims it with a lease of AlertLease (taking over a lease that ran
 //     out: its flusher died), which also freezes its markers set, since
-//     deferrals refuse a digest with a lease;
+//     deferrals refuse a digest with a lease (a released lease opens it
+//     again: the next claim reads whatever was added meanwhile);
 //  2. reads its markers and keeps those that still carry their alert and
 //     name this digest, and reads their incidents (consistent reads);
 //  3. publishes them in one message, if publishMargin is left;
@@ -191,10 +193,11 @@
 //     off the due item.
 //
 // A failed publish releases the lease and leaves the digest due: the next
-// Flush publishes it, with the same alerts; nothing is lost. As for single
-// alerts, only a flusher that dies between publishing and clearing (or
-// outlives its lease) can make alerts go out twice: the flusher that takes
-// over publishes what was not cleared yet. A flusher that died after
+// Flush publishes it, with the same alerts (and any deferred into it since
+// the release); nothing is lost. As for single alerts, only a flusher that
+// dies between publishing and clearing (or outlives its lease) can make
+// alerts go out twice: the flusher that takes over publishes what was not
+// cleared yet. A flusher that died after
 // clearing finds nothing owed and only marks the digest flushed.
 //
 // What it costs: one UpdateItem per log group per Announce with alerts,
