@@ -410,3 +410,62 @@ func TestDeferralSkipsAnAlertItLostTheLeaseOf(t *testing.T) {
 	assert.Zero(t, got[stolen.Incident.ID], "left to the delivery that holds it")
 	assert.Len(t, got, 3)
 }
+
+// Deliveries and the schedule's flushes run at once, across the end of a
+// window (the clock moves past it midway): every incident is announced
+// exactly once, alone or in one of the digests.
+func TestConcurrentAnnounceAndFlush(t *testing.T) {
+	e, clk, st := grouped(t)
+	e.proxy.Serialize(true) // moto's own conditional writes race; ours must not
+	clk.Advance(testWindow - 30*time.Second)
+	deltas := kinds(0, 60)
+	var (
+		pub     publisher
+		dig     digester
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		ticks   = make(chan struct{}, 12)
+		flusher = make(chan struct{})
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	go func() { // the schedule: a flush after each delivery, while others run
+		defer close(flusher)
+		for range ticks {
+			if _, err := st.Flush(t.Context(), dig.publish); err != nil {
+				fail(err)
+			}
+		}
+	}()
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := st.Record(t.Context(), fmt.Sprintf("delivery-%d", i), deltas[5*i:5*i+5])
+			if err == nil {
+				_, err = st.Announce(t.Context(), res.Alerts, pub.publish)
+			}
+			if err != nil {
+				fail(err)
+			}
+			if i == 5 {
+				clk.Advance(time.Minute) // the window ends
+			}
+			ticks <- struct{}{}
+		}()
+	}
+	wg.Wait()
+	close(ticks)
+	<-flusher
+	require.NoError(t, errors.Join(errs...))
+	clk.Advance(testWindow)
+	_, err := st.Flush(t.Context(), dig.publish)
+	require.NoError(t, err)
+	assertOnce(t, deltas, &pub, &dig)
+	assert.Zero(t, owedMarkers(t, e))
+	assert.LessOrEqual(t, len(pub.sent), 2*testBurst, "at most a burst per window")
+}
