@@ -31,6 +31,15 @@
 // (DeliveriesDropped) and logged, a drop from its own group only once per
 // cold start.
 //
+// An EventBridge scheduled event (the template's FlushDigests schedule,
+// every minute):
+//
+//	{"source": "aws.events", "detail-type": "Scheduled Event", ...}
+//
+// publishes the alert digests whose window has ended (see ALERT_BURST). A
+// failed flush is logged and not returned: the event carries nothing to
+// retry, and the next tick flushes again.
+//
 // # Environment
 //
 //	INCIDENTS_TABLE         required: the DynamoDB incidents table
@@ -68,6 +77,13 @@
 //	                        treated as another's: two accounts never share
 //	                        an incident, but the function's own incidents
 //	                        get new IDs.
+//	ALERT_BURST             optional: alerts of one log group announced one
+//	                        by one per window; the rest of the window's go
+//	                        out in one digest message when it ends (the
+//	                        template's AlertBurst, default 5 there). 0 or
+//	                        unset: every alert alone.
+//	ALERT_WINDOW_SECONDS    optional: the window of ALERT_BURST (default 300,
+//	                        the template's AlertWindowSeconds)
 //	AWS_LAMBDA_LOG_GROUP_NAME set by Lambda: the function's own log group,
 //	                        whose deliveries are always dropped, so that its
 //	                        own error lines can never invoke it again
@@ -88,12 +104,14 @@
 // # Logs and metrics
 //
 // One JSON log line per invocation with the counts (events, matched,
-// incidents, opened, reopened, duplicates; for a Kinesis batch also
-// records, failed, bad_payloads, control, dropped), and, with
-// METRICS_NAMESPACE set, an EMF record with EventsProcessed, EventsMatched,
-// IncidentsOpened, IncidentsReopened, BadPayloads, DeliveriesDropped and
-// DecompressedBytes; for a Kinesis batch also one record per account of
-// MemberEventsMatched (Count) with the dimension sets [AccountId] and []
-// (per account, and all together), which the central stack's member alarms
-// watch.
+// incidents, opened, reopened, duplicates, and alerts: announced alone or
+// deferred into a digest; for a Kinesis batch also records, failed,
+// bad_payloads, control, dropped); a scheduled flush logs "digests flushed"
+// when it published a digest or one is still due, "digests not flushed"
+// when it failed. With METRICS_NAMESPACE set, an EMF record with
+// EventsProcessed, EventsMatched, IncidentsOpened, IncidentsReopened,
+// BadPayloads, DeliveriesDropped and DecompressedBytes; for a Kinesis batch
+// also one record per account of MemberEventsMatched (Count) with the
+// dimension sets [AccountId] and [] (per account, and all together), which
+// the central stack's member alarms watch.
 package main

@@ -210,6 +210,8 @@ func TestTemplateParameters(t *testing.T) {
 		{"DatapointsToAlarm", "1"},
 		{"LogRetentionDays", "14"},
 		{"MaxEventAgeSeconds", "3600"},
+		{"AlertBurst", "5"},
+		{"AlertWindowSeconds", "300"},
 		{"ProcessorMemorySize", "256"},
 		{"ProcessorReservedConcurrency", "0"},
 		{"LogGroupNames", ""},

@@ -80,6 +80,12 @@
 //   - Lambda's asynchronous invocation of the processor: timeout, two
 //     retries (one and two minutes later), maximum event age, the failure record
 //     in the on-failure SQS queue (Invoker).
+//   - The processor's EventBridge schedule (a Schedule event of its
+//     function, rate(N unit) as provision.ParseRate reads it): the twin
+//     calls the processor's Flush every period of its clock, which
+//     publishes the alert digests whose window has ended, in Run and in
+//     Mail; Run flushes once more before it settles and does not settle
+//     while a digest is due.
 //   - SNS email delivery, through package email: the alarm email text and
 //     SNS's footer, as .eml files or over SMTP, to each email subscription
 //     whose filter policy on message attributes lets the message through
@@ -105,7 +111,8 @@
 // A Clock compresses time so that an alarm period of a minute passes in a
 // few seconds (Config.Period). Everything the twin stamps reads the clock:
 // event timestamps, datapoints, alarm evaluations and their notifications,
-// Lambda's retry delays (one and two minutes), incident times. Real time
+// Lambda's retry delays (one and two minutes), incident times, the
+// schedule's ticks and the alert windows. Real time
 // only bounds function invocations (their Timeout).
 //
 // # What is not modelled

@@ -306,6 +306,9 @@ func (t *Twin) setupSubscriptions(tmpl *samtemplate.Template, st *provision.Stac
 	if err := t.setupPathB(tmpl, st, dest, fn, proc.HandleKinesis); err != nil {
 		return err
 	}
+	if len(fn.Schedules) > 0 { // the processor's schedule, which flushes the alert digests
+		t.schedule = &schedule{flush: proc.Flush, period: slices.Min(fn.Schedules)}
+	}
 	for _, s := range specs {
 		w := t.watchOf(s.Group)
 		w.subs = append(w.subs, NewSubscription(s.Name, t.dep.AccountID, s.Group, s.Pattern, t.invoker))

@@ -25,6 +25,7 @@ import (
 	"github.com/logalert/logalert/internal/email"
 	"github.com/logalert/logalert/internal/emit"
 	"github.com/logalert/logalert/internal/provision"
+	"github.com/logalert/logalert/internal/store"
 )
 
 // Config configures a Twin.
@@ -153,6 +154,7 @@ type Twin struct {
 	// the central stream and the logs destination that fills it.
 	mapping     *KinesisMapping
 	destination *Destination
+	schedule    *schedule // the processor's schedule; nil without one
 	relay       *email.Relay
 	emitted     []emit.Summary
 
@@ -340,6 +342,14 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 			pending = append(pending, fmt.Sprintf("alarm %s in %s", a.cfg.Name, a.State()))
 		}
 	}
+	if t.schedule != nil {
+		// On the schedule's ticks, and once more before settling, so
+		// that the twin never settles with a digest still due.
+		idle := busy == 0 && read == 0 && len(pending) == 0
+		if waiting := t.schedule.run(ctx, now, idle, t.logf); waiting > 0 {
+			pending = append(pending, fmt.Sprintf("%d alert digests due", waiting))
+		}
+	}
 	var err error
 	relayed := 0
 	if t.relay != nil {
@@ -364,6 +374,9 @@ func (t *Twin) step(ctx context.Context) (bool, string, error) {
 // A failed poll is reported on Progress and retried at the next interval.
 func (t *Twin) Mail(ctx context.Context, interval time.Duration) error {
 	for {
+		if t.schedule != nil {
+			t.schedule.run(ctx, t.clock.Now(), false, t.logf)
+		}
 		if t.relay != nil {
 			if _, err := t.relayOnce(ctx); err != nil && ctx.Err() == nil {
 				t.logf("email", "relay: %v (retrying)", err)
@@ -405,4 +418,37 @@ func (t *Twin) logf(stage, format string, args ...any) {
 	t.logMu.Lock()
 	defer t.logMu.Unlock()
 	fmt.Fprintf(t.cfg.Progress, "%5.1fs  %-7s %s\n", t.real().Sub(t.start).Seconds(), stage, fmt.Sprintf(format, args...))
+}
+
+// schedule is the processor's EventBridge schedule: it runs the
+// processor's Flush every period of the twin's clock.
+type schedule struct {
+	flush   func(ctx context.Context) (store.Flushed, error)
+	period  time.Duration // virtual
+	next    time.Time     // virtual; zero: at once
+	waiting int           // digests the last flush left due
+}
+
+// run flushes when a tick is due at now (virtual), or when force is set
+// and the last flush left nothing due (so that new digests are seen before
+// the twin settles), and returns how many digests are still due. A failed flush is reported
+// on progress and counts as still due: the next tick retries it, as
+// Lambda's would.
+func (s *schedule) run(ctx context.Context, now time.Time, force bool, logf func(stage, format string, args ...any)) int {
+	if now.Before(s.next) && (!force || s.waiting > 0) {
+		return s.waiting // a digest already due waits for its tick
+	}
+	if !now.Before(s.next) {
+		s.next = now.Add(s.period)
+	}
+	res, err := s.flush(ctx)
+	s.waiting = res.Waiting
+	if err != nil {
+		s.waiting = max(s.waiting, 1)
+		logf("flush", "%v (retrying at the next tick)", err)
+	}
+	if res.Digests > 0 {
+		logf("flush", "%d alert digests of %d incidents published", res.Digests, res.Alerts)
+	}
+	return s.waiting
 }

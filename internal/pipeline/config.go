@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/filterpattern"
@@ -45,7 +46,17 @@ type Config struct {
 	// ExcludedPrefixes (EXCLUDED_LOG_GROUP_PREFIXES, comma-separated):
 	// deliveries from log groups whose names start with one are dropped.
 	ExcludedPrefixes []string
+	// AlertBurst (ALERT_BURST) is how many alerts of a log group go out
+	// alone per AlertWindow (ALERT_WINDOW_SECONDS, default
+	// DefaultAlertWindow); the rest of the window's go out in one digest
+	// when it ends. 0 (unset) sends every alert alone.
+	AlertBurst  int
+	AlertWindow time.Duration
 }
+
+// DefaultAlertWindow is the window of AlertBurst when ALERT_WINDOW_SECONDS
+// is unset; it equals the template's AlertWindowSeconds default.
+const DefaultAlertWindow = 5 * time.Minute
 
 // LoadConfig reads the environment through getenv (see the processor
 // command's documentation) and reports every problem at once.
@@ -85,6 +96,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("MAX_DECOMPRESSED_BYTES %q: want a positive number of bytes", v))
 		}
 		c.Limits.MaxDecompressedBytes = n
+	}
+	c.AlertBurst, c.AlertWindow = 0, DefaultAlertWindow
+	if v := getenv("ALERT_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("ALERT_BURST %q: want a number of alerts, 0 or more", v))
+		}
+		c.AlertBurst = n
+	}
+	if v := getenv("ALERT_WINDOW_SECONDS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("ALERT_WINDOW_SECONDS %q: want a positive number of seconds", v))
+		}
+		c.AlertWindow = time.Duration(n) * time.Second
 	}
 	// REDACT_PATTERNS: regular expressions separated by white space (a
 	// pattern writes a space as \s or \x20).

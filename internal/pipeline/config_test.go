@@ -1,7 +1,9 @@
 package pipeline_test
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,6 +51,16 @@ func TestLoadConfig(t *testing.T) {
 		{"bad redaction patterns, each named", map[string]string{"INCIDENTS_TABLE": "t", "REDACT_PATTERNS": `ok-\d+ (unclosed x* [z-a]`},
 			[]string{`REDACT_PATTERNS: pattern "(unclosed": error parsing regexp: missing closing )`, `pattern "x*" matches the empty string`, `pattern "[z-a]": error parsing regexp: invalid character class range`}, nil},
 		{"zero cap", map[string]string{"INCIDENTS_TABLE": "t", "MAX_DECOMPRESSED_BYTES": "0"}, []string{"want a positive number of bytes"}, nil},
+		{"alert grouping off when unset", map[string]string{"INCIDENTS_TABLE": "t"}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Zero(t, c.AlertBurst)
+			assert.Equal(t, pipeline.DefaultAlertWindow, c.AlertWindow)
+		}},
+		{"alert grouping", map[string]string{"INCIDENTS_TABLE": "t", "ALERT_BURST": "5", "ALERT_WINDOW_SECONDS": "60"}, nil, func(t *testing.T, c pipeline.Config) {
+			assert.Equal(t, 5, c.AlertBurst)
+			assert.Equal(t, time.Minute, c.AlertWindow)
+		}},
+		{"bad alert grouping", map[string]string{"INCIDENTS_TABLE": "t", "ALERT_BURST": "-1", "ALERT_WINDOW_SECONDS": "0"},
+			[]string{`ALERT_BURST "-1": want a number of alerts, 0 or more`, `ALERT_WINDOW_SECONDS "0": want a positive number of seconds`}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,6 +76,14 @@ func TestLoadConfig(t *testing.T) {
 			tc.wantCheck(t, c)
 		})
 	}
+}
+
+func TestDefaultAlertWindowIsTheTemplateDefault(t *testing.T) {
+	tmpl, err := samtemplate.Load("../../template.yaml")
+	require.NoError(t, err)
+	v, err := tmpl.Parameter("AlertWindowSeconds")
+	require.NoError(t, err)
+	assert.Equal(t, strconv.Itoa(int(pipeline.DefaultAlertWindow/time.Second)), v)
 }
 
 func TestDefaultPatternIsTheTemplateDefault(t *testing.T) {

@@ -31,9 +31,12 @@ const sourceKinesis = "aws:kinesis"
 // by its shape and hands it to the matching handler. A CloudWatch Logs
 // subscription delivery ({"awslogs": {"data": ...}}) goes to Handle; a
 // batch of a Kinesis event source mapping ({"Records": [...]}, the first
-// record's eventSource "aws:kinesis") goes to HandleKinesis. The result is
-// what Lambda returns to the source: nil for an asynchronous delivery, the
-// events.KinesisEventResponse (batchItemFailures) for a Kinesis batch. An event of any other shape is an error that names its keys,
+// record's eventSource "aws:kinesis") goes to HandleKinesis; an EventBridge
+// scheduled event goes to Flush, whose failure is logged and not returned
+// (the next tick retries it). The result is what Lambda returns to the
+// source: nil for an asynchronous delivery or a schedule, the
+// events.KinesisEventResponse (batchItemFailures) for a Kinesis batch. An
+// event of any other shape is an error that names its keys,
 // so a mis-wired trigger shows up in the processor's log and dead-letter
 // queue instead of being dropped.
 func (h *Processor) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -54,8 +57,24 @@ func (h *Processor) Invoke(ctx context.Context, raw json.RawMessage) (any, error
 			return nil, fmt.Errorf("%w: kinesis: %v", ErrUnknownEvent, err)
 		}
 		return h.HandleKinesis(ctx, ev)
+	case scheduled(raw):
+		// Not an error for Lambda: the event carries nothing to retry or
+		// dead-letter, and what failed stays due for the next tick.
+		_, _ = h.Flush(ctx) // logged there
+		return nil, nil
 	}
 	return nil, fmt.Errorf("%w: top-level keys %v", ErrUnknownEvent, keys(raw))
+}
+
+// scheduled reports whether raw is an EventBridge scheduled event
+// ({"source":"aws.events","detail-type":"Scheduled Event",...}), which the
+// processor's schedule sends to flush the alert digests.
+func scheduled(raw json.RawMessage) bool {
+	var ev struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	return json.Unmarshal(raw, &ev) == nil && ev.Source == "aws.events" && ev.DetailType == "Scheduled Event"
 }
 
 // keys lists the top-level keys of a JSON object, for an error message.

@@ -11,7 +11,9 @@
 // and hands it to the matching handler (Handle for a subscription delivery,
 // HandleKinesis for a batch of the Kinesis event source mapping on a logs
 // destination's stream, which reports its failed records by sequence
-// number). Both share the per-delivery flow (process) and the metrics.
+// number, Flush for the schedule's event, which publishes the digests of
+// alert storms). Handle and HandleKinesis share the per-delivery flow
+// (process) and the metrics.
 //
 // Incidents carry the account of the payload's owner; those of accounts
 // other than Config.HomeAccount get IDs that name the account

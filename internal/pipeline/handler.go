@@ -25,15 +25,19 @@ import (
 )
 
 // recorder is the part of *store.Store the handler uses: it records a
-// delivery's incidents exactly once and announces the ones it opened.
+// delivery's incidents exactly once, announces the ones it opened, and
+// flushes the digests of alert storms.
 type recorder interface {
 	Record(ctx context.Context, delivery string, deltas []incident.Delta) (store.Result, error)
 	Announce(ctx context.Context, alerts []store.Alert, publish store.PublishFunc) (int, error)
+	Flush(ctx context.Context, publish store.DigestFunc) (store.Flushed, error)
 }
 
-// publisher announces an incident; *notify.Notifier implements it.
+// publisher announces an incident, or a digest of several;
+// *notify.Notifier implements it.
 type publisher interface {
 	Publish(ctx context.Context, in incident.Incident, change incident.Change) error
+	PublishDigest(ctx context.Context, d notify.Digest) error
 }
 
 // Processor processes subscription deliveries. Build it once per cold
@@ -83,7 +87,8 @@ func WithClock(now func() time.Time) Option { return func(p *Processor) { p.now 
 // may be nil, when cfg has no TopicARN; alert links name its region).
 func New(cfg Config, db *dynamodb.Client, topic *sns.Client, opts ...Option) *Processor {
 	p := configure(cfg, opts)
-	p.store = store.New(db, cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""))
+	p.store = store.New(db, cfg.Table, store.WithClock(p.now), store.WithAlerts(cfg.TopicARN != ""),
+		store.WithAlertGrouping(cfg.AlertBurst, cfg.AlertWindow))
 	if cfg.TopicARN != "" {
 		p.alerts = notify.New(topic, cfg.TopicARN, notify.Origin{Stack: cfg.Stack, Table: cfg.Table,
 			Region: topic.Options().Region, Alarm: cfg.Alarm, Dashboard: cfg.Dashboard})
@@ -232,6 +237,31 @@ func (t *total) add(c counts, err error) {
 			*f.n++
 		}
 	}
+}
+
+// Flush publishes the digests of alert storms whose window has ended
+// (store.Flush) and logs what it did once; the processor's schedule
+// invokes it. Without an alerts topic there is nothing to flush. A digest
+// that fails stays due, and the next Flush retries it.
+func (h *Processor) Flush(ctx context.Context) (store.Flushed, error) {
+	if h.alerts == nil {
+		return store.Flushed{}, nil
+	}
+	res, err := h.store.Flush(ctx, func(ctx context.Context, d store.Digest) error {
+		nd := notify.Digest{LogGroup: d.LogGroup, From: d.From, To: d.To, Alerts: make([]notify.Alert, len(d.Alerts))}
+		for i, a := range d.Alerts {
+			nd.Alerts[i] = notify.Alert{Incident: a.Incident, Change: a.Change}
+		}
+		return h.alerts.PublishDigest(ctx, nd)
+	})
+	if err != nil {
+		h.log.ErrorContext(ctx, "digests not flushed", "err", err, "digests", res.Digests, "alerts", res.Alerts, "waiting", res.Waiting)
+		return res, fmt.Errorf("flush digests: %w", err)
+	}
+	if res.Digests > 0 || res.Waiting > 0 {
+		h.log.InfoContext(ctx, "digests flushed", "digests", res.Digests, "alerts", res.Alerts, "waiting", res.Waiting)
+	}
+	return res, nil
 }
 
 // emitMetrics writes the invocation's EMF record, if metrics are on (a

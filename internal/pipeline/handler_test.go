@@ -15,6 +15,7 @@ import (
 	"github.com/logalert/logalert/internal/awslogs"
 	"github.com/logalert/logalert/internal/filterpattern"
 	"github.com/logalert/logalert/internal/incident"
+	"github.com/logalert/logalert/internal/notify"
 	"github.com/logalert/logalert/internal/store"
 )
 
@@ -24,6 +25,7 @@ type fakeStore struct {
 	t        *testing.T
 	record   func(ctx context.Context, delivery string, deltas []incident.Delta) (store.Result, error)
 	announce func(ctx context.Context, alerts []store.Alert, publish store.PublishFunc) (int, error)
+	flush    func(ctx context.Context, publish store.DigestFunc) (store.Flushed, error)
 }
 
 func (f *fakeStore) Record(ctx context.Context, delivery string, deltas []incident.Delta) (store.Result, error) {
@@ -42,11 +44,23 @@ func (f *fakeStore) Announce(ctx context.Context, alerts []store.Alert, publish 
 	return f.announce(ctx, alerts, publish)
 }
 
-// publishFunc is a publisher.
+func (f *fakeStore) Flush(ctx context.Context, publish store.DigestFunc) (store.Flushed, error) {
+	if f.flush == nil {
+		f.t.Error("Flush called")
+		return store.Flushed{}, nil
+	}
+	return f.flush(ctx, publish)
+}
+
+// publishFunc is a publisher of single alerts; it publishes no digests.
 type publishFunc func(ctx context.Context, in incident.Incident, change incident.Change) error
 
 func (f publishFunc) Publish(ctx context.Context, in incident.Incident, change incident.Change) error {
 	return f(ctx, in, change)
+}
+
+func (f publishFunc) PublishDigest(context.Context, notify.Digest) error {
+	return errors.New("publishFunc publishes no digests")
 }
 
 // orders is a delivery of /app/orders: 3 ERROR events of one incident, 2

@@ -64,6 +64,10 @@ type Function struct {
 	MaxEventAge time.Duration
 	// OnFailure is EventInvokeConfig.DestinationConfig.OnFailure.Destination.
 	OnFailure string
+	// Schedules are the periods of the function's Schedule events
+	// (Events.<name>.Properties.Schedule, rate(N unit) expressions), in
+	// event name order.
+	Schedules []time.Duration
 }
 
 // Lambda's defaults for what a function leaves unset.
@@ -405,5 +409,42 @@ func (s *Stack) Function(t *samtemplate.Template, id string) (Function, error) {
 			fn.Env[k] = vars.String(k)
 		}
 	}
+	if events, ok := p.Map("Events"); ok {
+		for _, name := range events.Keys() {
+			if events.String(name+".Type") != "Schedule" {
+				continue
+			}
+			path := "Events." + name + ".Properties.Schedule"
+			d, err := ParseRate(p.String(path))
+			if err != nil {
+				p.Fail(path, err)
+			}
+			fn.Schedules = append(fn.Schedules, d)
+		}
+	}
 	return fn, errors.Join(p.Err(), gp.Err())
+}
+
+// ParseRate reads an EventBridge rate expression, "rate(1 minute)" or
+// "rate(N minutes|hours|days)", as its period. Cron expressions are not
+// read: the twin runs schedules by period only.
+func ParseRate(expr string) (time.Duration, error) {
+	inner, prefixed := strings.CutPrefix(expr, "rate(")
+	inner, suffixed := strings.CutSuffix(inner, ")")
+	if !prefixed || !suffixed {
+		return 0, fmt.Errorf("schedule %q: want rate(N unit); the twin runs no cron expressions", expr)
+	}
+	var (
+		n    int
+		unit string
+	)
+	if _, err := fmt.Sscanf(inner, "%d %s", &n, &unit); err != nil || n <= 0 {
+		return 0, fmt.Errorf("schedule %q: want a positive whole number and a unit", expr)
+	}
+	units := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}
+	d, ok := units[strings.TrimSuffix(unit, "s")]
+	if !ok || (n == 1) != !strings.HasSuffix(unit, "s") {
+		return 0, fmt.Errorf("schedule %q: unit %q: want minute, hour or day for 1, minutes, hours or days for more", expr, unit)
+	}
+	return time.Duration(n) * d, nil
 }

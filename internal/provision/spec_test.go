@@ -95,6 +95,37 @@ func TestSpecFromTemplate(t *testing.T) {
 	assert.Equal(t, time.Hour, fn.MaxEventAge)
 	assert.Equal(t, 30*time.Second, fn.Timeout)
 	assert.Equal(t, attrs["ProcessorDeadLetterQueue"]["Arn"], fn.OnFailure)
+	assert.Equal(t, []time.Duration{time.Minute}, fn.Schedules, "the FlushDigests schedule")
+	assert.Equal(t, "5", fn.Env["ALERT_BURST"])
+}
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		expr    string
+		want    time.Duration
+		wantErr string
+	}{
+		{"rate(1 minute)", time.Minute, ""},
+		{"rate(5 minutes)", 5 * time.Minute, ""},
+		{"rate(2 hours)", 2 * time.Hour, ""},
+		{"rate(1 day)", 24 * time.Hour, ""},
+		{"rate(1 minutes)", 0, `unit "minutes"`},
+		{"rate(3 minute)", 0, `unit "minute"`},
+		{"rate(0 minutes)", 0, "positive whole number"},
+		{"rate(5 weeks)", 0, `unit "weeks"`},
+		{"cron(0 12 * * ? *)", 0, "no cron expressions"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			got, err := provision.ParseRate(tc.expr)
+			if tc.wantErr != "" {
+				assert.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }
 
 func TestSpecErrors(t *testing.T) {
@@ -121,6 +152,11 @@ func TestSpecErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `resource ProcessorFunction: Properties.Timeout: "half a minute" is not an integer`)
 	assert.Contains(t, err.Error(), "resource ProcessorFunction: Properties.Environment.Variables.BAD: want a scalar, got a list", "a value that does not convert is reported, not dropped")
+
+	tmpl, st = demoStack(t, nil)
+	tmpl.Resources["ProcessorFunction"].Properties["Events"] = map[string]any{"Tick": map[string]any{"Type": "Schedule", "Properties": map[string]any{"Schedule": "cron(0 * * * ? *)"}}}
+	_, err = st.Function(tmpl, "ProcessorFunction")
+	assert.ErrorContains(t, err, "resource ProcessorFunction: Properties.Events.Tick.Properties.Schedule")
 }
 
 func TestParseSelectionCriteria(t *testing.T) {

@@ -46,9 +46,11 @@ const publishMargin = 3 * time.Second
 
 // Announce publishes the alerts that Record returned, each exactly once
 // across racing deliveries (see the package documentation), and returns how
-// many this call published. In rounds, it claims the alerts (a concurrent
-// redelivery of the payload may hold the same pending alerts), publishes
-// the ones it won and clears them at once, before any wait. Alerts another
+// many this call published or deferred into a digest. In rounds, it claims
+// the alerts (a concurrent redelivery of the payload may hold the same
+// pending alerts); under alert grouping (WithAlertGrouping) it defers the
+// ones it won beyond their log group's burst into the window's digest; it
+// publishes the rest and clears them at once, before any wait. Alerts another
 // delivery holds are waited for, and taken over if their lease runs out,
 // for as long as ctx has time. Alerts that failed to publish are released
 // and stay pending in the table; the error says how many are still owed,
@@ -56,6 +58,7 @@ const publishMargin = 3 * time.Second
 func (s *Store) Announce(ctx context.Context, alerts []Alert, publish PublishFunc) (int, error) {
 	var (
 		sent, failed []Alert
+		deferred     int
 		errs         []error
 		pending      = alerts
 	)
@@ -67,6 +70,23 @@ func (s *Store) Announce(ctx context.Context, alerts []Alert, publish PublishFun
 			break
 		}
 		pending = held
+		// Under alert grouping, the burst of the log group's window goes
+		// out alone and the rest into its digest.
+		single, later, err := s.ration(ctx, won)
+		if err != nil {
+			failed = append(failed, won...)
+			errs = append(errs, err)
+			break
+		}
+		if len(later) > 0 {
+			n, notDeferred, err := s.deferAlerts(ctx, later)
+			deferred += n
+			failed = append(failed, notDeferred...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		won = single
 		var published []Alert
 		for i, a := range won {
 			if !backoff.TimeLeft(ctx, publishMargin) {
@@ -104,9 +124,9 @@ func (s *Store) Announce(ctx context.Context, alerts []Alert, publish PublishFun
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return len(sent), fmt.Errorf("%d alerts still owed: %w", len(failed)+len(pending), err)
+		return len(sent) + deferred, fmt.Errorf("%d alerts still owed: %w", len(failed)+len(pending), err)
 	}
-	return len(sent), nil
+	return len(sent) + deferred, nil
 }
 
 // claim reserves alerts for this caller before it publishes them. Alerts
@@ -119,8 +139,9 @@ func (s *Store) Announce(ctx context.Context, alerts []Alert, publish PublishFun
 // and those another caller holds: still pending, under a live lease. Those
 // are not done: the caller must wait and claim them again (the holder
 // clears them, or its lease runs out), or fail so that its delivery is
-// retried. Alerts that are neither were published already. On error, won
-// holds the claims taken so far, to release.
+// retried. Alerts that are neither were published already, or deferred
+// into a digest that owes them now. On error, won holds the claims taken
+// so far, to release.
 func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, err error) {
 	now := s.now()
 	for _, a := range alerts {
@@ -134,8 +155,8 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 				TableName:                           &s.table,
 				Key:                                 map[string]types.AttributeValue{attrPK: str(a.marker)},
 				UpdateExpression:                    aws.String("SET #lease = :until"),
-				ConditionExpression:                 aws.String("attribute_exists(#alert) AND (attribute_not_exists(#lease) OR #lease < :now)"),
-				ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#lease": attrAlertLease},
+				ConditionExpression:                 aws.String("attribute_exists(#alert) AND attribute_not_exists(#digest) AND (attribute_not_exists(#lease) OR #lease < :now)"),
+				ExpressionAttributeNames:            map[string]string{"#alert": attrAlert, "#digest": attrDigest, "#lease": attrAlertLease},
 				ExpressionAttributeValues:           map[string]types.AttributeValue{":until": num(until), ":now": num(now.UnixMilli())},
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			})
@@ -144,9 +165,12 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 		var failed *types.ConditionalCheckFailedException
 		switch {
 		case errors.As(err, &failed):
-			if _, pending := failed.Item[attrAlert]; pending {
+			_, pending := failed.Item[attrAlert]
+			_, deferred := failed.Item[attrDigest]
+			if pending && !deferred {
 				held = append(held, a) // another delivery is publishing it
 			}
+			// Otherwise it was published, or deferred: a digest owes it.
 		case err != nil:
 			return won, held, fmt.Errorf("claim the alert of %s: %w", a.Incident.ID, err)
 		default:
@@ -163,23 +187,33 @@ func (s *Store) claim(ctx context.Context, alerts []Alert) (won, held []Alert, e
 func (s *Store) release(ctx context.Context, alerts []Alert) error {
 	var errs []error
 	for _, a := range alerts {
-		err := retryConflicts(ctx, func() error {
-			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                 &s.table,
-				Key:                       map[string]types.AttributeValue{attrPK: str(a.marker)},
-				UpdateExpression:          aws.String("REMOVE #lease"),
-				ConditionExpression:       aws.String("#lease = :mine"),
-				ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(a.lease)},
-			})
-			return err
-		})
-		var taken *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &taken) {
+		if err := s.dropLease(ctx, a.marker, a.lease); err != nil {
 			errs = append(errs, fmt.Errorf("release the alert of %s: %w", a.Incident.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// dropLease removes the lease this caller holds on the item key (an
+// alert's marker or a digest), unless someone else took it over meanwhile:
+// then it is left alone.
+func (s *Store) dropLease(ctx context.Context, key string, lease int64) error {
+	err := retryConflicts(ctx, func() error {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       map[string]types.AttributeValue{attrPK: str(key)},
+			UpdateExpression:          aws.String("REMOVE #lease"),
+			ConditionExpression:       aws.String("#lease = :mine"),
+			ExpressionAttributeNames:  map[string]string{"#lease": attrAlertLease},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":mine": num(lease)},
+		})
+		return err
+	})
+	var taken *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &taken) {
+		return err
+	}
+	return nil
 }
 
 // clear marks alerts as published: it rewrites their markers without the
@@ -207,8 +241,19 @@ func (s *Store) clear(ctx context.Context, alerts []Alert) error {
 	return nil
 }
 
-// pendingAlert returns the alert a marker still carries, if any.
+// pendingAlert returns the alert a marker still carries, if any, unless a
+// digest owes it (Announce deferred it): then it is not this delivery's to
+// announce.
 func pendingAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time) (Alert, bool) {
+	if _, deferred := marker[attrDigest]; deferred {
+		return Alert{}, false
+	}
+	return markerAlert(marker, in, key, now)
+}
+
+// markerAlert returns the alert a marker still carries, if any, whether
+// pending or deferred.
+func markerAlert(marker map[string]types.AttributeValue, in incident.Incident, key string, now time.Time) (Alert, bool) {
 	v, ok := marker[attrAlert].(*types.AttributeValueMemberS)
 	if !ok || in.ID == "" {
 		return Alert{}, false

@@ -140,6 +140,72 @@
 // Only an owner that dies between publishing and clearing, or outlives its
 // lease, can make an alert go out twice.
 //
+// # Alert storms
+//
+// A bad deploy can open hundreds of incidents in one log group within a
+// minute. WithAlertGrouping(burst, window) groups their alerts the way
+// Alertmanager does: at most burst alerts of a log group go out alone per
+// window (aligned on the Unix epoch), and the rest of the window's go out
+// together, in one digest message per log group and window, once the
+// window has ended. Exactly-once still holds: every alert goes out once,
+// alone or in one digest. Announce, after claiming, rations the alerts it
+// won:
+//
+//  1. per log group, one UpdateItem ADDs their number to the window's
+//     counter (pk "alertwin#<window start>#<group>", an expires_at TTL a
+//     day after the window) and returns the new total; the alerts the
+//     counter had room for under the burst go out alone as before, the
+//     most severe and then the most frequent first. A slot whose publish
+//     fails is spent: the retry of that alert is deferred instead.
+//  2. the rest are deferred, up to 98 a TransactWriteItems: the digest
+//     item (pk "digest#<window start>#<window end>#<group>") gets the
+//     markers' keys ADDed to its markers set, conditioned on its not being
+//     flushed, on no flusher's lease being on it (live, or run out: a
+//     flusher that died leaves its lease until another takes it over), and
+//     on its holding at most MaxDigestAlerts; each marker gets digest = the
+//     digest's key and loses its lease, conditioned on the lease being
+//     this caller's; and the digest's key is ADDed to a due item
+//     (pk "alertdue#<NN>", NN a hash of the group modulo 16), where Flush
+//     finds it. All or nothing: no marker ever names a digest that does
+//     not list it, and no digest is ever unfindable. If the digest refuses
+//     (a flusher has claimed it, or it is full), the chunk goes to the next
+//     window's digest; a marker that refuses was taken over by another
+//     delivery, which owns it now, and is left out. A cancellation that
+//     names no usable reason makes each alert try alone.
+//
+// A marker with a digest attribute is the digest's: claim never takes it
+// and Record never hands it out again, and a delivery that waits on an
+// alert another holds counts it done once it is deferred, as once it is
+// cleared.
+//
+// Flush, which the processor runs on a schedule, reads the 16 due items
+// (one BatchGetItem) and, for each digest whose window has ended:
+//
+//  1. claims it with a lease of AlertLease (taking over a lease that ran
+//     out: its flusher died), which also freezes its markers set, since
+//     deferrals refuse a digest with a lease (a released lease opens it
+//     again: the next claim reads whatever was added meanwhile);
+//  2. reads its markers and keeps those that still carry their alert and
+//     name this digest, and reads their incidents (consistent reads);
+//  3. publishes them in one message, if publishMargin is left;
+//  4. clears their markers, as for a single alert;
+//  5. marks the digest flushed (conditioned on its lease) and takes its key
+//     off the due item.
+//
+// A failed publish releases the lease and leaves the digest due: the next
+// Flush publishes it, with the same alerts (and any deferred into it since
+// the release); nothing is lost. As for single alerts, only a flusher that
+// dies between publishing and clearing (or outlives its lease) can make
+// alerts go out twice: the flusher that takes over publishes what was not
+// cleared yet. A flusher that died after
+// clearing finds nothing owed and only marks the digest flushed.
+//
+// What it costs: one UpdateItem per log group per Announce with alerts,
+// one transaction per 98 deferred alerts (two write units per item), and
+// per digest an UpdateItem, BatchGetItems for its markers and incidents, a
+// BatchWriteItem per 25 alerts and two UpdateItems; an idle Flush costs
+// one BatchGetItem of 16 keys.
+//
 // # Reading and updating
 //
 // Get and Find read one incident consistently. List, Changes, Stats and

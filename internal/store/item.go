@@ -38,6 +38,11 @@ const (
 	attrExpiresAt      = "expires_at"
 	attrAlert          = "alert"
 	attrAlertLease     = "alert_lease" // ms since the epoch until which a claimed alert is reserved
+	attrDigest         = "digest"      // on a marker: the key of the digest that owes its alert
+	attrMarkers        = "markers"     // SS on a digest: the markers of its alerts
+	attrAlertCount     = "alerts"      // N on a digest: how many alerts it holds; on a window counter: how many it had
+	attrDigests        = "digests"     // SS on a due item: the keys of the digests to flush
+	attrFlushedAt      = "flushed_at"  // on a digest: when it was published
 
 	// StatusIndex is the global secondary index (status_shard, last_seen).
 	// Besides the keys it projects only what List, Changes, Stats and Find

@@ -46,6 +46,8 @@ type Store struct {
 	pageSize int32         // Query page size; 0: DynamoDB's (1 MB pages)
 	lease    time.Duration // how long a claimed alert stays reserved
 	alerts   bool          // opened and reopened incidents owe an alert
+	burst    int           // alerts of a log group that go out alone per window; 0: all
+	window   time.Duration // the window of burst, whole seconds
 }
 
 // Option configures a Store.
