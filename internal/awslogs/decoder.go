@@ -54,7 +54,7 @@ func NewDecoder(lim Limits) *Decoder {
 // contents of *p are unspecified. The strings it stores in p never alias
 // the Decoder's buffers and stay valid after later calls.
 func (d *Decoder) Decode(data string, p *Payload) error {
-	return d.decode(p, func(d *Decoder, lim Limits) error { return d.unbase64(data, lim) },
+	return d.decode(p, source{b64: data},
 		func(b []byte) string { return string(b) })
 }
 
@@ -66,7 +66,7 @@ func (d *Decoder) Decode(data string, p *Payload) error {
 // nothing per event; it is the processor's hot path. It returns the decode
 // error, or else fn's.
 func View(data string, lim Limits, fn func(*Payload) error) error {
-	return view(lim, fn, func(d *Decoder, lim Limits) error { return d.unbase64(data, lim) })
+	return view(lim, fn, source{b64: data})
 }
 
 // ViewGzip is View for a payload that is not base64-encoded: the gzip
@@ -75,22 +75,38 @@ func View(data string, lim Limits, fn func(*Payload) error) error {
 // decoded from base64). MaxEncodedBytes caps len(zip). zip is only read,
 // and only while ViewGzip runs.
 func ViewGzip(zip []byte, lim Limits, fn func(*Payload) error) error {
-	return view(lim, fn, func(d *Decoder, lim Limits) error {
-		if err := checkSize("gzip", len(zip), lim); err != nil {
-			return err
-		}
-		d.gz = zip
-		return nil
-	})
+	return view(lim, fn, source{zip: zip, gz: true})
 }
 
-// view borrows an idle Decoder, lets load put the gzip stream in it, and
+// source is the payload a decode starts from: base64 text, or (gz set) the
+// gzip stream itself. It is a value, not a closure over the input, so that a
+// warm View allocates nothing for it.
+type source struct {
+	b64 string
+	zip []byte
+	gz  bool
+}
+
+// load puts src's gzip stream in d (d.gz), base64-decoding it if need be,
+// after checking its size.
+func (d *Decoder) load(src source, lim Limits) error {
+	if !src.gz {
+		return d.unbase64(src.b64, lim)
+	}
+	if err := checkSize("gzip", len(src.zip), lim); err != nil {
+		return err
+	}
+	d.gz = src.zip
+	return nil
+}
+
+// view borrows an idle Decoder, has src's gzip stream put in it, and
 // decodes the stream into the Decoder's view for fn.
-func view(lim Limits, fn func(*Payload) error, load func(*Decoder, Limits) error) error {
+func view(lim Limits, fn func(*Payload) error, src source) error {
 	d := getDecoder()
 	defer putDecoder(d)
 	d.Limits = lim
-	if err := d.decode(&d.view, load, func(b []byte) string {
+	if err := d.decode(&d.view, src, func(b []byte) string {
 		return unsafe.String(unsafe.SliceData(b), len(b))
 	}); err != nil {
 		d.view.forget()
@@ -115,12 +131,12 @@ func (d *Decoder) bufferBytes() int {
 		cap(d.view.LogEvents)*int(unsafe.Sizeof(LogEvent{}))
 }
 
-// decode has load put a gzip stream in d (d.gz), inflates and parses it,
+// decode loads src's gzip stream into d (d.gz), inflates and parses it,
 // then fills p with strings that are substrings of strs(the unescaped
 // strings): a fresh copy for Decode, the arena itself for View.
-func (d *Decoder) decode(p *Payload, load func(*Decoder, Limits) error, strs func([]byte) string) error {
+func (d *Decoder) decode(p *Payload, src source, strs func([]byte) string) error {
 	lim := d.Limits.orDefault()
-	if err := load(d, lim); err != nil {
+	if err := d.load(src, lim); err != nil {
 		return err
 	}
 	if err := d.inflate(lim); err != nil {

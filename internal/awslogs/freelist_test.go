@@ -52,7 +52,7 @@ func TestFailedViewForgetsItsStrings(t *testing.T) {
 	data, err := Encode(&Payload{MessageType: MessageTypeData, LogGroup: "g", LogStream: "s",
 		SubscriptionFilters: []string{"f"}, LogEvents: []LogEvent{{ID: "1", Timestamp: 1, Message: "m"}}})
 	require.NoError(t, err)
-	require.NoError(t, d.decode(&d.view, func(d *Decoder, lim Limits) error { return d.unbase64(data, lim) },
+	require.NoError(t, d.decode(&d.view, source{b64: data},
 		func(b []byte) string { return string(b) }))
 	require.Equal(t, "m", d.view.LogEvents[0].Message)
 	d.view.forget()
